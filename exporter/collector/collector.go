@@ -1,0 +1,121 @@
+// Package collector scrapes a set of Redis targets concurrently and turns
+// the samples into Prometheus metrics, redis_exporter-compatible where
+// redis_exporter has the metric.
+package collector
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
+)
+
+// Options tune a Collector.
+type Options struct {
+	// Namespace prefixes every metric name ("redis" gives redis_up).
+	Namespace string
+	// KubernetesLabels adds namespace and pod labels to every target metric.
+	KubernetesLabels bool
+	// Concurrency bounds how many targets are scraped at once.
+	Concurrency int
+	// Timeout bounds one target's scrape (dial and reply).
+	Timeout time.Duration
+	// Deadline bounds a whole scrape of all targets.
+	Deadline time.Duration
+	Logger   *slog.Logger
+}
+
+func (o *Options) defaults() {
+	if o.Namespace == "" {
+		o.Namespace = "redis"
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 64
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Second
+	}
+	if o.Deadline <= 0 {
+		o.Deadline = 10 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Collector scrapes the targets a source lists.
+type Collector struct {
+	opts    Options
+	targets func() []target.Target
+	pool    *Pool
+	// aux holds connections to masters that are not targets themselves but
+	// whose offset is needed for a replica's lag.
+	aux   *Pool
+	descs *descs
+
+	inflight singleflight.Group
+	scrapes  prometheus.Counter
+}
+
+// New builds a collector over the targets returned by targets; pool keeps
+// their connections (shared with /scrape requests when desired).
+func New(targets func() []target.Target, pool *Pool, opts Options) *Collector {
+	opts.defaults()
+	return &Collector{
+		opts:    opts,
+		targets: targets,
+		pool:    pool,
+		aux:     NewPool(pool.tlsConfig, opts.Timeout),
+		descs:   newDescs(opts.Namespace, opts.KubernetesLabels),
+		scrapes: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: opts.Namespace, Name: "exporter_scrapes_total",
+			Help: "Scrapes of all targets started by this exporter (concurrent requests share one).",
+		}),
+	}
+}
+
+// SelfMetrics are the collector's own metrics, for the exporter's registry.
+func (c *Collector) SelfMetrics() prometheus.Collector { return c.scrapes }
+
+// Scrape scrapes every current target once and returns the results.
+// Concurrent callers share one in-flight scrape instead of queueing; pool
+// entries of targets that disappeared are closed.
+func (c *Collector) Scrape(ctx context.Context) *Results {
+	v, _, _ := c.inflight.Do("all", func() (any, error) {
+		c.scrapes.Inc()
+		targets := c.targets()
+		c.pool.retain(targets)
+		c.aux.Expire(10 * time.Minute)
+		return c.scrapeTargets(ctx, c.pool, targets), nil
+	})
+	return v.(*Results)
+}
+
+// ScrapeOne scrapes a single target through pool (used by /scrape?target=);
+// concurrent requests for the same target share one scrape.
+func (c *Collector) ScrapeOne(ctx context.Context, pool *Pool, t target.Target) *Results {
+	v, _, _ := c.inflight.Do("one|"+entryKey(t), func() (any, error) {
+		c.scrapes.Inc()
+		return c.scrapeTargets(ctx, pool, []target.Target{t}), nil
+	})
+	return v.(*Results)
+}
+
+// Describe sends nothing: the metric set depends on what each Redis
+// reports, so this is an unchecked collector.
+func (c *Collector) Describe(chan<- *prometheus.Desc) {}
+
+// Collect scrapes with the configured deadline and emits the metrics; it
+// lets a Collector be registered directly (tests, embedding).
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.Deadline)
+	defer cancel()
+	c.Scrape(ctx).Collect(ch)
+}
+
+// Deadline is the configured whole-scrape deadline.
+func (c *Collector) Deadline() time.Duration { return c.opts.Deadline }

@@ -1,0 +1,232 @@
+package collector
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisinfo"
+)
+
+// descs are built once per collector: namespace and target labels are fixed.
+type descs struct {
+	fields map[string]*prometheus.Desc // metric name -> desc, for the field tables
+
+	up, scrapeDuration, lastError, instanceInfo, slaveInfo, startTime  *prometheus.Desc
+	opsPerSecond, memoryFraction, commandLatency, probeRTT             *prometheus.Desc
+	lagBytes, lagSeconds, masterLinkUp, masterSyncInProgress           *prometheus.Desc
+	masterLastIO, slaveReplOffset, slaveOffset, slaveLag               *prometheus.Desc
+	commands, commandsDuration, commandsRejected, commandsFailed, errs *prometheus.Desc
+	dbKeys, dbKeysExpiring, dbAvgTTL                                   *prometheus.Desc
+}
+
+func newDescs(ns string, kube bool) *descs {
+	base := []string{"addr"}
+	if kube {
+		base = append(base, "namespace", "pod")
+	}
+	d := func(name, help string, extra ...string) *prometheus.Desc {
+		return prometheus.NewDesc(prometheus.BuildFQName(ns, "", name), help, append(append([]string{}, base...), extra...), nil)
+	}
+	ds := &descs{fields: map[string]*prometheus.Desc{}}
+	for field, name := range gaugeFields {
+		ds.fields[name] = d(name, "Redis INFO field "+field+".")
+	}
+	for field, name := range counterFields {
+		ds.fields[name] = d(name, "Redis INFO counter "+field+".")
+	}
+	for field, name := range statusFields {
+		ds.fields[name] = d(name, "Redis INFO "+field+": 1 when ok, 0 otherwise.")
+	}
+	ds.up = d("up", "1 when the last scrape of the target succeeded, 0 otherwise.")
+	ds.scrapeDuration = d("exporter_scrape_duration_seconds", "Time the last scrape of the target took.")
+	ds.lastError = d("exporter_last_scrape_error", "1 with the error text when the last scrape of the target failed, 0 with an empty err otherwise. Never contains credentials.", "err")
+	ds.instanceInfo = d("instance_info", "Information about the Redis instance; always 1.", instanceInfoLabels...)
+	ds.slaveInfo = d("slave_info", "Information about the replica's master; always 1.", "master_host", "master_port", "read_only")
+	ds.startTime = d("start_time_seconds", "Start time of the Redis instance since unix epoch in seconds.")
+	ds.opsPerSecond = d("ops_per_second", "Commands processed per second, from the commands-processed counter between this exporter's scrapes (the exporter's own INFO excluded); Redis' instantaneous_ops_per_sec on the first scrape or after a restart.")
+	ds.memoryFraction = d("memory_fraction", "used_memory / maxmemory; absent when maxmemory is 0 (no limit).")
+	ds.commandLatency = d("command_latency_seconds", "Per-command latency from INFO latencystats (Redis >= 7): quantiles as Redis tracks them, sum and count from INFO commandstats.", "cmd")
+	ds.probeRTT = d("probe_rtt_seconds", "Round trip of the exporter's INFO probe as a client sees it, network and queueing included; timeouts are recorded at the timeout.")
+	ds.lagBytes = d("replication_lag_bytes", "On replicas: master's replication offset minus this replica's.")
+	ds.lagSeconds = d("replication_lag_seconds", "On replicas: seconds since the replica last acknowledged the master's stream while the link is up; seconds the link has been down otherwise.")
+	ds.masterLinkUp = d("master_link_up", "On replicas: 1 when the link to the master is up.", "master_host", "master_port")
+	ds.masterSyncInProgress = d("master_sync_in_progress", "On replicas: 1 while a sync from the master is in progress.", "master_host", "master_port")
+	ds.masterLastIO = d("master_last_io_seconds_ago", "On replicas: seconds since the last interaction with the master.", "master_host", "master_port")
+	ds.slaveReplOffset = d("slave_repl_offset", "On replicas: the replication offset processed.", "master_host", "master_port")
+	ds.slaveOffset = d("connected_slave_offset_bytes", "On masters: offset of a connected replica.", "slave_ip", "slave_port", "slave_state")
+	ds.slaveLag = d("connected_slave_lag_seconds", "On masters: seconds since a connected replica's last acknowledgement.", "slave_ip", "slave_port", "slave_state")
+	ds.commands = d("commands_total", "Total number of calls per command.", "cmd")
+	ds.commandsDuration = d("commands_duration_seconds_total", "Total time spent per command in seconds.", "cmd")
+	ds.commandsRejected = d("commands_rejected_calls_total", "Total number of rejected calls per command.", "cmd")
+	ds.commandsFailed = d("commands_failed_calls_total", "Total number of failed calls per command.", "cmd")
+	ds.errs = d("errors_total", "Total number of error replies per error prefix.", "err")
+	ds.dbKeys = d("db_keys", "Total number of keys by DB.", "db")
+	ds.dbKeysExpiring = d("db_keys_expiring", "Total number of expiring keys by DB.", "db")
+	ds.dbAvgTTL = d("db_avg_ttl_seconds", "Average TTL of expiring keys by DB in seconds.", "db")
+	return ds
+}
+
+// Describe sends nothing: see Collector.Describe.
+func (rs *Results) Describe(chan<- *prometheus.Desc) {}
+
+// Collect emits every target's metrics.
+func (rs *Results) Collect(ch chan<- prometheus.Metric) {
+	for _, r := range rs.Results {
+		e := emitter{ch: ch, labels: rs.targetLabels(r)}
+		rs.emit(e, r)
+	}
+}
+
+func (rs *Results) targetLabels(r *Result) []string {
+	if rs.kube {
+		return []string{r.Target.String(), r.Target.Namespace, r.Target.Pod}
+	}
+	return []string{r.Target.String()}
+}
+
+// emitter sends const metrics with the target's labels first.
+type emitter struct {
+	ch     chan<- prometheus.Metric
+	labels []string
+}
+
+func (e emitter) with(extra []string) []string {
+	return append(append(make([]string, 0, len(e.labels)+len(extra)), e.labels...), extra...)
+}
+
+func (e emitter) gauge(d *prometheus.Desc, v float64, extra ...string) {
+	e.ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, e.with(extra)...)
+}
+
+func (e emitter) counter(d *prometheus.Desc, v float64, extra ...string) {
+	e.ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, e.with(extra)...)
+}
+
+func (rs *Results) emit(e emitter, r *Result) {
+	d := rs.descs
+	e.gauge(d.scrapeDuration, r.Duration.Seconds())
+	if r.rtt.count > 0 {
+		e.ch <- prometheus.MustNewConstHistogram(d.probeRTT, r.rtt.count, r.rtt.sum, r.rtt.cumulative(), e.labels...)
+	}
+	if r.Err != nil {
+		e.gauge(d.up, 0)
+		e.gauge(d.lastError, 1, r.Err.Error())
+		return
+	}
+	e.gauge(d.up, 1)
+	e.gauge(d.lastError, 0, "")
+	info := r.Sample.Info
+	rs.emitFields(e, info)
+	rs.emitServer(e, r, info)
+	rs.emitReplication(e, r, info)
+	rs.emitCommands(e, info)
+	rs.emitKeyspace(e, info)
+}
+
+func (rs *Results) emitFields(e emitter, info *redisinfo.Info) {
+	d := rs.descs
+	for field, name := range gaugeFields {
+		if v, ok := info.Float(field); ok {
+			e.gauge(d.fields[name], v)
+		}
+	}
+	for field, name := range counterFields {
+		if v, ok := info.Float(field); ok {
+			e.counter(d.fields[name], v)
+		}
+	}
+	for field, name := range statusFields {
+		if v, ok := info.Fields[field]; ok {
+			e.gauge(d.fields[name], boolFloat(v == "ok"))
+		}
+	}
+}
+
+func (rs *Results) emitServer(e emitter, r *Result, info *redisinfo.Info) {
+	d := rs.descs
+	values := make([]string, len(instanceInfoLabels))
+	for i, l := range instanceInfoLabels {
+		values[i] = info.Fields[l]
+	}
+	e.gauge(d.instanceInfo, 1, values...)
+	if uptime, ok := info.Float("uptime_in_seconds"); ok {
+		e.gauge(d.startTime, float64(r.Sample.At.Unix())-uptime)
+	}
+	if r.HasOpsPerSecond {
+		e.gauge(d.opsPerSecond, r.OpsPerSecond)
+	}
+	used, ok1 := info.Float("used_memory")
+	limit, ok2 := info.Float("maxmemory")
+	if ok1 && ok2 && limit > 0 {
+		e.gauge(d.memoryFraction, used/limit)
+	}
+}
+
+func (rs *Results) emitReplication(e emitter, r *Result, info *redisinfo.Info) {
+	d := rs.descs
+	for _, s := range info.Replicas {
+		e.gauge(d.slaveOffset, s.Offset, s.IP, s.Port, s.State)
+		e.gauge(d.slaveLag, s.Lag, s.IP, s.Port, s.State)
+	}
+	if info.Role() != "slave" {
+		return
+	}
+	host, port := info.Fields["master_host"], info.Fields["master_port"]
+	e.gauge(d.slaveInfo, 1, host, port, info.Fields["slave_read_only"])
+	e.gauge(d.masterLinkUp, boolFloat(info.Fields["master_link_status"] == "up"), host, port)
+	if v, ok := info.Float("master_sync_in_progress"); ok {
+		e.gauge(d.masterSyncInProgress, v, host, port)
+	}
+	if v, ok := info.Float("master_last_io_seconds_ago"); ok {
+		e.gauge(d.masterLastIO, v, host, port)
+	}
+	if v, ok := info.Float("slave_repl_offset"); ok {
+		e.gauge(d.slaveReplOffset, v, host, port)
+	}
+	if r.Lag != nil {
+		if r.Lag.HasBytes {
+			e.gauge(d.lagBytes, r.Lag.Bytes)
+		}
+		e.gauge(d.lagSeconds, r.Lag.Seconds)
+	}
+}
+
+func (rs *Results) emitCommands(e emitter, info *redisinfo.Info) {
+	d := rs.descs
+	stats := make(map[string]redisinfo.CommandStat, len(info.Commands))
+	for _, c := range info.Commands {
+		stats[c.Name] = c
+		e.counter(d.commands, c.Calls, c.Name)
+		e.counter(d.commandsDuration, c.Usec/1e6, c.Name)
+		e.counter(d.commandsRejected, c.RejectedCalls, c.Name)
+		e.counter(d.commandsFailed, c.FailedCalls, c.Name)
+	}
+	for _, l := range info.Latencies {
+		q := make(map[float64]float64, len(l.Percentiles))
+		for _, p := range l.Percentiles {
+			q[p.Quantile] = p.Usec / 1e6
+		}
+		c := stats[l.Name]
+		e.ch <- prometheus.MustNewConstSummary(d.commandLatency, uint64(c.Calls), c.Usec/1e6, q, e.with([]string{l.Name})...)
+	}
+	for _, er := range info.Errors {
+		e.counter(d.errs, er.Count, er.Prefix)
+	}
+}
+
+func (rs *Results) emitKeyspace(e emitter, info *redisinfo.Info) {
+	d := rs.descs
+	for _, db := range info.Keyspace {
+		e.gauge(d.dbKeys, db.Keys, db.DB)
+		e.gauge(d.dbKeysExpiring, db.Expires, db.DB)
+		if db.HasAvgTTL {
+			e.gauge(d.dbAvgTTL, db.AvgTTLMs/1000, db.DB)
+		}
+	}
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

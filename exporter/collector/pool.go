@@ -1,0 +1,102 @@
+package collector
+
+import (
+	"crypto/tls"
+	"sync"
+	"time"
+
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/scraper"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
+)
+
+// Pool keeps one scraper client, and the state derived across scrapes (ops
+// rate, probe histogram), per target. State must outlive a single HTTP
+// request, so /scrape?target= requests share a pool too.
+type Pool struct {
+	tlsConfig *tls.Config
+	timeout   time.Duration
+
+	mu      sync.Mutex
+	entries map[string]*entry
+}
+
+// entry is one target's connection and running state.
+type entry struct {
+	target target.Target
+	client *scraper.Client
+
+	mu       sync.Mutex // guards the fields below
+	rate     opsRate
+	rtt      rttHistogram
+	lastUsed time.Time
+}
+
+// NewPool makes an empty pool; clients use tlsConfig for rediss:// targets
+// and timeout for dialling and replies.
+func NewPool(tlsConfig *tls.Config, timeout time.Duration) *Pool {
+	return &Pool{tlsConfig: tlsConfig, timeout: timeout, entries: map[string]*entry{}}
+}
+
+func entryKey(t target.Target) string { return t.Key() + "|" + t.Namespace + "/" + t.Pod }
+
+// get returns the entry for t, creating it (without dialling) if needed.
+func (p *Pool) get(t target.Target) *entry {
+	k := entryKey(t)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e, ok := p.entries[k]
+	if !ok {
+		e = &entry{target: t, client: scraper.New(t, p.tlsConfig, p.timeout), rtt: newRTTHistogram()}
+		p.entries[k] = e
+	}
+	e.mu.Lock()
+	e.lastUsed = time.Now()
+	e.mu.Unlock()
+	return e
+}
+
+// retain closes and forgets every entry whose target is not in keep, so a
+// pod that went away leaves no connection or series behind.
+func (p *Pool) retain(keep []target.Target) {
+	want := make(map[string]bool, len(keep))
+	for _, t := range keep {
+		want[entryKey(t)] = true
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, e := range p.entries {
+		if !want[k] {
+			_ = e.client.Close()
+			delete(p.entries, k)
+		}
+	}
+}
+
+// Expire closes entries unused for longer than idle; /scrape targets that
+// Prometheus stopped asking for are dropped this way.
+func (p *Pool) Expire(idle time.Duration) {
+	cutoff := time.Now().Add(-idle)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, e := range p.entries {
+		e.mu.Lock()
+		old := e.lastUsed.Before(cutoff)
+		e.mu.Unlock()
+		if old {
+			_ = e.client.Close()
+			delete(p.entries, k)
+		}
+	}
+}
+
+// Close closes every connection.
+func (p *Pool) Close() {
+	p.retain(nil)
+}
+
+// Len is the number of targets with a client.
+func (p *Pool) Len() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.entries)
+}

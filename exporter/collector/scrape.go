@@ -1,0 +1,105 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/scraper"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
+)
+
+// Result is one target's outcome in one scrape.
+type Result struct {
+	Target   target.Target
+	Sample   *scraper.Sample // nil when Err is set
+	Err      error
+	Duration time.Duration
+
+	OpsPerSecond    float64
+	HasOpsPerSecond bool
+	Lag             *Lag // replicas whose master's offset was known
+
+	rtt rttHistogram // copy of the target's histogram after this scrape
+}
+
+// Results is one scrape of a set of targets; it is a prometheus.Collector
+// that emits their metrics.
+type Results struct {
+	Results []*Result
+	descs   *descs
+	kube    bool
+}
+
+// scrapeTargets scrapes targets with a bounded worker pool. Each target gets
+// the per-target timeout, cut short by the whole-scrape deadline; a target
+// still queued when the deadline passes is reported down without being
+// contacted, so one slow target never delays the others beyond its timeout.
+func (c *Collector) scrapeTargets(ctx context.Context, pool *Pool, targets []target.Target) *Results {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Deadline)
+	defer cancel()
+
+	out := &Results{Results: make([]*Result, len(targets)), descs: c.descs, kube: c.opts.KubernetesLabels}
+	work := make(chan int)
+	var wg sync.WaitGroup
+	workers := min(c.opts.Concurrency, len(targets))
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				out.Results[i] = c.scrapeOne(ctx, pool.get(targets[i]))
+			}
+		}()
+	}
+	for i := range targets {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+
+	c.attachLag(ctx, out.Results)
+	return out
+}
+
+func (c *Collector) scrapeOne(ctx context.Context, e *entry) *Result {
+	r := &Result{Target: e.target}
+	start := time.Now()
+	if err := ctx.Err(); err != nil {
+		r.Err = fmt.Errorf("scrape %s: whole-scrape deadline passed before it was reached", e.target)
+		r.Duration = 0
+		e.mu.Lock()
+		r.rtt = e.rtt.clone()
+		e.mu.Unlock()
+		return r
+	}
+	tctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	r.Sample, r.Err = e.client.Scrape(tctx)
+	r.Duration = time.Since(start)
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch {
+	case r.Err == nil:
+		e.rtt.observe(r.Sample.RTT)
+		r.OpsPerSecond, r.HasOpsPerSecond = e.rate.update(r.Sample.Info, r.Sample.At)
+	case errors.Is(tctx.Err(), context.DeadlineExceeded):
+		// A Redis that does not answer within the timeout is the slowest
+		// response a client sees; record it (a lower bound) so a stalled
+		// server shows in the response-time histogram, not only in redis_up.
+		e.rtt.observe(r.Duration)
+	}
+	r.rtt = e.rtt.clone()
+	if r.Err != nil {
+		c.opts.Logger.Warn("scrape failed", "target", e.target.String(), "namespace", e.target.Namespace, "pod", e.target.Pod, "err", r.Err)
+	}
+	return r
+}
+
+func (h rttHistogram) clone() rttHistogram {
+	h.counts = append([]uint64(nil), h.counts...)
+	return h
+}

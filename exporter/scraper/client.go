@@ -1,0 +1,164 @@
+// Package scraper reads one Redis' state in one round trip over one
+// persistent connection.
+//
+// It is shared by the exporter (which turns samples into Prometheus metrics)
+// and the adapter (which serves them to the HPA).
+package scraper
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisinfo"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
+)
+
+// Sample is what one scrape of one Redis read.
+type Sample struct {
+	Info *redisinfo.Info
+	// RTT is the round trip of the scrape's INFO command as this client saw
+	// it: network, queueing behind other clients' commands and execution.
+	RTT time.Duration
+	// At is when the reply arrived.
+	At time.Time
+	// NewConnection is true when this scrape had to dial.
+	NewConnection bool
+}
+
+// Client scrapes one target over a single persistent connection.
+type Client struct {
+	target target.Target
+	rdb    *redis.Client
+
+	mu sync.Mutex // one scrape at a time per connection
+	// version is the server's major version, learned from the first reply on
+	// each connection (0 = not yet known); it picks the INFO sections asked.
+	version int
+	dialed  bool
+}
+
+// sectionsV7 are the INFO sections a Redis >= 7 is asked for: everything the
+// exporter uses and nothing it does not (no module or cluster lists).
+var sectionsV7 = []any{"INFO", "server", "clients", "memory", "persistence", "stats",
+	"replication", "cpu", "commandstats", "errorstats", "latencystats", "keyspace"}
+
+// infoAll is understood by every Redis since 2.6; used until the version is
+// known and for Redis < 7, which takes at most one section argument.
+var infoAll = []any{"INFO", "all"}
+
+// New builds a client. Nothing is dialled until the first scrape. timeout
+// bounds dialling and each reply; callers also pass a context deadline.
+func New(t target.Target, tlsConfig *tls.Config, timeout time.Duration) *Client {
+	c := &Client{target: t}
+	opts := &redis.Options{
+		Network:  t.Network,
+		Addr:     t.Address,
+		Username: t.User,
+		Password: t.Password,
+		DB:       t.DB,
+		// RESP2, no CLIENT SETINFO, no maintenance notifications: a new
+		// connection costs HELLO (Redis >= 6) and nothing a server may answer
+		// with an error counted in its errorstats.
+		Protocol:                 2,
+		DisableIdentity:          true,
+		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
+		// One dial attempt per scrape: the next scrape is the retry, and a
+		// down target must not hold a worker for several attempts.
+		DialerRetries:         1,
+		DialTimeout:           timeout,
+		ReadTimeout:           timeout,
+		WriteTimeout:          timeout,
+		ContextTimeoutEnabled: true,
+		// One connection, kept forever: no dial per scrape.
+		PoolSize:        1,
+		MaxIdleConns:    1,
+		ConnMaxIdleTime: -1,
+		ConnMaxLifetime: 0,
+		PoolTimeout:     timeout,
+		MaxRetries:      -1, // a failed scrape is reported, not retried behind the caller's back
+		OnConnect: func(ctx context.Context, cn *redis.Conn) error {
+			// A new connection may be to a different server (a restarted pod):
+			// learn its version again. Called with c.mu held by Scrape.
+			c.version = 0
+			c.dialed = true
+			return nil
+		},
+	}
+	if t.TLS {
+		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+		if tlsConfig != nil {
+			cfg = tlsConfig.Clone()
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = t.Host()
+		}
+		opts.TLSConfig = cfg
+	}
+	c.rdb = redis.NewClient(opts)
+	return c
+}
+
+// Target is the endpoint this client scrapes.
+func (c *Client) Target() target.Target { return c.target }
+
+// Scrape sends one INFO command and parses the reply. Errors never contain
+// the password.
+func (c *Client) Scrape(ctx context.Context) (*Sample, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dialed = false
+	args := infoAll
+	if c.version >= 7 {
+		args = sectionsV7
+	}
+	start := time.Now()
+	text, err := c.rdb.Do(ctx, args...).Text()
+	end := time.Now()
+	if err != nil {
+		return nil, c.scrubError(err)
+	}
+	info, err := redisinfo.Parse(text)
+	if err != nil || info.Version() == "" {
+		// Something answered, but not like Redis: drop the connection so the
+		// next scrape starts from a clean stream.
+		_ = c.reset()
+		return nil, fmt.Errorf("scrape %s: reply is not a Redis INFO reply", c.target)
+	}
+	c.version = info.MajorVersion()
+	return &Sample{Info: info, RTT: end.Sub(start), At: end, NewConnection: c.dialed}, nil
+}
+
+// reset closes the pooled connection; the client stays usable.
+func (c *Client) reset() error {
+	old := c.rdb
+	c.rdb = redis.NewClient(old.Options())
+	return old.Close()
+}
+
+// Close releases the connection.
+func (c *Client) Close() error { return c.rdb.Close() }
+
+// scrubError turns a client error into one safe to log and export: it names
+// the target without credentials and, defensively, never echoes the
+// password even if a server put it in a reply.
+func (c *Client) scrubError(err error) error {
+	msg := err.Error()
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		msg = "timeout: " + msg
+	}
+	if pw := c.target.Password; pw != "" {
+		msg = strings.ReplaceAll(msg, pw, "xxxxx")
+	}
+	return fmt.Errorf("scrape %s: %s", c.target, msg)
+}
