@@ -38,7 +38,7 @@ type Results struct {
 // still queued when the deadline passes is reported down without being
 // contacted, so one slow target never delays the others beyond its timeout.
 func (c *Collector) scrapeTargets(ctx context.Context, pool *Pool, targets []target.Target) *Results {
-	ctx, cancel := context.WithTimeout(ctx, c.opts.Deadline)
+	ctx, cancel := detach(ctx, c.opts.Deadline)
 	defer cancel()
 
 	out := &Results{Results: make([]*Result, len(targets)), descs: c.descs, kube: c.opts.KubernetesLabels}
@@ -102,4 +102,15 @@ func (c *Collector) scrapeOne(ctx context.Context, e *entry) *Result {
 func (h rttHistogram) clone() rttHistogram {
 	h.counts = append([]uint64(nil), h.counts...)
 	return h
+}
+
+// detach keeps the caller's deadline (capped at max) but not its
+// cancellation: a scrape shared by several requests must not fail for all of
+// them because the first requester went away.
+func detach(ctx context.Context, max time.Duration) (context.Context, context.CancelFunc) {
+	deadline := time.Now().Add(max)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	return context.WithDeadline(context.WithoutCancel(ctx), deadline)
 }

@@ -1,0 +1,157 @@
+package exporter
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is the exporter's command line. Flag names and environment
+// variables follow redis_exporter where it has the same option, so a
+// manifest written for it works unchanged.
+type Config struct {
+	Addrs        addrList
+	User         string
+	Password     string
+	PasswordFile string
+	Namespace    string
+
+	ListenAddress string
+	MetricsPath   string
+	WebConfigFile string
+
+	ConnectionTimeout time.Duration
+	ScrapeTimeout     time.Duration
+	Concurrency       int
+
+	TLSCAFile     string
+	TLSCertFile   string
+	TLSKeyFile    string
+	TLSServerName string
+	TLSSkipVerify bool
+
+	KubeNamespace  string
+	KubeSelector   string
+	KubePort       int
+	KubeConfig     string
+	KubeTLS        bool
+	RedisOnly      bool
+	LogFormat      string
+	Debug          bool
+	PrintedVersion bool
+}
+
+// addrList is a repeatable, comma-separated flag. A value from the
+// environment is replaced, not extended, by the first one on the command line.
+type addrList struct {
+	values  []string
+	fromEnv bool
+}
+
+func (a *addrList) String() string { return strings.Join(a.values, ",") }
+
+func (a *addrList) Set(v string) error {
+	if a.fromEnv {
+		a.values, a.fromEnv = nil, false
+	}
+	for _, part := range strings.Split(v, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			a.values = append(a.values, part)
+		}
+	}
+	return nil
+}
+
+// flagEnv pairs each flag with its environment variable.
+var flagEnv = map[string]string{
+	"redis.addr":            "REDIS_ADDR",
+	"redis.user":            "REDIS_USER",
+	"redis.password":        "REDIS_PASSWORD",
+	"redis.password-file":   "REDIS_PASSWORD_FILE",
+	"namespace":             "REDIS_EXPORTER_NAMESPACE",
+	"web.listen-address":    "REDIS_EXPORTER_WEB_LISTEN_ADDRESS",
+	"web.telemetry-path":    "REDIS_EXPORTER_WEB_TELEMETRY_PATH",
+	"web.config.file":       "REDIS_EXPORTER_WEB_CONFIG_FILE",
+	"connection-timeout":    "REDIS_EXPORTER_CONNECTION_TIMEOUT",
+	"scrape.timeout":        "REDIS_EXPORTER_SCRAPE_TIMEOUT",
+	"scrape.concurrency":    "REDIS_EXPORTER_SCRAPE_CONCURRENCY",
+	"tls-ca-cert-file":      "REDIS_EXPORTER_TLS_CA_CERT_FILE",
+	"tls-client-cert-file":  "REDIS_EXPORTER_TLS_CLIENT_CERT_FILE",
+	"tls-client-key-file":   "REDIS_EXPORTER_TLS_CLIENT_KEY_FILE",
+	"tls-server-name":       "REDIS_EXPORTER_TLS_SERVER_NAME",
+	"skip-tls-verification": "REDIS_EXPORTER_SKIP_TLS_VERIFICATION",
+	"kubernetes.namespace":  "REDIS_EXPORTER_KUBERNETES_NAMESPACE",
+	"kubernetes.selector":   "REDIS_EXPORTER_KUBERNETES_SELECTOR",
+	"kubernetes.port":       "REDIS_EXPORTER_KUBERNETES_PORT",
+	"kubernetes.tls":        "REDIS_EXPORTER_KUBERNETES_TLS",
+	"kubernetes.kubeconfig": "KUBECONFIG",
+	"redis-only-metrics":    "REDIS_EXPORTER_REDIS_ONLY_METRICS",
+	"log-format":            "REDIS_EXPORTER_LOG_FORMAT",
+	"debug":                 "REDIS_EXPORTER_DEBUG",
+}
+
+// ParseFlags reads flags, then the environment for flags not given.
+func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
+	c := &Config{}
+	fs := flag.NewFlagSet("redis-autoscaler exporter", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Var(&c.Addrs, "redis.addr", "Redis address(es) to scrape: host:port, redis://[user:password@]host:port[/db], rediss://..., unix:///path; repeatable or comma-separated (default redis://localhost:6379 when no Kubernetes discovery is set)")
+	fs.StringVar(&c.User, "redis.user", "", "ACL user name for Redis >= 6")
+	fs.StringVar(&c.Password, "redis.password", "", "Redis password (prefer --redis.password-file)")
+	fs.StringVar(&c.PasswordFile, "redis.password-file", "", "File holding the password, or a JSON map of address to password (redis_exporter's format) for several targets and /scrape")
+	fs.StringVar(&c.Namespace, "namespace", "redis", "Prefix of metric names")
+	fs.StringVar(&c.ListenAddress, "web.listen-address", ":9121", "Address to listen on for the web interface and metrics")
+	fs.StringVar(&c.MetricsPath, "web.telemetry-path", "/metrics", "Path under which metrics are served")
+	fs.StringVar(&c.WebConfigFile, "web.config.file", "", "exporter-toolkit web configuration file (TLS, basic auth)")
+	fs.DurationVar(&c.ConnectionTimeout, "connection-timeout", 5*time.Second, "Timeout of one target's scrape: dial and reply")
+	fs.DurationVar(&c.ScrapeTimeout, "scrape.timeout", 10*time.Second, "Deadline of a whole scrape of all targets (lowered to Prometheus' scrape timeout when it sends one)")
+	fs.IntVar(&c.Concurrency, "scrape.concurrency", 64, "Targets scraped at once")
+	fs.StringVar(&c.TLSCAFile, "tls-ca-cert-file", "", "CA certificate file to verify rediss:// servers")
+	fs.StringVar(&c.TLSCertFile, "tls-client-cert-file", "", "Client certificate file for rediss:// servers that require one")
+	fs.StringVar(&c.TLSKeyFile, "tls-client-key-file", "", "Client key file for rediss:// servers that require one")
+	fs.StringVar(&c.TLSServerName, "tls-server-name", "", "Server name to verify rediss:// certificates against (default: the target host)")
+	fs.BoolVar(&c.TLSSkipVerify, "skip-tls-verification", false, "Do not verify rediss:// server certificates")
+	fs.StringVar(&c.KubeNamespace, "kubernetes.namespace", "", "Discover Redis pods in this namespace (\"\" with a selector: all namespaces)")
+	fs.StringVar(&c.KubeSelector, "kubernetes.selector", "", "Label selector of the Redis pods to discover (enables Kubernetes discovery)")
+	fs.IntVar(&c.KubePort, "kubernetes.port", 0, "Redis port of discovered pods (default: the container port named redis, else 6379)")
+	fs.BoolVar(&c.KubeTLS, "kubernetes.tls", false, "Scrape discovered pods with TLS (rediss://)")
+	fs.StringVar(&c.KubeConfig, "kubernetes.kubeconfig", "", "kubeconfig file (default: in-cluster configuration)")
+	fs.BoolVar(&c.RedisOnly, "redis-only-metrics", false, "Do not export the exporter's own Go and process metrics")
+	fs.StringVar(&c.LogFormat, "log-format", "txt", "Log format: txt or json")
+	fs.BoolVar(&c.Debug, "debug", false, "Log at debug level")
+	fs.BoolVar(&c.PrintedVersion, "version", false, "Print the version and exit")
+
+	for name, env := range flagEnv {
+		if v := getenv(env); v != "" {
+			if err := fs.Set(name, v); err != nil {
+				return nil, fmt.Errorf("environment %s: %w", env, err)
+			}
+		}
+	}
+	c.Addrs.fromEnv = len(c.Addrs.values) > 0
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if len(c.Addrs.values) == 0 && c.KubeSelector == "" && c.KubeNamespace == "" {
+		c.Addrs.values = []string{"redis://localhost:6379"}
+	}
+	switch {
+	case c.Concurrency < 1:
+		return nil, errors.New("--scrape.concurrency must be at least 1")
+	case c.ConnectionTimeout <= 0 || c.ScrapeTimeout <= 0:
+		return nil, errors.New("--connection-timeout and --scrape.timeout must be positive")
+	case c.LogFormat != "txt" && c.LogFormat != "json" && c.LogFormat != "logfmt":
+		return nil, fmt.Errorf("--log-format %q: want txt or json", c.LogFormat)
+	}
+	return c, nil
+}
+
+// osGetenv is os.Getenv; a variable so tests can pass their own.
+var osGetenv = os.Getenv

@@ -1,0 +1,205 @@
+// Package exporter is the `redis-autoscaler exporter` command: it wires
+// targets (flags, Kubernetes discovery), the collector and the web server.
+package exporter
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	toolkit "github.com/prometheus/exporter-toolkit/web"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/collector"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/discovery"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/scraper"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/web"
+)
+
+// Version is set at build time with -ldflags.
+var Version = "dev"
+
+// Main runs the exporter until ctx ends; it returns a process exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, err := ParseFlags(args, osGetenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "exporter:", err)
+		return 2
+	}
+	if cfg.PrintedVersion {
+		fmt.Fprintln(stdout, "redis-autoscaler", Version)
+		return 0
+	}
+	logger := newLogger(cfg, stderr)
+	if err := Run(ctx, cfg, logger, nil); err != nil {
+		logger.Error("exporter stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(cfg *Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if cfg.Debug {
+		opts.Level = slog.LevelDebug
+	}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Run serves until ctx ends. When ready is not nil it receives the bound
+// listen address once the server accepts connections (tests, make run).
+func Run(ctx context.Context, cfg *Config, logger *slog.Logger, ready chan<- string) error {
+	scraper.SetLogger(logger)
+	creds := target.Credentials{User: cfg.User, Password: cfg.Password}
+	if cfg.PasswordFile != "" && cfg.Password == "" {
+		pw, perTarget, err := target.LoadPasswordFile(cfg.PasswordFile)
+		if err != nil {
+			return err
+		}
+		creds.Password, creds.PerTarget = pw, perTarget
+	}
+	tlsConfig, err := target.TLSOptions{
+		CAFile: cfg.TLSCAFile, CertFile: cfg.TLSCertFile, KeyFile: cfg.TLSKeyFile,
+		ServerName: cfg.TLSServerName, SkipVerify: cfg.TLSSkipVerify,
+	}.Config()
+	if err != nil {
+		return err
+	}
+
+	static := make([]target.Target, 0, len(cfg.Addrs.values))
+	for _, a := range cfg.Addrs.values {
+		t, err := target.Parse(a)
+		if err != nil {
+			return err
+		}
+		static = append(static, creds.Apply(t))
+	}
+	targets := func() []target.Target { return static }
+	kube := cfg.KubeSelector != "" || cfg.KubeNamespace != ""
+	if kube {
+		pods, err := startDiscovery(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		targets = func() []target.Target {
+			found := pods.Targets()
+			out := make([]target.Target, 0, len(static)+len(found))
+			out = append(out, static...)
+			for _, t := range found {
+				out = append(out, creds.Apply(t))
+			}
+			return out
+		}
+	}
+
+	pool := collector.NewPool(tlsConfig, cfg.ConnectionTimeout)
+	defer pool.Close()
+	scrapePool := collector.NewPool(tlsConfig, cfg.ConnectionTimeout)
+	defer scrapePool.Close()
+	col := collector.New(targets, pool, collector.Options{
+		Namespace: cfg.Namespace, KubernetesLabels: kube, Concurrency: cfg.Concurrency,
+		Timeout: cfg.ConnectionTimeout, Deadline: cfg.ScrapeTimeout, Logger: logger,
+	})
+
+	self := prometheus.NewRegistry()
+	self.MustRegister(col.SelfMetrics())
+	if !cfg.RedisOnly {
+		self.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	handler, err := web.NewHandler(web.Config{
+		Collector: col, ScrapePool: scrapePool, Credentials: creds, Self: self,
+		MetricsPath: cfg.MetricsPath, Logger: logger, Version: Version, ScrapeTimeout: cfg.ScrapeTimeout,
+	})
+	if err != nil {
+		return err
+	}
+
+	go expireIdle(ctx, scrapePool)
+	return serve(ctx, cfg, handler, logger, ready)
+}
+
+func startDiscovery(ctx context.Context, cfg *Config) (*discovery.Pods, error) {
+	var rc *rest.Config
+	var err error
+	if cfg.KubeConfig != "" {
+		rc, err = clientcmd.BuildConfigFromFlags("", cfg.KubeConfig)
+	} else {
+		rc, err = rest.InClusterConfig()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client config: %w", err)
+	}
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return nil, err
+	}
+	pods, err := discovery.New(client, discovery.Options{
+		Namespace: cfg.KubeNamespace, Selector: cfg.KubeSelector, Port: cfg.KubePort, TLS: cfg.KubeTLS,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := pods.Start(ctx); err != nil {
+		return nil, err
+	}
+	return pods, nil
+}
+
+// expireIdle drops /scrape connections Prometheus no longer asks for.
+func expireIdle(ctx context.Context, pool *collector.Pool) {
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			pool.Expire(10 * time.Minute)
+		}
+	}
+}
+
+func serve(ctx context.Context, cfg *Config, handler http.Handler, logger *slog.Logger, ready chan<- string) error {
+	l, err := net.Listen("tcp", cfg.ListenAddress)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.ListenAddress, err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	flags := &toolkit.FlagConfig{
+		WebListenAddresses: &[]string{cfg.ListenAddress},
+		WebSystemdSocket:   new(bool),
+		WebConfigFile:      &cfg.WebConfigFile,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- toolkit.Serve(l, srv, flags, logger) }()
+	logger.Info("exporter listening", "address", l.Addr().String(), "metrics", cfg.MetricsPath)
+	if ready != nil {
+		ready <- l.Addr().String()
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdownCtx)
+		return nil
+	}
+}

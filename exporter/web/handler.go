@@ -1,0 +1,124 @@
+// Package web serves the exporter over HTTP: /metrics for the configured
+// targets, /scrape?target= for Prometheus multi-target setups, /healthz and
+// a landing page. Listening (TLS, basic auth) is exporter-toolkit's.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/collector"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
+)
+
+// Config wires the handlers.
+type Config struct {
+	Collector   *collector.Collector
+	ScrapePool  *collector.Pool    // connections of /scrape targets
+	Credentials target.Credentials // applied to /scrape targets
+	// Self is the exporter's own registry (Go, process, scrape counters).
+	Self          prometheus.Gatherer
+	MetricsPath   string
+	Logger        *slog.Logger
+	Version       string
+	ScrapeTimeout time.Duration
+}
+
+// NewHandler returns the exporter's HTTP handler.
+func NewHandler(cfg Config) (http.Handler, error) {
+	if cfg.MetricsPath == "" {
+		cfg.MetricsPath = "/metrics"
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc(cfg.MetricsPath, cfg.metrics)
+	mux.HandleFunc("/scrape", cfg.scrape)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	landing, err := web.NewLandingPage(web.LandingConfig{
+		Name:        "redis-autoscaler exporter",
+		Description: "Prometheus exporter for Redis: one connection and one INFO per target per scrape.",
+		Version:     cfg.Version,
+		Links: []web.LandingLinks{
+			{Address: cfg.MetricsPath, Text: "Metrics"},
+			{Address: "/scrape?target=redis://localhost:6379", Text: "Scrape one target"},
+			{Address: "/healthz", Text: "Health"},
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/", landing)
+	return mux, nil
+}
+
+// metrics scrapes every configured target; concurrent requests share one
+// scrape (see collector.Scrape).
+func (cfg Config) metrics(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := cfg.requestContext(r)
+	defer cancel()
+	results := cfg.Collector.Scrape(ctx)
+	cfg.serve(w, r, results, cfg.Self)
+}
+
+// scrape serves one target named in the query, as redis_exporter's /scrape
+// does, but over a connection kept between requests.
+func (cfg Config) scrape(w http.ResponseWriter, r *http.Request) {
+	raw := r.URL.Query().Get("target")
+	if raw == "" {
+		http.Error(w, "missing target parameter", http.StatusBadRequest)
+		return
+	}
+	t, err := target.Parse(raw)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	t = cfg.Credentials.Apply(t)
+	ctx, cancel := cfg.requestContext(r)
+	defer cancel()
+	results := cfg.Collector.ScrapeOne(ctx, cfg.ScrapePool, t)
+	cfg.serve(w, r, results, nil)
+}
+
+func (cfg Config) serve(w http.ResponseWriter, r *http.Request, results *collector.Results, self prometheus.Gatherer) {
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(results); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	gatherers := prometheus.Gatherers{reg}
+	if self != nil {
+		gatherers = append(gatherers, self)
+	}
+	promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelError),
+		ErrorHandling: promhttp.ContinueOnError,
+	}).ServeHTTP(w, r)
+}
+
+// requestContext honours Prometheus' scrape timeout header, leaving a
+// margin to write the response, so Prometheus gets partial results with
+// redis_up 0 for slow targets rather than a timed-out scrape.
+func (cfg Config) requestContext(r *http.Request) (context.Context, context.CancelFunc) {
+	timeout := cfg.ScrapeTimeout
+	if h := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); h != "" {
+		if s, err := strconv.ParseFloat(h, 64); err == nil && s > 0 {
+			d := time.Duration(s*float64(time.Second)) - 250*time.Millisecond
+			if d > 0 && (timeout <= 0 || d < timeout) {
+				timeout = d
+			}
+		}
+	}
+	if timeout <= 0 {
+		return context.WithCancel(r.Context())
+	}
+	return context.WithTimeout(r.Context(), timeout)
+}
