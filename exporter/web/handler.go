@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/collector"
@@ -98,10 +97,9 @@ func (cfg Config) serve(w http.ResponseWriter, r *http.Request, results *collect
 	if self != nil {
 		gatherers = append(gatherers, self)
 	}
-	promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{
-		ErrorLog:      slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelError),
-		ErrorHandling: promhttp.ContinueOnError,
-	}).ServeHTTP(w, r)
+	if err := writeMetrics(w, r, gatherers); err != nil {
+		cfg.Logger.Error("serving metrics", "err", err)
+	}
 }
 
 // requestContext honours Prometheus' scrape timeout header, leaving a

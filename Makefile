@@ -1,0 +1,55 @@
+# redis-autoscaler: `make help` lists the targets.
+SHELL := /bin/bash
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/redis-autoscaler/redis-autoscaler/exporter.Version=$(VERSION)
+FUZZTIME ?= 20s
+BENCHTIME ?= 1s
+STATICCHECK_VERSION ?= v0.8.2
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+.PHONY: deps
+deps: ## Install the Debian packages tests need (redis-server) when missing
+	@hack/deps.sh
+
+.PHONY: build
+build: ## Build bin/redis-autoscaler (static)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/redis-autoscaler ./cmd/redis-autoscaler
+
+.PHONY: run
+run: deps ## Run the exporter against localhost:6379, or a throwaway redis-server
+	$(GO) run ./hack/devrun
+
+.PHONY: test
+test: deps k8s-binaries ## Install what tests need and run every test
+	$(GO) test -race -count=1 -timeout 25m ./...
+
+.PHONY: bench
+bench: deps ## Run the benchmarks (INFO parse, /metrics end to end, 200 targets)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count 5 ./exporter/...
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME each
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+.PHONY: lint
+lint: ## gofmt check, go vet and staticcheck
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'run make fmt'; exit 1; }
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+.PHONY: fmt
+fmt: ## Format the Go code
+	gofmt -w $$(git ls-files '*.go')
+
+include hack/cluster.mk

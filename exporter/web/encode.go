@@ -1,0 +1,62 @@
+package web
+
+import (
+	"compress/gzip"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+)
+
+// gzipWriters are reused across requests: a new gzip writer allocates
+// hundreds of kilobytes, more than the rest of a scrape. promhttp pools them
+// per handler, but our handler gathers request-scoped results, so the
+// encoding is done here.
+var gzipWriters = sync.Pool{New: func() any {
+	w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+	return w
+}}
+
+// writeMetrics encodes what g gathers in the format the client asked for,
+// gzip-compressed when it accepts that. Metrics that failed to gather are
+// logged by the caller; the rest are still served.
+func writeMetrics(w http.ResponseWriter, r *http.Request, g prometheus.Gatherer) error {
+	mfs, gatherErr := g.Gather()
+	format := expfmt.NegotiateAccept(r.Header, expfmt.DefaultAcceptedFormats()...)
+	w.Header().Set("Content-Type", string(format))
+	var out io.Writer = w
+	if acceptsGzip(r) {
+		gz := gzipWriters.Get().(*gzip.Writer)
+		gz.Reset(w)
+		defer func() {
+			_ = gz.Close()
+			gzipWriters.Put(gz)
+		}()
+		w.Header().Set("Content-Encoding", "gzip")
+		out = gz
+	}
+	enc := expfmt.NewEncoder(out, format)
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			return err
+		}
+	}
+	if closer, ok := enc.(expfmt.Closer); ok {
+		if err := closer.Close(); err != nil {
+			return err
+		}
+	}
+	return gatherErr
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		if enc, _, _ := strings.Cut(strings.TrimSpace(part), ";"); enc == "gzip" {
+			return true
+		}
+	}
+	return false
+}
