@@ -1,8 +1,14 @@
 package scraper
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
 	"log/slog"
 	"testing"
 	"time"
@@ -149,4 +155,103 @@ func TestReconnectAfterRestart(t *testing.T) {
 		ok = err == nil
 	}
 	assert.True(t, ok, "client reconnects after its connection was killed")
+}
+
+// fakeRedis6 answers like Redis 6.2: HELLO and INFO with at most one section
+// argument (a second one is an error, as on Redis 6). It records the
+// commands it received. Real Redis 6 is not packaged here; this checks the
+// exporter's side of the protocol only.
+func fakeRedis6(t *testing.T) (addr string, commands func() []string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	var mu sync.Mutex
+	var seen []string
+	info := "# Server\r\nredis_version:6.2.14\r\nrun_id:x\r\n# Stats\r\ntotal_commands_processed:5\r\n"
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				for {
+					args, err := readCommand(r)
+					if err != nil {
+						return
+					}
+					mu.Lock()
+					seen = append(seen, strings.Join(args, " "))
+					mu.Unlock()
+					switch {
+					case strings.EqualFold(args[0], "HELLO"):
+						fmt.Fprintf(c, "*2\r\n$6\r\nserver\r\n$5\r\nredis\r\n")
+					case strings.EqualFold(args[0], "INFO") && len(args) <= 2:
+						fmt.Fprintf(c, "$%d\r\n%s\r\n", len(info), info)
+					default:
+						fmt.Fprintf(c, "-ERR syntax error\r\n")
+					}
+				}
+			}()
+		}
+	}()
+	return l.Addr().String(), func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), seen...)
+	}
+}
+
+func readCommand(r *bufio.Reader) ([]string, error) {
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return nil, err
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(line[1:]))
+	if err != nil || line[0] != '*' {
+		return nil, fmt.Errorf("bad command %q", line)
+	}
+	args := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		if _, err := r.ReadString('\n'); err != nil { // $len
+			return nil, err
+		}
+		a, err := r.ReadString('\n')
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, strings.TrimRight(a, "\r\n"))
+	}
+	return args, nil
+}
+
+func TestOldRedisGetsOnlyCommandsItSupports(t *testing.T) {
+	addr, commands := fakeRedis6(t)
+	c := New(parse(t, addr), nil, time.Second)
+	defer c.Close()
+	for i := 0; i < 3; i++ {
+		s, err := c.Scrape(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, 6, s.Info.MajorVersion())
+		assert.Empty(t, s.Info.Latencies)
+	}
+	assert.Equal(t, []string{"hello 2", "INFO all", "INFO all", "INFO all"}, commands())
+}
+
+// Redis 7 is asked for exactly the sections used after the first reply.
+func TestRedis7SectionsAfterVersionKnown(t *testing.T) {
+	srv := redistest.Start(t)
+	c := New(parse(t, srv.URL()), nil, time.Second)
+	defer c.Close()
+	ctx := context.Background()
+	_, err := c.Scrape(ctx)
+	require.NoError(t, err)
+	s, err := c.Scrape(ctx)
+	require.NoError(t, err)
+	assert.NotEmpty(t, s.Info.Latencies, "latencystats asked for on Redis 7")
+	assert.NotContains(t, s.Info.Sections, "modules")
+	assert.Contains(t, s.Info.Sections, "keyspace")
 }
