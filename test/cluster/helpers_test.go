@@ -1,0 +1,116 @@
+package cluster_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
+)
+
+// redisStatefulSet is a minimal Redis StatefulSet; withPVC adds a
+// volumeClaimTemplate mounted at /data.
+func redisStatefulSet(name string, replicas int32, withPVC bool, args ...string) *appsv1.StatefulSet {
+	lbls := map[string]string{"app": name}
+	sts := &appsv1.StatefulSet{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: appsv1.StatefulSetSpec{
+			Replicas:            &replicas,
+			ServiceName:         name,
+			PodManagementPolicy: appsv1.ParallelPodManagement,
+			Selector:            &metav1.LabelSelector{MatchLabels: lbls},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: lbls},
+				Spec: corev1.PodSpec{
+					TerminationGracePeriodSeconds: ptr(int64(5)),
+					Containers: []corev1.Container{{
+						Name:  "redis",
+						Image: "redis:7.0",
+						Args:  args,
+						Ports: []corev1.ContainerPort{{Name: "redis", ContainerPort: 6379}},
+					}},
+				},
+			},
+		},
+	}
+	if withPVC {
+		sts.Spec.Template.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "data", MountPath: "/data"}}
+		sts.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{{
+			ObjectMeta: metav1.ObjectMeta{Name: "data"},
+			Spec: corev1.PersistentVolumeClaimSpec{
+				AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				Resources: corev1.VolumeResourceRequirements{
+					Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")},
+				},
+			},
+		}}
+	}
+	return sts
+}
+
+// readyPods waits until exactly n pods match the selector and all are Ready.
+func readyPods(t *testing.T, client kubernetes.Interface, ns string, sel map[string]string, n int, timeout time.Duration) []corev1.Pod {
+	t.Helper()
+	var pods []corev1.Pod
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		list, err := client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: labels.SelectorFromSet(sel).String()})
+		require.NoError(c, err)
+		require.Len(c, list.Items, n)
+		for _, p := range list.Items {
+			require.Truef(c, podReady(&p), "pod %s not ready: phase %s", p.Name, p.Status.Phase)
+		}
+		pods = list.Items
+	}, timeout, 200*time.Millisecond)
+	return pods
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// redisClient connects to a pod by IP: there is no cluster DNS.
+func redisClient(t *testing.T, pod *corev1.Pod) *redis.Client {
+	t.Helper()
+	require.NotEmpty(t, pod.Status.PodIP)
+	rc := redis.NewClient(&redis.Options{
+		Addr:        net.JoinHostPort(pod.Status.PodIP, "6379"),
+		DialTimeout: time.Second,
+		MaxRetries:  -1,
+	})
+	t.Cleanup(func() { rc.Close() })
+	return rc
+}
+
+func getPod(t *testing.T, c *cluster.Cluster, ns, name string) *corev1.Pod {
+	t.Helper()
+	p, err := c.Client.CoreV1().Pods(ns).Get(context.Background(), name, metav1.GetOptions{})
+	require.NoError(t, err)
+	return p
+}
+
+func ctxT(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func podName(sts string, i int) string { return fmt.Sprintf("%s-%d", sts, i) }
