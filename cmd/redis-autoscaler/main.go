@@ -1,5 +1,5 @@
 // Command redis-autoscaler autoscales Redis on Kubernetes. One binary, one
-// subcommand per program: exporter (now), adapter and scaler (to come).
+// subcommand per program.
 package main
 
 import (
@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/redis-autoscaler/redis-autoscaler/adapter"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter"
 )
 
@@ -20,6 +21,7 @@ Usage:
 
 Commands:
   exporter   Prometheus exporter for Redis (INFO, latency, replication)
+  adapter    custom.metrics.k8s.io API server serving Redis load to the HPA
   version    Print the version
 
 Run "redis-autoscaler <command> --help" for the flags of a command.
@@ -39,6 +41,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "exporter":
 		return exporter.Main(ctx, args[1:], stdout, stderr)
+	case "adapter":
+		return adapter.Main(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "redis-autoscaler", exporter.Version)
 		return 0

@@ -77,7 +77,7 @@ func (p *Pods) Targets() []target.Target {
 	}
 	out := make([]target.Target, 0, len(pods))
 	for _, pod := range pods {
-		if t, ok := p.podTarget(pod); ok {
+		if t, ok := TargetFor(pod, p.opts); ok {
 			out = append(out, t)
 		}
 	}
@@ -90,20 +90,20 @@ func (p *Pods) Targets() []target.Target {
 	return out
 }
 
-// podTarget is a pure function: a pod is a target when it runs, has an IP
-// and is not being deleted.
-func (p *Pods) podTarget(pod *corev1.Pod) (target.Target, bool) {
+// TargetFor is a pure function: a pod is a target when it runs, has an IP
+// and is not being deleted. Only Port and TLS of opts are used.
+func TargetFor(pod *corev1.Pod, opts Options) (target.Target, bool) {
 	if pod.Status.Phase != corev1.PodRunning || pod.Status.PodIP == "" || pod.DeletionTimestamp != nil {
 		return target.Target{}, false
 	}
-	port := p.opts.Port
+	port := opts.Port
 	if port == 0 {
 		port = redisPort(pod)
 	}
 	return target.Target{
 		Network:   "tcp",
 		Address:   net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(port)),
-		TLS:       p.opts.TLS,
+		TLS:       opts.TLS,
 		Namespace: pod.Namespace,
 		Pod:       pod.Name,
 	}, true

@@ -22,7 +22,7 @@ func pod(name string, phase corev1.PodPhase, ip string, ports ...corev1.Containe
 	}
 }
 
-func TestPodTarget(t *testing.T) {
+func TestTargetFor(t *testing.T) {
 	deleting := pod("d", corev1.PodRunning, "10.0.0.9")
 	deleting.DeletionTimestamp = &metav1.Time{Time: time.Now()}
 	for name, tc := range map[string]struct {
@@ -40,8 +40,7 @@ func TestPodTarget(t *testing.T) {
 		"succeeded is not":          {pod: pod("a", corev1.PodSucceeded, "10.0.0.1")},
 	} {
 		t.Run(name, func(t *testing.T) {
-			p := &Pods{opts: tc.opts}
-			got, ok := p.podTarget(tc.pod)
+			got, ok := TargetFor(tc.pod, tc.opts)
 			if tc.want == "" {
 				assert.False(t, ok)
 				return

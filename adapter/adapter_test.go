@@ -1,0 +1,301 @@
+package adapter_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/restmapper"
+	"k8s.io/metrics/pkg/client/custom_metrics"
+
+	"github.com/redis-autoscaler/redis-autoscaler/adapter"
+	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
+)
+
+func TestMain(m *testing.M) { cluster.Main(m) }
+
+// env is one adapter registered with the aggregator of the shared cluster.
+type env struct {
+	c       *cluster.Cluster
+	metrics custom_metrics.CustomMetricsClient
+}
+
+var (
+	adapterOnce sync.Once
+	adapterEnv  *env
+	adapterErr  error
+)
+
+// startAdapter runs the adapter as a host process of the test (in-process),
+// under the ServiceAccount and RBAC that deploy/ ships, registered through
+// an APIService exactly as in a cluster.
+func startAdapter(t *testing.T) *env {
+	c := cluster.Shared(t)
+	adapterOnce.Do(func() {
+		// Not t.TempDir: the adapter outlives the test that starts it.
+		dir, err := os.MkdirTemp("", "adapter-test-")
+		if err != nil {
+			adapterErr = err
+			return
+		}
+		adapterEnv, adapterErr = setup(c, dir)
+	})
+	require.NoError(t, adapterErr)
+	return adapterEnv
+}
+
+func setup(c *cluster.Cluster, dir string) (*env, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := c.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "redis-autoscaler"}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return nil, err
+	}
+	if err := c.Apply(ctx, "../deploy/adapter/rbac.yaml"); err != nil {
+		return nil, err
+	}
+	kubeconfig, err := c.ServiceAccountKubeconfig(ctx, "redis-autoscaler", "redis-autoscaler-adapter")
+	if err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	// The aggregator verifies the serving certificate against the
+	// APIService's Service name, as in a cluster: a self-signed one for
+	// "localhost" is refused.
+	certFile, keyFile, ca, err := servingCert(dir,
+		cluster.APIServiceHost("custom.metrics.k8s.io", "v1beta1"),
+		cluster.APIServiceHost("custom.metrics.k8s.io", "v1beta2"), "localhost")
+	if err != nil {
+		return nil, err
+	}
+	args := []string{
+		"--secure-port", strconv.Itoa(port), "--bind-address", "127.0.0.1",
+		"--tls-cert-file", certFile, "--tls-private-key-file", keyFile,
+		"--lister-kubeconfig", kubeconfig, "--authentication-kubeconfig", kubeconfig, "--authorization-kubeconfig", kubeconfig,
+		"--interval", "1s", "--window", "10s",
+	}
+	go func() {
+		// Runs until the test binary exits; the shared cluster stops after.
+		code := adapter.Main(context.Background(), args, io.Discard, os.Stderr)
+		if code != 0 {
+			fmt.Fprintln(os.Stderr, "adapter exited with", code)
+		}
+	}()
+	if err := waitListening(port); err != nil {
+		return nil, err
+	}
+	for _, v := range []string{"v1beta1", "v1beta2"} {
+		if err := c.RegisterAPIService(ctx, "custom.metrics.k8s.io", v, port, ca); err != nil {
+			return nil, err
+		}
+		if err := c.WaitAPIServiceAvailable(ctx, "custom.metrics.k8s.io", v, time.Minute); err != nil {
+			return nil, err
+		}
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(c.Config)
+	if err != nil {
+		return nil, err
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+	// The client the HPA controller itself uses.
+	mc := custom_metrics.NewForConfig(c.Config, mapper, custom_metrics.NewAvailableAPIsGetter(dc))
+	return &env{c: c, metrics: mc}, nil
+}
+
+func redisStatefulSet(name string, replicas int32, args ...string) *appsv1.StatefulSet {
+	lbl := map[string]string{"app": name}
+	return &appsv1.StatefulSet{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: appsv1.StatefulSetSpec{
+			Replicas:    &replicas,
+			ServiceName: name,
+			Selector:    &metav1.LabelSelector{MatchLabels: lbl},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: lbl},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "redis", Image: "redis:7.0", Args: args,
+					Ports: []corev1.ContainerPort{{Name: "redis", ContainerPort: 6379}},
+				}}},
+			},
+		},
+	}
+}
+
+func ctxT(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// readyPods waits for n running pods of app and returns them by name.
+func readyPods(t *testing.T, c *cluster.Cluster, ns, app string, n int) map[string]*corev1.Pod {
+	t.Helper()
+	out := map[string]*corev1.Pod{}
+	require.Eventually(t, func() bool {
+		list, err := c.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app=" + app})
+		if err != nil {
+			return false
+		}
+		clear(out)
+		for i := range list.Items {
+			p := &list.Items[i]
+			if p.Status.Phase == corev1.PodRunning && p.Status.PodIP != "" {
+				out[p.Name] = p
+			}
+		}
+		return len(out) == n
+	}, time.Minute, 200*time.Millisecond, "%d running pods of %s", n, app)
+	return out
+}
+
+func podClient(t *testing.T, p *corev1.Pod) *redis.Client {
+	rc := redis.NewClient(&redis.Options{Addr: net.JoinHostPort(p.Status.PodIP, "6379"), Protocol: 2, DisableIdentity: true})
+	t.Cleanup(func() { rc.Close() })
+	return rc
+}
+
+func infoFloat(t *testing.T, rc *redis.Client, section, key string) float64 {
+	s, err := rc.Info(context.Background(), section).Result()
+	require.NoError(t, err)
+	for _, line := range strings.Split(s, "\r\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && k == key {
+			f, err := strconv.ParseFloat(v, 64)
+			require.NoError(t, err)
+			return f
+		}
+	}
+	t.Fatalf("no %s in INFO %s", key, section)
+	return 0
+}
+
+func hpa(name string, metrics ...autoscalingv2.MetricSpec) *autoscalingv2.HorizontalPodAutoscaler {
+	minReplicas := int32(2)
+	zero := int32(0)
+	return &autoscalingv2.HorizontalPodAutoscaler{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "StatefulSet", Name: name},
+			MinReplicas:    &minReplicas,
+			MaxReplicas:    4,
+			Metrics:        metrics,
+			Behavior: &autoscalingv2.HorizontalPodAutoscalerBehavior{
+				ScaleDown: &autoscalingv2.HPAScalingRules{StabilizationWindowSeconds: &zero},
+			},
+		},
+	}
+}
+
+func podsMetric(name, average string) autoscalingv2.MetricSpec {
+	q := resource.MustParse(average)
+	return autoscalingv2.MetricSpec{Type: autoscalingv2.PodsMetricSourceType, Pods: &autoscalingv2.PodsMetricSource{
+		Metric: autoscalingv2.MetricIdentifier{Name: name},
+		Target: autoscalingv2.MetricTarget{Type: autoscalingv2.AverageValueMetricType, AverageValue: &q},
+	}}
+}
+
+func objectMetric(kind, apiVersion, object, name, value string) autoscalingv2.MetricSpec {
+	q := resource.MustParse(value)
+	return autoscalingv2.MetricSpec{Type: autoscalingv2.ObjectMetricSourceType, Object: &autoscalingv2.ObjectMetricSource{
+		DescribedObject: autoscalingv2.CrossVersionObjectReference{Kind: kind, APIVersion: apiVersion, Name: object},
+		Metric:          autoscalingv2.MetricIdentifier{Name: name},
+		Target:          autoscalingv2.MetricTarget{Type: autoscalingv2.ValueMetricType, Value: &q},
+	}}
+}
+
+var podGK = schema.GroupKind{Kind: "Pod"}
+var stsGK = schema.GroupKind{Group: "apps", Kind: "StatefulSet"}
+
+// poll calls fn until it returns nil or timeout passes, then fails the test
+// with fn's last error.
+func poll(t *testing.T, timeout time.Duration, what string, fn func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := fn()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after %s: %v", what, timeout, err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func waitListening(port int) error {
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	for i := 0; i < 300; i++ {
+		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
+			c.Close()
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("adapter not listening on %s", addr)
+}
+
+// servingCert writes a self-signed serving certificate for names and
+// returns its files and PEM (the APIService's caBundle).
+func servingCert(dir string, names ...string) (certFile, keyFile string, certPEM []byte, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", "", nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: names[0]},
+		DNSNames:              names,
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return "", "", nil, err
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return "", "", nil, err
+	}
+	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	certFile, keyFile = filepath.Join(dir, "serving.crt"), filepath.Join(dir, "serving.key")
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		return "", "", nil, err
+	}
+	err = os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	return certFile, keyFile, certPEM, err
+}

@@ -1,0 +1,253 @@
+// Package embedded is the adapter's default value source: it scrapes the
+// Redis pods the HPAs care about itself, with the exporter's scraper, and
+// keeps a short window of samples per pod. No Prometheus is needed.
+package embedded
+
+import (
+	"context"
+	"crypto/tls"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/redis-autoscaler/redis-autoscaler/adapter/source"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/collector"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/discovery"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
+)
+
+// Options tune the embedded source.
+type Options struct {
+	Interval     time.Duration // scrape interval (default 5s)
+	Window       time.Duration // span of samples kept per pod (default 1m)
+	MaxStaleness time.Duration // values older than this are not served (default 3 intervals)
+	Quantile     float64       // response-time quantile over the window (default 0.99)
+	Timeout      time.Duration // one pod's scrape (default: the interval, at most 5s)
+	Concurrency  int
+	Port         int  // Redis port override (default: container port "redis", else 6379)
+	TLS          bool // scrape pods with rediss://
+	TLSConfig    *tls.Config
+	Credentials  target.Credentials
+	Logger       *slog.Logger
+}
+
+func (o *Options) defaults() {
+	if o.Interval <= 0 {
+		o.Interval = 5 * time.Second
+	}
+	if o.Window <= 0 {
+		o.Window = time.Minute
+	}
+	if o.MaxStaleness <= 0 {
+		o.MaxStaleness = 3 * o.Interval
+	}
+	if o.Quantile <= 0 || o.Quantile > 1 {
+		o.Quantile = 0.99
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = min(o.Interval, 5*time.Second)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// PodsFunc lists the pods to scrape now.
+type PodsFunc func(ctx context.Context) []*corev1.Pod
+
+// Source scrapes pods on an interval and serves values from memory.
+type Source struct {
+	opts      Options
+	pods      PodsFunc
+	collector *collector.Collector
+	pool      *collector.Pool
+
+	mu      sync.RWMutex
+	windows map[string]window // "namespace/pod" -> samples
+	current map[string]*corev1.Pod
+	noLimit map[string]bool // pods already logged as having no memory limit
+
+	scrapes      prometheus.Counter
+	scrapeErrors *prometheus.CounterVec
+	scraped      prometheus.Gauge
+}
+
+// New builds a source scraping the pods pods returns.
+func New(pods PodsFunc, opts Options) *Source {
+	opts.defaults()
+	s := &Source{
+		opts:    opts,
+		pods:    pods,
+		pool:    collector.NewPool(opts.TLSConfig, opts.Timeout),
+		windows: map[string]window{},
+		current: map[string]*corev1.Pod{},
+		noLimit: map[string]bool{},
+		scrapes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "redis_autoscaler_adapter_scrapes_total", Help: "Scrape rounds of the embedded source."}),
+		scrapeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "redis_autoscaler_adapter_scrape_errors_total", Help: "Pod scrapes that failed, by namespace."}, []string{"namespace"}),
+		scraped: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "redis_autoscaler_adapter_scraped_pods", Help: "Pods scraped in the last round."}),
+	}
+	s.collector = collector.New(s.targets, s.pool, collector.Options{
+		KubernetesLabels: true, Concurrency: opts.Concurrency, Timeout: opts.Timeout,
+		Deadline: opts.Interval, Logger: opts.Logger,
+	})
+	return s
+}
+
+// Collectors are the source's own metrics, for the adapter's /metrics.
+func (s *Source) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{s.scrapes, s.scrapeErrors, s.scraped}
+}
+
+// targets is called by the collector at the start of each round.
+func (s *Source) targets() []target.Target {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]target.Target, 0, len(s.current))
+	for _, pod := range s.current {
+		if t, ok := discovery.TargetFor(pod, discovery.Options{Port: s.opts.Port, TLS: s.opts.TLS}); ok {
+			out = append(out, s.opts.Credentials.Apply(t))
+		}
+	}
+	return out
+}
+
+// Run scrapes every interval until ctx ends.
+func (s *Source) Run(ctx context.Context) {
+	tick := time.NewTicker(s.opts.Interval)
+	defer tick.Stop()
+	for {
+		s.Round(ctx)
+		select {
+		case <-ctx.Done():
+			s.pool.Close()
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// Round resolves the pods and scrapes them once. Exposed for tests.
+func (s *Source) Round(ctx context.Context) {
+	pods := s.pods(ctx)
+	current := make(map[string]*corev1.Pod, len(pods))
+	for _, p := range pods {
+		current[p.Namespace+"/"+p.Name] = p
+	}
+	s.mu.Lock()
+	s.current = current
+	for k := range s.windows {
+		if _, ok := current[k]; !ok {
+			delete(s.windows, k)
+		}
+	}
+	s.mu.Unlock()
+
+	res := s.collector.Scrape(ctx)
+	s.scrapes.Inc()
+	s.scraped.Set(float64(len(res.Results)))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range res.Results {
+		key := r.Target.Namespace + "/" + r.Target.Pod
+		if r.Err != nil {
+			s.scrapeErrors.WithLabelValues(r.Target.Namespace).Inc()
+			continue
+		}
+		s.windows[key] = s.windows[key].add(toSample(r), s.opts.Window)
+	}
+}
+
+func toSample(r *collector.Result) sample {
+	info := r.Sample.Info
+	f := func(k string) float64 { v, _ := info.Float(k); return v }
+	s := sample{
+		At: r.Sample.At, RunID: info.Fields["run_id"], RTT: r.Sample.RTT,
+		Commands: f("total_commands_processed"), Instant: f("instantaneous_ops_per_sec"),
+		Used: f("used_memory"), Max: f("maxmemory"), Clients: f("connected_clients"),
+		Replica: info.Role() == "slave",
+	}
+	if r.Lag != nil {
+		s.Lag, s.HasLag = r.Lag.Seconds, true
+	}
+	return s
+}
+
+// PodValues implements source.Source from the samples in memory; it never
+// waits for Redis.
+func (s *Source) PodValues(_ context.Context, metric string, pods []*corev1.Pod) (map[string]source.Value, error) {
+	now := time.Now()
+	s.mu.Lock() // noLimit is written below
+	defer s.mu.Unlock()
+	out := make(map[string]source.Value, len(pods))
+	for _, pod := range pods {
+		key := pod.Namespace + "/" + pod.Name
+		w := s.windows[key]
+		if len(w) == 0 {
+			continue
+		}
+		last := w[len(w)-1]
+		if now.Sub(last.At) > s.opts.MaxStaleness {
+			continue
+		}
+		if v, window, ok := s.value(metric, w, pod, key); ok {
+			out[pod.Name] = source.Value{Value: v, Timestamp: last.At, Window: window}
+		}
+	}
+	return out, nil
+}
+
+func (s *Source) value(metric string, w window, pod *corev1.Pod, key string) (float64, time.Duration, bool) {
+	last := w[len(w)-1]
+	switch metric {
+	case source.OpsPerSecond:
+		return w.opsPerSecond()
+	case source.ResponseTime:
+		return w.responseTime(s.opts.Quantile)
+	case source.ConnectedClients:
+		return last.Clients, 0, true
+	case source.ReplicationLag:
+		if !last.Replica {
+			return 0, 0, true // a master is never behind itself
+		}
+		return last.Lag, 0, last.HasLag
+	case source.MemoryFraction:
+		v, ok := memoryFraction(last, containerMemoryLimit(pod))
+		if !ok && !s.noLimit[key] {
+			s.noLimit[key] = true
+			s.opts.Logger.Info("pod has no memory fraction: Redis has no maxmemory and its container no memory limit",
+				"namespace", pod.Namespace, "pod", pod.Name)
+		}
+		return v, 0, ok
+	}
+	return 0, 0, false
+}
+
+// containerMemoryLimit is the memory limit of the pod's Redis container: the
+// one named "redis", else the one whose image names redis, else the first.
+func containerMemoryLimit(pod *corev1.Pod) float64 {
+	cs := pod.Spec.Containers
+	if len(cs) == 0 {
+		return 0
+	}
+	pick := &cs[0]
+	for i := range cs {
+		if cs[i].Name == "redis" {
+			pick = &cs[i]
+			break
+		}
+		if strings.Contains(cs[i].Image, "redis") {
+			pick = &cs[i]
+		}
+	}
+	if q, ok := pick.Resources.Limits[corev1.ResourceMemory]; ok {
+		return float64(q.Value())
+	}
+	return 0
+}

@@ -1,0 +1,348 @@
+package promsource
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/redis-autoscaler/redis-autoscaler/adapter/source"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter"
+	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
+)
+
+// TestAgainstPrometheus runs the whole path the HPA depends on: real Redis,
+// the real exporter, Debian's Prometheus scraping it every second, and this
+// source querying Prometheus.
+func TestAgainstPrometheus(t *testing.T) {
+	bin := prometheusBinary(t)
+	master := redistest.Start(t, "--maxmemory", "64mb")
+	replica := redistest.Start(t, "--replicaof", master.Host, strconv.Itoa(master.Port))
+	mc := master.Client(t)
+	ctx := context.Background()
+	// ~10 MB of data, so the memory fraction is far above the noise of
+	// client buffers that the load below moves.
+	require.NoError(t, mc.Do(ctx, "DEBUG", "POPULATE", 100000, "key", 100).Err())
+
+	// The exporter labels namespace/pod only for pods it discovers itself;
+	// here Prometheus adds them per target, as static labels.
+	targets := []scrapeTarget{
+		{addr: startExporter(t, master.URL()), namespace: "cache", pod: "redis-0"},
+		{addr: startExporter(t, replica.URL()), namespace: "cache", pod: "redis-1"},
+	}
+	promURL := startPrometheus(t, bin, targets)
+
+	const window = 10 * time.Second
+	src, err := New(Options{URL: promURL, Window: window, MaxStaleness: 30 * time.Second})
+	require.NoError(t, err)
+
+	// Prometheus applies a new scrape config some seconds after it reports
+	// ready; a load started before its first scrape would make rate() see
+	// part of a window only.
+	waitScraped(t, src, len(targets))
+	rates := startLoad(t, mc)
+	loadStart := time.Now()
+	podList := pods("cache", "redis-0", "redis-1")
+
+	// Steady state: the load ran a whole window and Prometheus has scraped it.
+	deadline := time.Now().Add(60 * time.Second)
+	var ops map[string]source.Value
+	for {
+		if time.Since(loadStart) > window+3*time.Second {
+			ops, err = src.PodValues(ctx, source.OpsPerSecond, podList)
+			require.NoError(t, err)
+			if _, ok := ops["redis-0"]; ok {
+				break
+			}
+		}
+		require.True(t, time.Now().Before(deadline), "no ops/s value from Prometheus within 60s")
+		time.Sleep(500 * time.Millisecond)
+	}
+	measured := rates.rateOver(window)
+	t.Logf("ops/s: prometheus %.1f, measured %.1f", ops["redis-0"].Value, measured)
+	assert.InEpsilon(t, measured, ops["redis-0"].Value, 0.15)
+	assert.Equal(t, window, ops["redis-0"].Window)
+	assertFresh(t, ops["redis-0"])
+
+	t.Run("memory fraction", func(t *testing.T) {
+		values, err := src.PodValues(ctx, source.MemoryFraction, podList)
+		require.NoError(t, err)
+		used := infoFloat(t, mc, "memory", "used_memory")
+		max := infoFloat(t, mc, "memory", "maxmemory")
+		require.Contains(t, values, "redis-0")
+		assert.InEpsilon(t, used/max, values["redis-0"].Value, 0.02)
+		assertFresh(t, values["redis-0"])
+		assert.NotContains(t, values, "redis-1", "no maxmemory: no fraction")
+	})
+	t.Run("response time", func(t *testing.T) {
+		values, err := src.PodValues(ctx, source.ResponseTime, podList)
+		require.NoError(t, err)
+		for _, pod := range []string{"redis-0", "redis-1"} {
+			require.Contains(t, values, pod)
+			assert.Greater(t, values[pod].Value, 0.0)
+			assert.Less(t, values[pod].Value, 5.0)
+		}
+	})
+	t.Run("connected clients", func(t *testing.T) {
+		values, err := src.PodValues(ctx, source.ConnectedClients, podList)
+		require.NoError(t, err)
+		require.Contains(t, values, "redis-0")
+		assert.GreaterOrEqual(t, values["redis-0"].Value, 2.0, "load client and exporter at least")
+	})
+	t.Run("replication lag", func(t *testing.T) {
+		values, err := src.PodValues(ctx, source.ReplicationLag, podList)
+		require.NoError(t, err)
+		assert.NotContains(t, values, "redis-0", "a master has no lag")
+		if assert.Contains(t, values, "redis-1") {
+			assert.Less(t, values["redis-1"].Value, 5.0)
+		}
+	})
+	t.Run("only pods asked for", func(t *testing.T) {
+		values, err := src.PodValues(ctx, source.ConnectedClients, pods("cache", "redis-1"))
+		require.NoError(t, err)
+		assert.Equal(t, []string{"redis-1"}, keys(values))
+		values, err = src.PodValues(ctx, source.ConnectedClients, pods("other", "redis-0"))
+		require.NoError(t, err)
+		assert.Empty(t, values, "namespace is part of the selector")
+	})
+	t.Run("bad query names the metric", func(t *testing.T) {
+		bad, err := New(Options{URL: promURL, Queries: map[string]string{source.ConnectedClients: "max by (pod) ("}})
+		require.NoError(t, err)
+		_, err = bad.PodValues(ctx, source.ConnectedClients, podList)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), source.ConnectedClients)
+	})
+}
+
+// waitScraped waits until Prometheus has scraped n targets successfully.
+func waitScraped(t *testing.T, src *Source, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res, _, _, err := src.api.Query(context.Background(), `count(redis_up == 1)`, time.Now())
+		if v, ok := res.(model.Vector); err == nil && ok && len(v) == 1 && int(v[0].Value) == n {
+			return
+		}
+		require.True(t, time.Now().Before(deadline), "prometheus did not scrape %d targets within 30s (last: %v, %v)", n, res, err)
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func assertFresh(t *testing.T, v source.Value) {
+	t.Helper()
+	age := time.Since(v.Timestamp)
+	assert.True(t, age >= -time.Second && age < 5*time.Second, "sample age %s", age)
+}
+
+func keys(m map[string]source.Value) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// prometheusBinary finds Prometheus or skips: make test installs Debian's.
+func prometheusBinary(t *testing.T) string {
+	for _, p := range []string{"/usr/bin/prometheus"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("prometheus"); err == nil {
+		return p
+	}
+	t.Skip("prometheus is not installed (apt-get install -y prometheus; make test installs it)")
+	return ""
+}
+
+// startExporter runs the exporter in-process for one Redis, until the test ends.
+func startExporter(t *testing.T, redisURL string) string {
+	t.Helper()
+	cfg, err := exporter.ParseFlags([]string{
+		"--web.listen-address", "127.0.0.1:0", "--redis.addr", redisURL, "--redis-only-metrics",
+	}, func(string) string { return "" }, io.Discard)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- exporter.Run(ctx, cfg, slog.New(slog.DiscardHandler), ready) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("exporter did not stop within 10s")
+		}
+	})
+	select {
+	case addr := <-ready:
+		return addr
+	case err := <-done:
+		t.Fatalf("exporter exited: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("exporter did not start within 10s")
+	}
+	return ""
+}
+
+type scrapeTarget struct{ addr, namespace, pod string }
+
+// startPrometheus runs Prometheus scraping targets every second and returns
+// its URL once ready. It is killed when the test ends.
+func startPrometheus(t *testing.T, bin string, targets []scrapeTarget) string {
+	t.Helper()
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: redis\n    static_configs:\n")
+	for _, tg := range targets {
+		fmt.Fprintf(&b, "      - targets: [%q]\n        labels: {namespace: %q, pod: %q}\n", tg.addr, tg.namespace, tg.pod)
+	}
+	cfgPath := filepath.Join(dir, "prometheus.yml")
+	require.NoError(t, os.WriteFile(cfgPath, []byte(b.String()), 0o600))
+	port, err := redistest.FreePort()
+	require.NoError(t, err)
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	logPath := filepath.Join(dir, "prometheus.log")
+	logFile, err := os.Create(logPath)
+	require.NoError(t, err)
+	defer logFile.Close()
+
+	cmd := exec.Command(bin, "--config.file="+cfgPath, "--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr, "--log.level=warn")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	require.NoError(t, cmd.Start())
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-exited
+		if t.Failed() {
+			logs, _ := os.ReadFile(logPath)
+			t.Logf("prometheus log:\n%s", logs)
+		}
+	})
+
+	url := "http://" + addr
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case <-exited:
+			logs, _ := os.ReadFile(logPath)
+			t.Fatalf("prometheus exited during start:\n%s", logs)
+		default:
+		}
+		resp, err := http.Get(url + "/-/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return url
+			}
+		}
+		require.True(t, time.Now().Before(deadline), "prometheus not ready within 60s")
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// counterLog samples total_commands_processed, so the rate the load really
+// achieved is known over any recent window.
+type counterLog struct {
+	mu      sync.Mutex
+	times   []time.Time
+	counts  []int64
+	started time.Time
+}
+
+// rateOver is the measured commands/s over the last d.
+func (c *counterLog) rateOver(d time.Duration) float64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	last := len(c.times) - 1
+	first := last
+	for first > 0 && c.times[last].Sub(c.times[first-1]) <= d {
+		first--
+	}
+	return float64(c.counts[last]-c.counts[first]) / c.times[last].Sub(c.times[first]).Seconds()
+}
+
+// startLoad sends pipelined INCRs at a steady pace (about 2000/s) until the
+// test ends, and samples the server's command counter every 250ms.
+func startLoad(t *testing.T, rc *redis.Client) *counterLog {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for ctx.Err() == nil {
+			pipe := rc.Pipeline()
+			for range 20 {
+				pipe.Incr(ctx, "counter")
+			}
+			_, _ = pipe.Exec(ctx)
+			select {
+			case <-ctx.Done():
+			case <-tick.C:
+			}
+		}
+	}()
+	log := &counterLog{started: time.Now()}
+	sample := func() {
+		commands, _, err := redistest.Stats(ctx, rc)
+		if err != nil {
+			return
+		}
+		log.mu.Lock()
+		log.times = append(log.times, time.Now())
+		log.counts = append(log.counts, commands)
+		log.mu.Unlock()
+	}
+	sample()
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				sample()
+			}
+		}
+	}()
+	return log
+}
+
+func infoFloat(t *testing.T, rc *redis.Client, section, key string) float64 {
+	t.Helper()
+	s, err := rc.Info(context.Background(), section).Result()
+	require.NoError(t, err)
+	for _, line := range strings.Split(s, "\r\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && k == key {
+			f, err := strconv.ParseFloat(v, 64)
+			require.NoError(t, err)
+			return f
+		}
+	}
+	t.Fatalf("no %s in INFO %s", key, section)
+	return 0
+}

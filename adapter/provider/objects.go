@@ -1,0 +1,80 @@
+package provider
+
+import (
+	"context"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	appslisters "k8s.io/client-go/listers/apps/v1"
+)
+
+// Objects resolves StatefulSets from an informer cache and
+// RedisReplicationGroups (whose CRD may be installed after the adapter
+// starts) with the dynamic client, through status.selector, which is what
+// the group's /scale subresource reports to the HPA.
+type Objects struct {
+	StatefulSets appslisters.StatefulSetLister
+	Dynamic      dynamic.Interface
+}
+
+var rrgResource = redisReplicationGroupGV.WithResource("redisreplicationgroups")
+
+// Selector implements ObjectPods.
+func (o *Objects) Selector(ctx context.Context, gr schema.GroupResource, namespace, name string) (labels.Selector, error) {
+	switch gr {
+	case StatefulSets:
+		sts, err := o.StatefulSets.StatefulSets(namespace).Get(name)
+		if err != nil {
+			return nil, err
+		}
+		sel, err := metav1.LabelSelectorAsSelector(sts.Spec.Selector)
+		if err != nil || sel.Empty() {
+			return nil, errNoSelector(gr, name)
+		}
+		return sel, nil
+	case RedisReplicationGroups:
+		u, err := o.Dynamic.Resource(rrgResource).Namespace(namespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return rrgSelector(u, name)
+	}
+	return nil, apierrors.NewNotFound(gr, name)
+}
+
+func rrgSelector(u *unstructured.Unstructured, name string) (labels.Selector, error) {
+	s, _, _ := unstructured.NestedString(u.Object, "status", "selector")
+	sel, err := labels.Parse(s)
+	if err != nil || s == "" || sel.Empty() {
+		return nil, errNoSelector(RedisReplicationGroups, name)
+	}
+	return sel, nil
+}
+
+// List names the objects of a kind matching a label selector.
+func (o *Objects) List(gr schema.GroupResource, namespace string, selector labels.Selector) ([]string, error) {
+	var names []string
+	switch gr {
+	case StatefulSets:
+		list, err := o.StatefulSets.StatefulSets(namespace).List(selector)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range list {
+			names = append(names, s.Name)
+		}
+	case RedisReplicationGroups:
+		list, err := o.Dynamic.Resource(rrgResource).Namespace(namespace).List(context.Background(), metav1.ListOptions{LabelSelector: selector.String()})
+		if err != nil {
+			return nil, err
+		}
+		for _, item := range list.Items {
+			names = append(names, item.GetName())
+		}
+	}
+	return names, nil
+}

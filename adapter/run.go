@@ -1,0 +1,194 @@
+// Package adapter is the `redis-autoscaler adapter` command: a
+// custom.metrics.k8s.io API server (sigs.k8s.io/custom-metrics-apiserver)
+// serving Redis load signals to the HorizontalPodAutoscaler.
+package adapter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/dynamic"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/scale"
+	"k8s.io/component-base/metrics/legacyregistry"
+	basecmd "sigs.k8s.io/custom-metrics-apiserver/pkg/cmd"
+	"sigs.k8s.io/custom-metrics-apiserver/pkg/dynamicmapper"
+
+	"github.com/redis-autoscaler/redis-autoscaler/adapter/embedded"
+	"github.com/redis-autoscaler/redis-autoscaler/adapter/provider"
+	"github.com/redis-autoscaler/redis-autoscaler/adapter/source"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/scraper"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
+)
+
+// config holds the adapter's own flags; the API-server flags (--secure-port,
+// --cert-dir, --lister-kubeconfig, authn/authz) are the library's.
+type config struct {
+	source       string
+	interval     time.Duration
+	window       time.Duration
+	maxStaleness time.Duration
+	quantile     float64
+	podSelector  string
+	namespace    string
+	concurrency  int
+
+	redisPort         int
+	redisUser         string
+	redisPasswordFile string
+	redisTLS          bool
+	tls               target.TLSOptions
+	logFormat         string
+}
+
+func (c *config) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&c.source, "source", "embedded", "Where values come from: embedded (the adapter scrapes Redis itself) or prometheus")
+	fs.DurationVar(&c.interval, "interval", 5*time.Second, "Embedded source: scrape interval")
+	fs.DurationVar(&c.window, "window", time.Minute, "Embedded source: span of samples per pod that ops/s and response time are computed over")
+	fs.DurationVar(&c.maxStaleness, "max-staleness", 0, "Values older than this are never served (default 3 scrape intervals)")
+	fs.Float64Var(&c.quantile, "response-time-quantile", 0.99, "Quantile of probe round trips over the window served as redis_response_time_seconds")
+	fs.StringVar(&c.podSelector, "pod-selector", "", "Also scrape pods matching this label selector (besides those behind HPAs using our metrics)")
+	fs.StringVar(&c.namespace, "namespace", "", "Namespace of --pod-selector (default: all)")
+	fs.IntVar(&c.concurrency, "scrape-concurrency", 64, "Pods scraped at once")
+	fs.IntVar(&c.redisPort, "redis.port", 0, "Redis port of pods (default: the container port named redis, else 6379)")
+	fs.StringVar(&c.redisUser, "redis.user", "", "Redis ACL user")
+	fs.StringVar(&c.redisPasswordFile, "redis.password-file", "", "File holding the Redis password (a mounted Secret)")
+	fs.BoolVar(&c.redisTLS, "redis.tls", false, "Connect to Redis with TLS")
+	fs.StringVar(&c.tls.CAFile, "redis.tls-ca-cert-file", "", "CA certificate to verify Redis servers")
+	fs.StringVar(&c.tls.CertFile, "redis.tls-client-cert-file", "", "Client certificate for Redis")
+	fs.StringVar(&c.tls.KeyFile, "redis.tls-client-key-file", "", "Client key for Redis")
+	fs.StringVar(&c.tls.ServerName, "redis.tls-server-name", "", "Server name to verify Redis certificates against")
+	fs.BoolVar(&c.tls.SkipVerify, "redis.skip-tls-verification", false, "Do not verify Redis certificates")
+	fs.StringVar(&c.logFormat, "log-format", "txt", "Log format of the adapter's own logs: txt or json")
+}
+
+// Main runs the adapter until ctx ends and returns an exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if err := run(ctx, args, stderr); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "adapter:", err)
+		return 1
+	}
+	return 0
+}
+
+func run(ctx context.Context, args []string, stderr io.Writer) error {
+	// Discovery refreshes every minute so a CRD installed later is found.
+	base := &basecmd.AdapterBase{Name: "redis-autoscaler-adapter", DiscoveryInterval: time.Minute}
+	var cfg config
+	fs := base.Flags()
+	fs.SetOutput(stderr)
+	cfg.addFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	if cfg.logFormat == "json" {
+		logger = slog.New(slog.NewJSONHandler(stderr, nil))
+	}
+	scraper.SetLogger(logger)
+
+	mapper, err := base.RESTMapper()
+	if err != nil {
+		return err
+	}
+	// The library builds its mapper once; without this refresh a CRD
+	// installed after start (RedisReplicationGroup) would never be found.
+	if m, ok := mapper.(*dynamicmapper.RegeneratingDiscoveryRESTMapper); ok {
+		go m.RunUntil(ctx.Done())
+	}
+	informers, err := base.Informers()
+	if err != nil {
+		return err
+	}
+	dyn, err := base.DynamicClient()
+	if err != nil {
+		return err
+	}
+	src, err := cfg.newSource(ctx, base, informers.Core().V1().Pods().Lister(), logger)
+	if err != nil {
+		return err
+	}
+	metrics := provider.NewMetrics()
+	for _, c := range metrics.Collectors() {
+		legacyregistry.RawMustRegister(c)
+	}
+	prov := &provider.Provider{
+		Source:  src,
+		Pods:    informers.Core().V1().Pods().Lister(),
+		Objects: &provider.Objects{StatefulSets: informers.Apps().V1().StatefulSets().Lister(), Dynamic: dyn},
+		Metrics: metrics,
+	}
+	// Providers must be registered before Config/Server/Run, or OpenAPI
+	// fails with "cannot find model definition".
+	base.WithCustomMetrics(prov)
+	logger.Info("adapter starting", "source", cfg.source, "metrics", source.Names)
+	return base.Run(ctx)
+}
+
+// newSource builds the configured value source and starts it.
+func (cfg *config) newSource(ctx context.Context, base *basecmd.AdapterBase, pods corelisters.PodLister, logger *slog.Logger) (source.Source, error) {
+	switch cfg.source {
+	case "embedded":
+	default:
+		return nil, fmt.Errorf("--source %q: want embedded or prometheus", cfg.source)
+	}
+	informers, _ := base.Informers()
+	clientConfig, err := base.ClientConfig()
+	if err != nil {
+		return nil, err
+	}
+	discovery, err := base.DiscoveryClient()
+	if err != nil {
+		return nil, err
+	}
+	mapper, _ := base.RESTMapper()
+	scales, err := scale.NewForConfig(clientConfig, mapper, dynamic.LegacyAPIPathResolverFunc, scale.NewDiscoveryScaleKindResolver(discovery))
+	if err != nil {
+		return nil, err
+	}
+	resolver := &embedded.Resolver{
+		HPAs:   informers.Autoscaling().V2().HorizontalPodAutoscalers().Lister(),
+		Pods:   pods,
+		Scales: scales,
+		Mapper: mapper,
+		Logger: logger,
+	}
+	if cfg.podSelector != "" {
+		sel, err := labels.Parse(cfg.podSelector)
+		if err != nil {
+			return nil, fmt.Errorf("--pod-selector: %w", err)
+		}
+		resolver.Selector, resolver.Namespace = sel, cfg.namespace
+	}
+	creds := target.Credentials{User: cfg.redisUser}
+	if cfg.redisPasswordFile != "" {
+		pw, _, err := target.LoadPasswordFile(cfg.redisPasswordFile)
+		if err != nil {
+			return nil, err
+		}
+		creds.Password = pw
+	}
+	tlsConfig, err := cfg.tls.Config()
+	if err != nil {
+		return nil, err
+	}
+	src := embedded.New(resolver.PodsToScrape, embedded.Options{
+		Interval: cfg.interval, Window: cfg.window, MaxStaleness: cfg.maxStaleness, Quantile: cfg.quantile,
+		Concurrency: cfg.concurrency, Port: cfg.redisPort, TLS: cfg.redisTLS, TLSConfig: tlsConfig,
+		Credentials: creds, Logger: logger,
+	})
+	for _, c := range src.Collectors() {
+		legacyregistry.RawMustRegister(c)
+	}
+	go src.Run(ctx)
+	return src, nil
+}
