@@ -88,12 +88,14 @@ func (p *Provider) GetMetricByName(ctx context.Context, name types.NamespacedNam
 		if !ok {
 			return nil, provider.NewMetricNotFoundForError(info.GroupResource, info.Metric, name.Name)
 		}
+		p.Metrics.served(v.Timestamp)
 		return metricValue(podRef(pod), info.Metric, v), nil
 	}
 	v, err := p.objectValue(ctx, info, name.Namespace, name.Name)
 	if err != nil {
 		return nil, err
 	}
+	p.Metrics.served(v.Timestamp)
 	return metricValue(p.objectRef(info.GroupResource, name.Namespace, name.Name), info.Metric, v), nil
 }
 
@@ -120,6 +122,7 @@ func (p *Provider) GetMetricBySelector(ctx context.Context, namespace string, se
 	}
 	for _, pod := range pods {
 		if v, ok := vals[pod.Name]; ok {
+			p.Metrics.served(v.Timestamp)
 			list.Items = append(list.Items, *metricValue(podRef(pod), info.Metric, v))
 		}
 	}

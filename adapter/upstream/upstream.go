@@ -52,6 +52,10 @@ func New(o Options) (*Upstream, error) {
 	if err != nil {
 		return nil, fmt.Errorf("upstream %s: discovery client: %w", o.URL, err)
 	}
+	// custom-metrics-apiserver's aggregated discovery document (the format
+	// client-go asks for first) omits its own group, so the preferred
+	// version would never be found; its plain /apis list has it.
+	dc.UseLegacyDiscovery = true
 	versions := cmclient.NewAvailableAPIsGetter(dc)
 	return &Upstream{
 		opts:      o,
