@@ -31,7 +31,7 @@ test: deps k8s-binaries ## Install what tests need and run every test
 
 .PHONY: bench
 bench: deps ## Run the benchmarks (INFO parse, /metrics end to end, 200 targets)
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count 5 ./exporter/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count 5 ./exporter/... ./adapter/...
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME each (seed corpora in testdata/)

@@ -55,11 +55,14 @@ var (
 // startAdapter runs the adapter as a host process of the test (in-process),
 // under the ServiceAccount and RBAC that deploy/ ships, registered through
 // an APIService exactly as in a cluster.
-func startAdapter(t *testing.T) *env {
+func startAdapter(t *testing.T) *env { return startAdapterB(t) }
+
+func startAdapterB(t testing.TB) *env {
 	c := cluster.Shared(t)
 	adapterOnce.Do(func() {
-		// Not t.TempDir: the adapter outlives the test that starts it.
-		dir, err := os.MkdirTemp("", "adapter-test-")
+		// Not t.TempDir: the adapter outlives the test that starts it; the
+		// cluster's directory goes when the cluster stops.
+		dir, err := os.MkdirTemp(c.Dir, "adapter-")
 		if err != nil {
 			adapterErr = err
 			return

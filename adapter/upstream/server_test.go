@@ -146,15 +146,26 @@ func startUpstream(t *testing.T) *testUpstream {
 }
 
 func runUpstream(dir string) (*testUpstream, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	fake := &fakeProvider{}
+	url, caFile, err := serveProvider(dir, fake)
 	if err != nil {
 		return nil, err
+	}
+	return &testUpstream{url: url, caFile: caFile, fake: fake}, nil
+}
+
+// serveProvider runs a custom-metrics-apiserver serving p until the test
+// binary exits and returns its URL and CA file once it is healthy.
+func serveProvider(dir string, p provider.CustomMetricsProvider) (url, caFile string, err error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", "", err
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	kubeconfig := filepath.Join(dir, "kubeconfig")
 	if err := os.WriteFile(kubeconfig, []byte(unreachableKubeconfig), 0o600); err != nil {
-		return nil, err
+		return "", "", err
 	}
 	certDir := filepath.Join(dir, "certs")
 
@@ -163,16 +174,15 @@ func runUpstream(dir string) (*testUpstream, error) {
 		"--secure-port", strconv.Itoa(port), "--bind-address", "127.0.0.1", "--cert-dir", certDir,
 		"--lister-kubeconfig", kubeconfig,
 	}); err != nil {
-		return nil, err
+		return "", "", err
 	}
 	// No delegation to a kube-apiserver: our own token check below.
 	base.Authentication, base.Authorization = nil, nil
-	fake := &fakeProvider{}
 	// Before Config(), or OpenAPI fails with "cannot find model definition".
-	base.WithCustomMetrics(fake)
+	base.WithCustomMetrics(p)
 	cfg, err := base.Config()
 	if err != nil {
-		return nil, fmt.Errorf("upstream config: %w", err)
+		return "", "", fmt.Errorf("custom-metrics-apiserver config: %w", err)
 	}
 	cfg.GenericConfig.Authentication.Authenticator = bearertoken.New(authenticator.TokenFunc(
 		func(_ context.Context, token string) (*authenticator.Response, bool, error) {
@@ -191,24 +201,25 @@ func runUpstream(dir string) (*testUpstream, error) {
 	go func() {
 		// Runs until the test binary exits.
 		if err := base.Run(context.Background()); err != nil {
-			fmt.Fprintln(os.Stderr, "test upstream stopped:", err)
+			fmt.Fprintln(os.Stderr, "test custom-metrics-apiserver stopped:", err)
 		}
 	}()
 
-	up := &testUpstream{url: "https://127.0.0.1:" + strconv.Itoa(port), caFile: filepath.Join(certDir, "apiserver.crt"), fake: fake}
+	url = "https://127.0.0.1:" + strconv.Itoa(port)
+	caFile = filepath.Join(certDir, "apiserver.crt")
 	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	for i := 0; i < 300; i++ {
-		req, _ := http.NewRequest(http.MethodGet, up.url+"/healthz", nil)
+		req, _ := http.NewRequest(http.MethodGet, url+"/healthz", nil)
 		req.Header.Set("Authorization", "Bearer "+upstreamToken)
 		if resp, err := hc.Do(req); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return up, nil
+				return url, caFile, nil
 			}
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return nil, fmt.Errorf("test upstream on %s not healthy within 30s", up.url)
+	return "", "", fmt.Errorf("custom-metrics-apiserver on %s not healthy within 30s", url)
 }
 
 // unreachableKubeconfig satisfies the library's lister flag; nothing dials it.

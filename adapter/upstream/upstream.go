@@ -144,7 +144,8 @@ func (u *Upstream) ListAllMetrics() []provider.CustomMetricInfo {
 	return slices.Clone(u.metrics)
 }
 
-// GetMetricByName forwards a single-object request.
+// GetMetricByName forwards a single-object request. The client takes no
+// context; Options.Timeout bounds each call instead.
 func (u *Upstream) GetMetricByName(ctx context.Context, name types.NamespacedName, info provider.CustomMetricInfo, metricSelector labels.Selector) (*custom_metrics.MetricValue, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
