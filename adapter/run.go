@@ -19,10 +19,13 @@ import (
 	"k8s.io/component-base/metrics/legacyregistry"
 	basecmd "sigs.k8s.io/custom-metrics-apiserver/pkg/cmd"
 	"sigs.k8s.io/custom-metrics-apiserver/pkg/dynamicmapper"
+	cmprovider "sigs.k8s.io/custom-metrics-apiserver/pkg/provider"
 
 	"github.com/redis-autoscaler/redis-autoscaler/adapter/embedded"
+	"github.com/redis-autoscaler/redis-autoscaler/adapter/promsource"
 	"github.com/redis-autoscaler/redis-autoscaler/adapter/provider"
 	"github.com/redis-autoscaler/redis-autoscaler/adapter/source"
+	"github.com/redis-autoscaler/redis-autoscaler/adapter/upstream"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/scraper"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
 )
@@ -45,6 +48,9 @@ type config struct {
 	redisTLS          bool
 	tls               target.TLSOptions
 	logFormat         string
+
+	prometheus promsource.Options
+	upstream   upstream.Options
 }
 
 func (c *config) addFlags(fs *pflag.FlagSet) {
@@ -66,6 +72,8 @@ func (c *config) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.tls.ServerName, "redis.tls-server-name", "", "Server name to verify Redis certificates against")
 	fs.BoolVar(&c.tls.SkipVerify, "redis.skip-tls-verification", false, "Do not verify Redis certificates")
 	fs.StringVar(&c.logFormat, "log-format", "txt", "Log format of the adapter's own logs: txt or json")
+	c.prometheus.AddFlags(fs)
+	c.upstream.AddFlags(fs)
 }
 
 // Main runs the adapter until ctx ends and returns an exit code.
@@ -127,9 +135,21 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		Objects: &provider.Objects{StatefulSets: informers.Apps().V1().StatefulSets().Lister(), Dynamic: dyn},
 		Metrics: metrics,
 	}
+	var served cmprovider.CustomMetricsProvider = prov
+	if cfg.upstream.URL != "" {
+		// Only one server can own v1beta1.custom.metrics.k8s.io: what we do
+		// not serve goes to the adapter that was there before us.
+		cfg.upstream.Logger = logger
+		up, err := upstream.New(cfg.upstream)
+		if err != nil {
+			return err
+		}
+		up.Start(ctx)
+		served = upstream.Combine(prov, source.Names, up)
+	}
 	// Providers must be registered before Config/Server/Run, or OpenAPI
 	// fails with "cannot find model definition".
-	base.WithCustomMetrics(prov)
+	base.WithCustomMetrics(served)
 	logger.Info("adapter starting", "source", cfg.source, "metrics", source.Names)
 	return base.Run(ctx)
 }
@@ -138,6 +158,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 func (cfg *config) newSource(ctx context.Context, base *basecmd.AdapterBase, pods corelisters.PodLister, logger *slog.Logger) (source.Source, error) {
 	switch cfg.source {
 	case "embedded":
+	case "prometheus":
+		cfg.prometheus.Logger = logger
+		return promsource.New(cfg.prometheus)
 	default:
 		return nil, fmt.Errorf("--source %q: want embedded or prometheus", cfg.source)
 	}

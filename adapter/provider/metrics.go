@@ -36,7 +36,9 @@ func (m *Metrics) served(ts time.Time) {
 }
 
 // Collectors lists the metrics for registration.
-func (m *Metrics) Collectors() []prometheus.Collector { return []prometheus.Collector{m.Requests, m.ValueAge} }
+func (m *Metrics) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.Requests, m.ValueAge}
+}
 
 // observe times a request; a nil *Metrics observes nothing.
 func (m *Metrics) observe(info provider.CustomMetricInfo) func() {
