@@ -14,7 +14,7 @@ help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 .PHONY: deps
-deps: ## Install the Debian packages tests need (redis-server) when missing
+deps: ## Install the Debian packages tests need (redis-server, prometheus) when missing
 	@hack/deps.sh
 
 .PHONY: build

@@ -19,3 +19,4 @@ need() {
 
 need redis-server redis-server
 need redis-cli redis-tools
+need prometheus prometheus
