@@ -69,6 +69,9 @@ type Source struct {
 	mu      sync.RWMutex
 	windows map[string]window // "namespace/pod" -> samples
 	current map[string]*corev1.Pod
+	// values are computed once per round, so a request for 500 pods is 500
+	// map reads, not 500 window computations.
+	values  map[string]podValues
 	noLimit map[string]bool // pods already logged as having no memory limit
 
 	scrapes      prometheus.Counter
@@ -85,6 +88,7 @@ func New(pods PodsFunc, opts Options) *Source {
 		pool:    collector.NewPool(opts.TLSConfig, opts.Timeout),
 		windows: map[string]window{},
 		current: map[string]*corev1.Pod{},
+		values:  map[string]podValues{},
 		noLimit: map[string]bool{},
 		scrapes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "redis_autoscaler_adapter_scrapes_total", Help: "Scrape rounds of the embedded source."}),
@@ -145,6 +149,7 @@ func (s *Source) Round(ctx context.Context) {
 	for k := range s.windows {
 		if _, ok := current[k]; !ok {
 			delete(s.windows, k)
+			delete(s.values, k)
 		}
 	}
 	s.mu.Unlock()
@@ -160,15 +165,38 @@ func (s *Source) Round(ctx context.Context) {
 			s.scrapeErrors.WithLabelValues(r.Target.Namespace).Inc()
 			continue
 		}
-		s.windows[key] = s.windows[key].add(toSample(r), s.opts.Window)
+		w := s.windows[key].add(toSample(r), s.opts.Window)
+		s.windows[key] = w
+		if pod, ok := current[key]; ok {
+			s.values[key] = s.compute(w, pod, key)
+		}
 	}
+}
+
+// podValues are one pod's served values, computed from its window.
+type podValues struct {
+	at     time.Time
+	values map[string]source.Value
+}
+
+func (s *Source) compute(w window, pod *corev1.Pod, key string) podValues {
+	last := w[len(w)-1]
+	pv := podValues{at: last.At, values: make(map[string]source.Value, len(source.Names))}
+	for _, metric := range source.Names {
+		if v, window, ok := s.value(metric, w, pod, key); ok {
+			pv.values[metric] = source.Value{Value: v, Timestamp: last.At, Window: window}
+		}
+	}
+	return pv
 }
 
 func toSample(r *collector.Result) sample {
 	info := r.Sample.Info
 	f := func(k string) float64 { v, _ := info.Float(k); return v }
 	s := sample{
-		At: r.Sample.At, RunID: info.Fields["run_id"], RTT: r.Sample.RTT,
+		// Cloned: a substring would keep the whole INFO reply alive for as
+		// long as the sample stays in the window.
+		At: r.Sample.At, RunID: strings.Clone(info.Fields["run_id"]), RTT: r.Sample.RTT,
 		Commands: f("total_commands_processed"), Instant: f("instantaneous_ops_per_sec"),
 		Used: f("used_memory"), Max: f("maxmemory"), Clients: f("connected_clients"),
 		Replica: info.Role() == "slave",
@@ -179,25 +207,20 @@ func toSample(r *collector.Result) sample {
 	return s
 }
 
-// PodValues implements source.Source from the samples in memory; it never
-// waits for Redis.
+// PodValues implements source.Source from the values of the last round; it
+// never waits for Redis.
 func (s *Source) PodValues(_ context.Context, metric string, pods []*corev1.Pod) (map[string]source.Value, error) {
 	now := time.Now()
-	s.mu.Lock() // noLimit is written below
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	out := make(map[string]source.Value, len(pods))
 	for _, pod := range pods {
-		key := pod.Namespace + "/" + pod.Name
-		w := s.windows[key]
-		if len(w) == 0 {
+		pv, ok := s.values[pod.Namespace+"/"+pod.Name]
+		if !ok || now.Sub(pv.at) > s.opts.MaxStaleness {
 			continue
 		}
-		last := w[len(w)-1]
-		if now.Sub(last.At) > s.opts.MaxStaleness {
-			continue
-		}
-		if v, window, ok := s.value(metric, w, pod, key); ok {
-			out[pod.Name] = source.Value{Value: v, Timestamp: last.At, Window: window}
+		if v, ok := pv.values[metric]; ok {
+			out[pod.Name] = v
 		}
 	}
 	return out, nil
