@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -185,20 +184,6 @@ func podClient(t *testing.T, p *corev1.Pod) *redis.Client {
 	rc := redis.NewClient(&redis.Options{Addr: net.JoinHostPort(p.Status.PodIP, "6379"), Protocol: 2, DisableIdentity: true})
 	t.Cleanup(func() { rc.Close() })
 	return rc
-}
-
-func infoFloat(t *testing.T, rc *redis.Client, section, key string) float64 {
-	s, err := rc.Info(context.Background(), section).Result()
-	require.NoError(t, err)
-	for _, line := range strings.Split(s, "\r\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && k == key {
-			f, err := strconv.ParseFloat(v, 64)
-			require.NoError(t, err)
-			return f
-		}
-	}
-	t.Fatalf("no %s in INFO %s", key, section)
-	return 0
 }
 
 func hpa(name string, metrics ...autoscalingv2.MetricSpec) *autoscalingv2.HorizontalPodAutoscaler {

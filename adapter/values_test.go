@@ -15,6 +15,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
 )
 
 // Values served through kube-apiserver's aggregator, read with the HPA's own
@@ -80,7 +82,7 @@ func TestServedValuesAndHPA(t *testing.T) {
 	assert.InEpsilon(t, served["cache-0"]+served["cache-1"], obj.Value.AsApproximateFloat64(), 0.15)
 
 	// Memory fraction: used_memory / maxmemory as Redis reports it.
-	want := infoFloat(t, quiet, "memory", "used_memory") / infoFloat(t, quiet, "memory", "maxmemory")
+	want := redistest.InfoFloat(t, quiet, "memory", "used_memory") / redistest.InfoFloat(t, quiet, "memory", "maxmemory")
 	v, err := pm.GetForObject(podGK, "cache-1", "redis_memory_fraction", labels.Everything())
 	require.NoError(t, err)
 	t.Logf("memory fraction: redis %.4f, served %.4f", want, v.Value.AsApproximateFloat64())

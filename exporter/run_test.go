@@ -180,19 +180,8 @@ func TestConcurrentRequestsShareOneScrape(t *testing.T) {
 	srv := redistest.Start(t)
 	// A target that accepts and never answers makes each scrape last its
 	// timeout, so the requests below overlap.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
-	base, _ := startExporter(t, "--redis.addr", srv.URL(), "--redis.addr", l.Addr().String(), "--connection-timeout", "500ms")
+	silent := silentListener(t)
+	base, _ := startExporter(t, "--redis.addr", srv.URL(), "--redis.addr", silent, "--connection-timeout", "500ms")
 
 	var wg sync.WaitGroup
 	const n = 8
@@ -214,19 +203,8 @@ func TestConcurrentRequestsShareOneScrape(t *testing.T) {
 }
 
 func TestPrometheusTimeoutHeaderBoundsScrape(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
-	base, _ := startExporter(t, "--redis.addr", l.Addr().String(), "--connection-timeout", "30s", "--scrape.timeout", "30s")
+	silent := silentListener(t)
+	base, _ := startExporter(t, "--redis.addr", silent, "--connection-timeout", "30s", "--scrape.timeout", "30s")
 	req, _ := http.NewRequest(http.MethodGet, base+"/metrics", nil)
 	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "1")
 	start := time.Now()
@@ -236,7 +214,7 @@ func TestPrometheusTimeoutHeaderBoundsScrape(t *testing.T) {
 	resp.Body.Close()
 	// The scrape gave up at Prometheus' deadline, not the 30s timeouts.
 	assert.Less(t, time.Since(start), 10*time.Second)
-	assert.Contains(t, string(body), `redis_up{addr="redis://`+l.Addr().String()+`"} 0`)
+	assert.Contains(t, string(body), `redis_up{addr="redis://`+silent+`"} 0`)
 	assert.True(t, strings.Contains(string(body), "timeout") || strings.Contains(string(body), "deadline"))
 }
 
@@ -274,4 +252,29 @@ func TestFlagsAndEnvironment(t *testing.T) {
 		_, err := ParseFlags(bad, func(string) string { return "" }, io.Discard)
 		assert.Error(t, err, bad)
 	}
+}
+
+// silentListener accepts connections and never answers, like a hung Redis;
+// it returns its address.
+func silentListener(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	return l.Addr().String()
 }

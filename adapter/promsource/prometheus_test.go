@@ -82,8 +82,8 @@ func TestAgainstPrometheus(t *testing.T) {
 	t.Run("memory fraction", func(t *testing.T) {
 		values, err := src.PodValues(ctx, source.MemoryFraction, podList)
 		require.NoError(t, err)
-		used := infoFloat(t, mc, "memory", "used_memory")
-		max := infoFloat(t, mc, "memory", "maxmemory")
+		used := redistest.InfoFloat(t, mc, "memory", "used_memory")
+		max := redistest.InfoFloat(t, mc, "memory", "maxmemory")
 		require.Contains(t, values, "redis-0")
 		assert.InEpsilon(t, used/max, values["redis-0"].Value, 0.02)
 		assertFresh(t, values["redis-0"])
@@ -327,19 +327,4 @@ func startLoad(t *testing.T, rc *redis.Client) *counterLog {
 		}
 	}()
 	return log
-}
-
-func infoFloat(t *testing.T, rc *redis.Client, section, key string) float64 {
-	t.Helper()
-	s, err := rc.Info(context.Background(), section).Result()
-	require.NoError(t, err)
-	for _, line := range strings.Split(s, "\r\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && k == key {
-			f, err := strconv.ParseFloat(v, 64)
-			require.NoError(t, err)
-			return f
-		}
-	}
-	t.Fatalf("no %s in INFO %s", key, section)
-	return 0
 }

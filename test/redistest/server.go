@@ -253,3 +253,24 @@ func (f *TLSFiles) ClientConfig(t testing.TB) *tls.Config {
 	}
 	return cfg
 }
+
+// InfoFloat reads one numeric field of an INFO section, failing the test
+// when it is missing.
+func InfoFloat(t testing.TB, rc *redis.Client, section, key string) float64 {
+	t.Helper()
+	s, err := rc.Info(context.Background(), section).Result()
+	if err != nil {
+		t.Fatalf("INFO %s: %v", section, err)
+	}
+	for _, line := range strings.Split(s, "\r\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && k == key {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("INFO %s %s=%q: %v", section, key, v, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no %s in INFO %s", key, section)
+	return 0
+}
