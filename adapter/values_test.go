@@ -151,7 +151,7 @@ func TestResponseTimeRisesWithSlowScript(t *testing.T) {
 	go func() {
 		// Back-to-back scripts that each hold Redis for tens of milliseconds.
 		for slowCtx.Err() == nil {
-			rc.Eval(slowCtx, "local i = 0 while i < 3000000 do i = i + 1 end return i", nil)
+			rc.Eval(slowCtx, "local i = 0 while i < 10000000 do i = i + 1 end return i", nil)
 		}
 	}()
 	var after float64
