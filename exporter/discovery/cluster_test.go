@@ -1,0 +1,74 @@
+package discovery
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/collector"
+	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
+)
+
+func TestMain(m *testing.M) { cluster.Main(m) }
+
+// In the real control plane: the exporter's discovery follows a Redis
+// StatefulSet as it scales, and every pod is scraped on its pod IP.
+func TestDiscoveryInRealCluster(t *testing.T) {
+	c := cluster.Shared(t)
+	ns := c.Namespace(t, "discovery")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	replicas := int32(2)
+	lbl := map[string]string{"app": "cache"}
+	sts := &appsv1.StatefulSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "cache"},
+		Spec: appsv1.StatefulSetSpec{
+			Replicas: &replicas, ServiceName: "cache",
+			Selector: &metav1.LabelSelector{MatchLabels: lbl},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: lbl},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "redis", Image: "redis:7.0", Ports: []corev1.ContainerPort{{Name: "redis", ContainerPort: 6379}},
+				}}},
+			},
+		},
+	}
+	_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, sts, metav1.CreateOptions{})
+	require.NoError(t, err)
+
+	pods, err := New(c.Client, Options{Namespace: ns, Selector: "app=cache"})
+	require.NoError(t, err)
+	require.NoError(t, pods.Start(ctx))
+	pool := collector.NewPool(nil, time.Second)
+	defer pool.Close()
+	col := collector.New(pods.Targets, pool, collector.Options{KubernetesLabels: true})
+
+	up := func() map[string]bool {
+		out := map[string]bool{}
+		for _, r := range col.Scrape(ctx).Results {
+			out[r.Target.Pod] = r.Err == nil
+		}
+		return out
+	}
+	require.Eventually(t, func() bool {
+		u := up()
+		return len(u) == 2 && u["cache-0"] && u["cache-1"]
+	}, time.Minute, 250*time.Millisecond, "both pods discovered and scraped")
+
+	scale, err := c.Client.AppsV1().StatefulSets(ns).GetScale(ctx, "cache", metav1.GetOptions{})
+	require.NoError(t, err)
+	scale.Spec.Replicas = 1
+	_, err = c.Client.AppsV1().StatefulSets(ns).UpdateScale(ctx, "cache", scale, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		u := up()
+		return len(u) == 1 && u["cache-0"]
+	}, time.Minute, 250*time.Millisecond, "the removed pod is dropped")
+	assert.Equal(t, 1, pool.Len(), "its connection closed")
+}
