@@ -14,7 +14,7 @@ help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 .PHONY: deps
-deps: ## Install the Debian packages tests need (redis-server, prometheus) when missing
+deps: ## Install the Debian packages tests need (redis-server, redis-sentinel, prometheus) when missing
 	@hack/deps.sh
 
 .PHONY: build
@@ -53,3 +53,4 @@ fmt: ## Format the Go code
 	gofmt -w $$(git ls-files '*.go')
 
 include hack/cluster.mk
+include hack/scaler.mk

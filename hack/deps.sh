@@ -20,3 +20,4 @@ need() {
 need redis-server redis-server
 need redis-cli redis-tools
 need prometheus prometheus
+need redis-sentinel redis-sentinel

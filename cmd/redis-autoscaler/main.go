@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis-autoscaler/redis-autoscaler/adapter"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler"
 )
 
 const usage = `redis-autoscaler: autoscale Redis on Kubernetes.
@@ -22,6 +23,7 @@ Usage:
 Commands:
   exporter   Prometheus exporter for Redis (INFO, latency, replication)
   adapter    custom.metrics.k8s.io API server serving Redis load to the HPA
+  scaler     controller applying replica counts to Redis StatefulSets safely
   version    Print the version
 
 Run "redis-autoscaler <command> --help" for the flags of a command.
@@ -43,6 +45,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exporter.Main(ctx, args[1:], stdout, stderr)
 	case "adapter":
 		return adapter.Main(ctx, args[1:], stdout, stderr)
+	case "scaler":
+		return scaler.Main(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "redis-autoscaler", exporter.Version)
 		return 0

@@ -1,0 +1,65 @@
+package controller
+
+import (
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
+)
+
+// conns keeps one go-redis client per Redis address and credentials across
+// reconciles, so a reconcile costs one INFO per pod, not a TCP (and TLS)
+// handshake. It is a cache: losing it changes nothing but latency.
+type conns struct {
+	mu      sync.Mutex
+	clients map[string]*pooled
+}
+
+type pooled struct {
+	client   *redis.Client
+	lastUsed time.Time
+}
+
+func newConns() *conns { return &conns{clients: map[string]*pooled{}} }
+
+// get returns the client for host:port with these credentials. tlsKey
+// identifies the TLS settings (empty: plain TCP).
+func (c *conns) get(host string, port int, auth redisops.Auth, tlsConfig *tls.Config, tlsKey string) *redis.Client {
+	h := sha256.Sum256([]byte(auth.Username + "\x00" + auth.Password + "\x00" + tlsKey))
+	key := host + ":" + strconv.Itoa(port) + "|" + hex.EncodeToString(h[:8])
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.clients[key]
+	if !ok {
+		p = &pooled{client: redis.NewClient(redisops.ClientOptions(host, port, auth, tlsConfig))}
+		c.clients[key] = p
+	}
+	p.lastUsed = time.Now()
+	return p.client
+}
+
+// sweep closes clients unused for longer than idle (pods that went away,
+// changed passwords).
+func (c *conns) sweep(idle time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, p := range c.clients {
+		if time.Since(p.lastUsed) > idle {
+			_ = p.client.Close()
+			delete(c.clients, k)
+		}
+	}
+}
+
+func (c *conns) closeAll() { c.sweep(-1) }
+
+// connIdle: a connection unused this long belongs to a pod that is gone.
+const connIdle = 5 * time.Minute
+
+func newTicker() *time.Ticker { return time.NewTicker(time.Minute) }

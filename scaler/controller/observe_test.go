@@ -1,0 +1,92 @@
+package controller
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
+)
+
+func pod(name, owner string, phase corev1.PodPhase, running bool) *corev1.Pod {
+	ctrl := true
+	p := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns",
+			OwnerReferences: []metav1.OwnerReference{{Kind: "StatefulSet", Name: owner, Controller: &ctrl}}},
+		Status: corev1.PodStatus{Phase: phase, PodIP: "10.0.0.7"},
+	}
+	cs := corev1.ContainerStatus{Name: "redis"}
+	if running {
+		cs.State.Running = &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(time.Unix(100, 0))}
+	} else {
+		cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}
+	}
+	p.Status.ContainerStatuses = []corev1.ContainerStatus{cs}
+	return p
+}
+
+func TestOrdinal(t *testing.T) {
+	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "cache"}}
+	for _, tt := range []struct {
+		pod   *corev1.Pod
+		want  int
+		valid bool
+	}{
+		{pod("cache-0", "cache", corev1.PodRunning, true), 0, true},
+		{pod("cache-12", "cache", corev1.PodRunning, true), 12, true},
+		{pod("cache-x", "cache", corev1.PodRunning, true), 0, false},
+		{pod("cache-db-1", "cache-db", corev1.PodRunning, true), 0, false}, // another StatefulSet's pod
+		{pod("cache-1", "other", corev1.PodRunning, true), 0, false},
+	} {
+		n, ok := ordinal(sts, tt.pod)
+		assert.Equal(t, tt.valid, ok, tt.pod.Name)
+		assert.Equal(t, tt.want, n, tt.pod.Name)
+	}
+}
+
+func TestPodRunning(t *testing.T) {
+	assert.True(t, podRunning(pod("c-0", "c", corev1.PodRunning, true)))
+	assert.False(t, podRunning(pod("c-0", "c", corev1.PodRunning, false)), "container in back-off")
+	assert.False(t, podRunning(pod("c-0", "c", corev1.PodPending, true)))
+	deleting := pod("c-0", "c", corev1.PodRunning, true)
+	deleting.DeletionTimestamp = &metav1.Time{Time: time.Now()}
+	assert.False(t, podRunning(deleting), "being deleted")
+	noIP := pod("c-0", "c", corev1.PodRunning, true)
+	noIP.Status.PodIP = ""
+	assert.False(t, podRunning(noIP))
+}
+
+func TestAddress(t *testing.T) {
+	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "cache"}, Spec: appsv1.StatefulSetSpec{ServiceName: "cache-headless"}}
+	p := pod("cache-2", "cache", corev1.PodRunning, true)
+	g := &v1alpha1.RedisReplicationGroup{}
+	assert.Equal(t, "cache-2.cache-headless.ns.svc.cluster.local", address(g, sts, p))
+	g.Spec.ClusterDomain = "example.org"
+	assert.Equal(t, "cache-2.cache-headless.ns.svc.example.org", address(g, sts, p))
+	g.Spec.Addressing = v1alpha1.AddressingIP
+	assert.Equal(t, "10.0.0.7", address(g, sts, p))
+}
+
+func TestConnsKeyedByCredentials(t *testing.T) {
+	c := newConns()
+	defer c.closeAll()
+	a := c.get("10.0.0.1", 6379, redisops.Auth{Password: "one"}, nil, "")
+	assert.Same(t, a, c.get("10.0.0.1", 6379, redisops.Auth{Password: "one"}, nil, ""))
+	assert.NotSame(t, a, c.get("10.0.0.1", 6379, redisops.Auth{Password: "two"}, nil, ""), "a changed password gets a new client")
+	assert.NotSame(t, a, c.get("10.0.0.1", 6379, redisops.Auth{Password: "one"}, nil, "tls"))
+	for k := range c.clients {
+		assert.NotContains(t, k, "one", "no password in the key")
+	}
+	c.sweep(-1)
+	assert.Empty(t, c.clients)
+}
+
+func TestJoinMax(t *testing.T) {
+	assert.Equal(t, "a; b", joinMax([]string{"a", "b"}, 2))
+	assert.Equal(t, "a; b; and 1 more", joinMax([]string{"a", "b", "c"}, 2))
+}

@@ -1,0 +1,356 @@
+// Package controller is the scaler's reconciler: it reads a
+// RedisReplicationGroup, its StatefulSet, the pods and every pod's INFO,
+// lets package topology decide, and applies the decisions (Redis commands,
+// pod labels, the StatefulSet's replica count, status, events).
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/record"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/metrics"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/topology"
+)
+
+// Labels the scaler puts on pods, for a -master and a -replicas Service.
+const (
+	LabelRole   = "redisautoscaler.io/role"
+	LabelSynced = "redisautoscaler.io/synced"
+	RoleMaster  = "master"
+	RoleReplica = "replica"
+)
+
+// How soon to look again.
+const (
+	requeueSyncing  = 100 * time.Millisecond
+	requeueScaling  = 500 * time.Millisecond
+	requeueDegraded = time.Second
+)
+
+// +kubebuilder:rbac:groups=redisautoscaler.io,resources=redisreplicationgroups,verbs=get;list;watch
+// +kubebuilder:rbac:groups=redisautoscaler.io,resources=redisreplicationgroups/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=apps,resources=statefulsets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=apps,resources=statefulsets/scale,verbs=get;update
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;create;update
+
+// Reconciler reconciles RedisReplicationGroups.
+type Reconciler struct {
+	Client    client.Client
+	APIReader client.Reader
+	Recorder  record.EventRecorder
+	Metrics   *metrics.Metrics
+	// ResyncInterval: how often a settled group is looked at again (Redis
+	// changes without Kubernetes events). Default 10s.
+	ResyncInterval time.Duration
+	// AfterPromote, when set, runs inside a switchover right after the new
+	// master is promoted (tests interrupt the scaler there).
+	AfterPromote func()
+
+	conns *conns
+}
+
+// outcome collects what one reconcile saw and did, for status and requeue.
+type outcome struct {
+	requeue  time.Duration
+	ready    int32
+	notReady []string
+	scaling  metav1.Condition
+	degraded []string
+	reason   string
+}
+
+func (o *outcome) soon(d time.Duration) {
+	if o.requeue == 0 || d < o.requeue {
+		o.requeue = d
+	}
+}
+
+func (o *outcome) degrade(reason, msg string) {
+	if o.reason == "" {
+		o.reason = reason
+	}
+	o.degraded = append(o.degraded, msg)
+	o.soon(requeueDegraded)
+}
+
+// Reconcile implements reconcile.Reconciler.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	start := time.Now()
+	res, err := r.reconcile(ctx, req)
+	r.Metrics.ReconcileSeconds.Observe(time.Since(start).Seconds())
+	switch {
+	case err != nil:
+		r.Metrics.Reconciles.WithLabelValues("error").Inc()
+	case res.RequeueAfter > 0 && res.RequeueAfter < r.resync():
+		r.Metrics.Reconciles.WithLabelValues("requeue").Inc()
+	default:
+		r.Metrics.Reconciles.WithLabelValues("ok").Inc()
+	}
+	return res, err
+}
+
+func (r *Reconciler) resync() time.Duration {
+	if r.ResyncInterval > 0 {
+		return r.ResyncInterval
+	}
+	return 10 * time.Second
+}
+
+func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	log := logf.FromContext(ctx)
+	var g v1alpha1.RedisReplicationGroup
+	if err := r.Client.Get(ctx, req.NamespacedName, &g); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	orig := g.DeepCopy()
+	out := &outcome{}
+
+	var sts appsv1.StatefulSet
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: g.Namespace, Name: g.Spec.StatefulSetName}, &sts); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return ctrl.Result{}, err
+		}
+		out.degrade("StatefulSetNotFound", fmt.Sprintf("statefulset %s not found", g.Spec.StatefulSetName))
+		return r.finish(ctx, &g, orig, out, nil)
+	}
+	if sel, err := metav1.LabelSelectorAsSelector(sts.Spec.Selector); err == nil {
+		g.Status.Selector = sel.String()
+	}
+	g.Status.Replicas = sts.Status.Replicas
+
+	auth, tc, err := r.credentials(ctx, &g)
+	if err != nil {
+		r.Metrics.Errors.WithLabelValues("credentials").Inc()
+		out.degrade("CredentialsUnavailable", err.Error())
+		return r.finish(ctx, &g, orig, out, err)
+	}
+	members, err := r.observe(ctx, &g, &sts, auth, tc)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	logf.FromContext(ctx).V(1).Info("observed", "pods", len(members))
+	for _, m := range members {
+		if m.obs.Running && !m.obs.Reachable {
+			r.Metrics.Errors.WithLabelValues("observe").Inc()
+			out.degrade("PodUnreachable", fmt.Sprintf("%s: %v", m.obs.Name, m.err))
+			// Usually a Redis still starting: look again soon, a new pod
+			// should be attached within a second or two of Running.
+			out.soon(requeueSyncing)
+		}
+	}
+
+	master, demote, err := r.ensureMaster(ctx, &g, members, out)
+	if err != nil || master == nil {
+		return r.finish(ctx, &g, orig, out, err)
+	}
+	g.Status.Master = master.obs.Name
+	g.Status.MasterRunID = master.obs.RunID
+	attached := r.attach(ctx, &g, members, master, demote, auth, out)
+	r.label(ctx, members, master, attached, out)
+	if err := r.scale(ctx, &g, &sts, members, master, auth, out); err != nil {
+		log.Error(err, "scale")
+		out.degrade("ScaleFailed", err.Error())
+	}
+	return r.finish(ctx, &g, orig, out, nil)
+}
+
+// ensureMaster decides the master and promotes it when needed. Without a
+// master it returns nil and records why.
+func (r *Reconciler) ensureMaster(ctx context.Context, g *v1alpha1.RedisReplicationGroup, members []*member, out *outcome) (*member, []string, error) {
+	if g.Spec.Sentinel != nil {
+		m, err := r.sentinelMaster(ctx, g, members)
+		if errors.Is(err, errFailoverInProgress) {
+			out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "SentinelFailover", Message: "Sentinel is failing over"}
+			out.soon(requeueSyncing)
+			return nil, nil, nil
+		}
+		if err != nil {
+			r.Metrics.Errors.WithLabelValues("sentinel").Inc()
+			out.degrade("SentinelUnavailable", err.Error())
+			return nil, nil, nil
+		}
+		return m, nil, nil
+	}
+	d := topology.ChooseMaster(observations(members), topology.Previous{Name: g.Status.Master, RunID: g.Status.MasterRunID})
+	if d.Master == "" {
+		out.degrade(d.Reason, d.Message)
+		return nil, nil, nil
+	}
+	m := find(members, d.Master)
+	if d.Warning {
+		logf.FromContext(ctx).Info("master decision", "reason", d.Reason, "message", d.Message)
+		r.Recorder.Event(g, corev1.EventTypeWarning, d.Reason, d.Message)
+	}
+	if d.Promote {
+		if err := redisops.Promote(ctx, m.client); err != nil {
+			r.Metrics.Errors.WithLabelValues("promote").Inc()
+			r.Recorder.Eventf(g, corev1.EventTypeWarning, "PromoteFailed", "REPLICAOF NO ONE on %s: %v", m.obs.Name, err)
+			return nil, nil, fmt.Errorf("promote %s: %w", m.obs.Name, err)
+		}
+		r.Metrics.Commands.WithLabelValues("replicaof_no_one").Inc()
+		r.Recorder.Eventf(g, corev1.EventTypeNormal, "Promoted", "REPLICAOF NO ONE on %s: %s", m.obs.Name, d.Message)
+		m.obs.Role, m.obs.MasterHost, m.obs.MasterPort, m.obs.LinkUp = topology.RoleMaster, "", 0, false
+	}
+	return m, d.Demote, nil
+}
+
+// attach points every other running pod at the master, within the
+// group's concurrent-sync limit. It returns the pods it sent REPLICAOF.
+func (r *Reconciler) attach(ctx context.Context, g *v1alpha1.RedisReplicationGroup, members []*member, master *member, demote []string, auth redisops.Auth, out *outcome) map[string]bool {
+	host, port := master.obs.Address, g.Spec.RedisPort()
+	plan := topology.PlanAttach(observations(members), master.obs.Name, host, port, g.Spec.SyncLimit(), demote)
+	logf.FromContext(ctx).V(1).Info("attach plan", "master", master.obs.Name, "attach", plan.Attach, "waiting", plan.Waiting,
+		"syncing", plan.Syncing, "inSync", plan.InSync)
+	if len(plan.Attach)+len(plan.Waiting)+len(plan.Syncing) > 0 {
+		out.soon(requeueSyncing)
+	}
+	if len(plan.Attach) == 0 {
+		return nil
+	}
+	redisops.StartSyncsPromptly(ctx, master.client, len(plan.Attach))
+	attached := map[string]bool{}
+	for _, name := range plan.Attach {
+		m := find(members, name)
+		reason := "Attached"
+		if m.obs.IsMaster() {
+			reason = "Demoted"
+		}
+		if err := redisops.Attach(ctx, m.client, host, port, auth); err != nil {
+			r.Metrics.Errors.WithLabelValues("attach").Inc()
+			r.Recorder.Eventf(g, corev1.EventTypeWarning, "AttachFailed", "REPLICAOF %s %d on %s: %v", host, port, name, err)
+			out.degrade("AttachFailed", fmt.Sprintf("%s: %v", name, err))
+			continue
+		}
+		r.Metrics.Commands.WithLabelValues("replicaof").Inc()
+		logf.FromContext(ctx).Info("REPLICAOF", "pod", name, "master", master.obs.Name, "address", host, "reason", reason)
+		r.Recorder.Eventf(g, corev1.EventTypeNormal, reason, "REPLICAOF %s %d on %s (master %s)", host, port, name, master.obs.Name)
+		attached[name] = true
+	}
+	return attached
+}
+
+// label sets role and synced labels; it counts ready pods on the way.
+func (r *Reconciler) label(ctx context.Context, members []*member, master *member, attached map[string]bool, out *outcome) {
+	host, port := master.obs.Address, master.obs.Port
+	for _, m := range members {
+		role, synced := "", ""
+		switch {
+		case !m.obs.Running:
+			// The pod is down: it must not be routed to as master.
+		case m == master:
+			role = RoleMaster
+			out.ready++
+		default:
+			role, synced = RoleReplica, "false"
+			if m.obs.Reachable && !attached[m.obs.Name] && m.obs.InSyncWith(host, port) {
+				synced = "true"
+				out.ready++
+			} else {
+				out.notReady = append(out.notReady, m.obs.Name)
+			}
+		}
+		if !m.obs.Reachable && m.obs.Running {
+			// Unknown state: keep a replica label (so a blip does not
+			// churn Services) but never a second master label.
+			role = m.pod.Labels[LabelRole]
+			if role == RoleMaster {
+				role = ""
+			}
+			if role == "" {
+				synced = ""
+			}
+		}
+		old := m.pod.Labels
+		if old[LabelRole] == role && old[LabelSynced] == synced {
+			continue
+		}
+		if synced == "true" && old[LabelSynced] == "" {
+			if started, ok := containerStarted(m.pod); ok {
+				r.Metrics.AttachSeconds.Observe(time.Since(started).Seconds())
+			}
+		}
+		patch := client.MergeFrom(m.pod.DeepCopy())
+		if m.pod.Labels == nil {
+			m.pod.Labels = map[string]string{}
+		}
+		setOrDelete(m.pod.Labels, LabelRole, role)
+		setOrDelete(m.pod.Labels, LabelSynced, synced)
+		if err := r.Client.Patch(ctx, m.pod, patch); err != nil && !apierrors.IsNotFound(err) {
+			r.Metrics.Errors.WithLabelValues("label").Inc()
+			out.degrade("LabelFailed", fmt.Sprintf("%s: %v", m.obs.Name, err))
+		}
+	}
+}
+
+func setOrDelete(m map[string]string, k, v string) {
+	if v == "" {
+		delete(m, k)
+		return
+	}
+	m[k] = v
+}
+
+// finish writes the status and chooses when to look again.
+func (r *Reconciler) finish(ctx context.Context, g, orig *v1alpha1.RedisReplicationGroup, out *outcome, reconcileErr error) (ctrl.Result, error) {
+	g.Status.ObservedGeneration = g.Generation
+	g.Status.ReadyReplicas = out.ready
+	gen := g.Generation
+	if len(out.degraded) > 0 {
+		meta.SetStatusCondition(&g.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionDegraded, Status: metav1.ConditionTrue,
+			Reason: out.reason, Message: joinMax(out.degraded, 5), ObservedGeneration: gen})
+	} else {
+		meta.SetStatusCondition(&g.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionDegraded, Status: metav1.ConditionFalse,
+			Reason: "AsExpected", Message: "", ObservedGeneration: gen})
+	}
+	scaling := out.scaling
+	if scaling.Type == "" {
+		scaling = metav1.Condition{Status: metav1.ConditionFalse, Reason: "Stable"}
+	}
+	scaling.Type, scaling.ObservedGeneration = v1alpha1.ConditionScaling, gen
+	meta.SetStatusCondition(&g.Status.Conditions, scaling)
+	ready := metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse, ObservedGeneration: gen}
+	switch {
+	case g.Status.Master == "" || len(out.degraded) > 0 && out.ready == 0:
+		ready.Reason, ready.Message = "NoMaster", "no master"
+	case len(out.notReady) > 0:
+		ready.Reason, ready.Message = "ReplicasSyncing", "not in sync: "+joinMax(out.notReady, 10)
+	case out.ready != g.Status.Replicas:
+		ready.Reason, ready.Message = "PodsNotRunning", fmt.Sprintf("%d of %d pods ready", out.ready, g.Status.Replicas)
+	default:
+		ready.Status, ready.Reason, ready.Message = metav1.ConditionTrue, "AllInSync", fmt.Sprintf("master %s, %d replicas in sync", g.Status.Master, out.ready-1)
+	}
+	if ready.Status != metav1.ConditionTrue {
+		out.soon(requeueScaling)
+	}
+	meta.SetStatusCondition(&g.Status.Conditions, ready)
+
+	var statusErr error
+	if !equalStatus(&orig.Status, &g.Status) {
+		if err := r.Client.Status().Patch(ctx, g, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
+			r.Metrics.Errors.WithLabelValues("status").Inc()
+			statusErr = fmt.Errorf("update status: %w", err)
+		}
+	}
+	requeue := out.requeue
+	if requeue == 0 {
+		requeue = r.resync()
+	}
+	return ctrl.Result{RequeueAfter: requeue}, errors.Join(reconcileErr, statusErr)
+}

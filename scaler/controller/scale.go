@@ -1,0 +1,127 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/topology"
+)
+
+// scale applies spec.replicas (clamped) to the StatefulSet. A scale-down
+// that would remove the master switches over first and lowers the
+// StatefulSet in a later reconcile, once the new master is recorded.
+func (r *Reconciler) scale(ctx context.Context, g *v1alpha1.RedisReplicationGroup, sts *appsv1.StatefulSet, members []*member, master *member, auth redisops.Auth, out *outcome) error {
+	current := int32(1)
+	if sts.Spec.Replicas != nil {
+		current = *sts.Spec.Replicas
+	}
+	desired := topology.DesiredReplicas(g.Spec.Replicas, current, g.Spec.Floor())
+	switch {
+	case desired > current:
+		if err := r.setReplicas(ctx, sts, desired); err != nil {
+			return err
+		}
+		r.Recorder.Eventf(g, corev1.EventTypeNormal, "ScaledUp", "statefulset %s: %d -> %d replicas", sts.Name, current, desired)
+		out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "ScalingUp", Message: fmt.Sprintf("%d -> %d", current, desired)}
+		out.soon(requeueScaling)
+		return nil
+	case desired < current:
+		plan := topology.PlanScaleDown(observations(members), master.obs.Name, master.obs.Address, master.obs.Port, desired, g.Spec.LagLimit())
+		switch {
+		case plan.Safe:
+			if err := r.setReplicas(ctx, sts, desired); err != nil {
+				return err
+			}
+			r.Recorder.Eventf(g, corev1.EventTypeNormal, "ScaledDown", "statefulset %s: %d -> %d replicas (master %s stays)", sts.Name, current, desired, master.obs.Name)
+			out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "ScalingDown", Message: fmt.Sprintf("%d -> %d", current, desired)}
+			out.soon(requeueScaling)
+			return nil
+		case plan.SwitchoverTo != "":
+			out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "Switchover",
+				Message: fmt.Sprintf("master %s is removed by %d -> %d; switching over to %s", master.obs.Name, current, desired, plan.SwitchoverTo)}
+			out.soon(requeueSyncing)
+			if g.Spec.Sentinel != nil {
+				return r.sentinelSwitchover(ctx, g, members, master, desired)
+			}
+			return r.switchover(ctx, g, members, master, find(members, plan.SwitchoverTo), auth)
+		default:
+			out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "ScaleDownBlocked",
+				Message: fmt.Sprintf("%d -> %d waits: %s", current, desired, plan.Reason)}
+			out.soon(requeueScaling)
+			return nil
+		}
+	}
+	if sts.Status.Replicas != desired || sts.Status.ReadyReplicas != desired {
+		out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "PodsChanging",
+			Message: fmt.Sprintf("%d of %d pods ready", sts.Status.ReadyReplicas, desired)}
+		out.soon(requeueScaling)
+	} else if g.Spec.Sentinel != nil {
+		r.sentinelResetIfStale(ctx, g, members, master)
+	}
+	return nil
+}
+
+// setReplicas writes the StatefulSet's scale subresource (RBAC needs only
+// statefulsets/scale, not update on the whole StatefulSet).
+func (r *Reconciler) setReplicas(ctx context.Context, sts *appsv1.StatefulSet, n int32) error {
+	scale := &autoscalingv1.Scale{
+		ObjectMeta: metav1.ObjectMeta{Name: sts.Name, Namespace: sts.Namespace},
+		Spec:       autoscalingv1.ScaleSpec{Replicas: n},
+	}
+	if err := r.Client.SubResource("scale").Update(ctx, sts, client.WithSubResourceBody(scale)); err != nil {
+		r.Metrics.Errors.WithLabelValues("scale").Inc()
+		return fmt.Errorf("scale statefulset %s to %d: %w", sts.Name, n, err)
+	}
+	return nil
+}
+
+// switchover moves the master to target, then records it in the status
+// right away: the next reconcile lowers the StatefulSet, and must know the
+// pod being removed is no longer the master.
+func (r *Reconciler) switchover(ctx context.Context, g *v1alpha1.RedisReplicationGroup, members []*member, master, target *member, auth redisops.Auth) error {
+	var others []redisops.Node
+	for _, m := range members {
+		if m != master && m != target && m.obs.Reachable {
+			others = append(others, redisops.Node{Name: m.obs.Name, Client: m.client})
+		}
+	}
+	res, err := redisops.Switchover(ctx,
+		redisops.Node{Name: master.obs.Name, Client: master.client},
+		redisops.Node{Name: target.obs.Name, Client: target.client},
+		target.obs.Address, target.obs.Port, others,
+		redisops.SwitchoverOptions{PauseTimeout: g.Spec.PauseTimeout(), Auth: auth, AfterPromote: r.AfterPromote})
+	r.Metrics.Commands.WithLabelValues("client_pause").Inc()
+	if res.WritePause > 0 {
+		r.Metrics.WritePauseSeconds.Observe(res.WritePause.Seconds())
+	}
+	if err != nil {
+		result := "error"
+		if errors.Is(err, redisops.ErrCatchUpTimeout) {
+			result = "aborted"
+		}
+		r.Metrics.Switchovers.WithLabelValues(result).Inc()
+		r.Recorder.Eventf(g, corev1.EventTypeWarning, "SwitchoverFailed", "switchover %s -> %s (write pause %s): %v", master.obs.Name, target.obs.Name, res.WritePause, err)
+		return fmt.Errorf("switchover %s -> %s: %w", master.obs.Name, target.obs.Name, err)
+	}
+	r.Metrics.Switchovers.WithLabelValues("ok").Inc()
+	r.Metrics.Commands.WithLabelValues("replicaof_no_one").Inc()
+	r.Metrics.Commands.WithLabelValues("replicaof").Add(float64(1 + len(others)))
+	r.Recorder.Eventf(g, corev1.EventTypeNormal, "Switchover",
+		"CLIENT PAUSE WRITE on %s, REPLICAOF NO ONE on %s at offset %d, %d pods re-pointed; writes paused %s (before scale-down)",
+		master.obs.Name, target.obs.Name, res.Offset, 1+len(others)-len(res.RepointErrors), res.WritePause.Round(10_000))
+	for name, e := range res.RepointErrors {
+		r.Recorder.Eventf(g, corev1.EventTypeWarning, "AttachFailed", "re-point %s to %s: %v", name, target.obs.Name, e)
+	}
+	g.Status.Master = target.obs.Name
+	g.Status.MasterRunID = target.obs.RunID
+	return nil
+}

@@ -1,0 +1,94 @@
+package controller
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
+)
+
+// credentials reads the group's password and TLS settings from Secrets.
+// Secrets are read uncached (APIReader): the scaler needs `get` on the few
+// Secrets it is pointed at, not a cluster-wide watch of every Secret.
+func (r *Reconciler) credentials(ctx context.Context, g *v1alpha1.RedisReplicationGroup) (redisops.Auth, tlsSettings, error) {
+	var auth redisops.Auth
+	if a := g.Spec.Auth; a != nil {
+		auth.Username = a.Username
+		if a.PasswordSecretRef != nil {
+			pw, err := r.secretKey(ctx, g.Namespace, a.PasswordSecretRef.Name, keyOr(a.PasswordSecretRef.Key, "password"))
+			if err != nil {
+				return auth, tlsSettings{}, err
+			}
+			auth.Password = string(pw)
+		}
+	}
+	t := g.Spec.TLS
+	if t == nil || !t.Enabled {
+		return auth, tlsSettings{}, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify} //nolint:gosec // user's explicit choice
+	h := sha256.New()
+	fmt.Fprintf(h, "%s|%v|", t.ServerName, t.InsecureSkipVerify)
+	if t.CASecretRef != nil {
+		pem, err := r.secretKey(ctx, g.Namespace, t.CASecretRef.Name, keyOr(t.CASecretRef.Key, "ca.crt"))
+		if err != nil {
+			return auth, tlsSettings{}, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return auth, tlsSettings{}, fmt.Errorf("secret %s/%s: no PEM certificate", g.Namespace, t.CASecretRef.Name)
+		}
+		cfg.RootCAs = pool
+		h.Write(pem)
+	}
+	if t.ClientCertSecretName != "" {
+		crt, err := r.secretKey(ctx, g.Namespace, t.ClientCertSecretName, corev1.TLSCertKey)
+		if err != nil {
+			return auth, tlsSettings{}, err
+		}
+		key, err := r.secretKey(ctx, g.Namespace, t.ClientCertSecretName, corev1.TLSPrivateKeyKey)
+		if err != nil {
+			return auth, tlsSettings{}, err
+		}
+		pair, err := tls.X509KeyPair(crt, key)
+		if err != nil {
+			return auth, tlsSettings{}, fmt.Errorf("secret %s/%s: %w", g.Namespace, t.ClientCertSecretName, err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+		h.Write(crt)
+	}
+	return auth, tlsSettings{config: cfg, key: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// tlsSettings is the TLS client config and a digest identifying it.
+type tlsSettings struct {
+	config *tls.Config
+	key    string
+}
+
+func (r *Reconciler) secretKey(ctx context.Context, ns, name, key string) ([]byte, error) {
+	var s corev1.Secret
+	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &s); err != nil {
+		return nil, fmt.Errorf("secret %s/%s: %w", ns, name, err)
+	}
+	v, ok := s.Data[key]
+	if !ok {
+		return nil, fmt.Errorf("secret %s/%s has no key %q", ns, name, key)
+	}
+	return v, nil
+}
+
+func keyOr(k, def string) string {
+	if k == "" {
+		return def
+	}
+	return k
+}

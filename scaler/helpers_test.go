@@ -1,0 +1,285 @@
+package scaler_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/redis-autoscaler/redis-autoscaler/scaler"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/topology"
+	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
+)
+
+var crdOnce sync.Once
+
+// env is one test's namespace in the shared cluster with the CRD installed.
+type env struct {
+	t   *testing.T
+	c   *cluster.Cluster
+	cl  client.Client
+	ns  string
+	ctx context.Context
+	// password of the group's Redis, if any.
+	password string
+}
+
+func newEnv(t *testing.T, prefix string) *env {
+	c := cluster.Shared(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	crdOnce.Do(func() {
+		require.NoError(t, c.Apply(ctx, "../deploy/crd/redisautoscaler.io_redisreplicationgroups.yaml"))
+	})
+	cl, err := client.New(c.Config, client.Options{Scheme: scaler.Scheme()})
+	require.NoError(t, err)
+	e := &env{t: t, c: c, cl: cl, ns: c.Namespace(t, prefix), ctx: ctx}
+	// The CRD is served once established.
+	require.Eventually(t, func() bool {
+		return cl.List(ctx, &v1alpha1.RedisReplicationGroupList{}, client.InNamespace(e.ns)) == nil
+	}, 30*time.Second, 100*time.Millisecond)
+	return e
+}
+
+// startScaler runs the scaler in this process, watching the test's
+// namespace; the returned func stops it and waits.
+func (e *env) startScaler(afterPromote func()) (stop func()) {
+	return e.startScalerWith(context.Background(), afterPromote)
+}
+
+// startScalerWith runs the scaler until ctx ends or stop is called.
+func (e *env) startScalerWith(parent context.Context, afterPromote func()) (stop func()) {
+	ctx, cancel := context.WithCancel(parent)
+	log := logr.Discard()
+	if os.Getenv("SCALER_DEBUG") != "" {
+		log = logr.FromSlogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- scaler.Run(ctx, e.c.Config, scaler.Options{
+			MetricsBindAddress: "0", HealthProbeBindAddress: "0",
+			Namespace: e.ns, Logger: log, AfterPromote: afterPromote,
+		})
+	}()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				assert.NoError(e.t, err)
+			case <-time.After(30 * time.Second):
+				e.t.Error("scaler did not stop")
+			}
+		})
+	}
+	e.t.Cleanup(stop)
+	return stop
+}
+
+func redisStatefulSet(name string, replicas int32, args ...string) *appsv1.StatefulSet {
+	lbls := map[string]string{"app": name}
+	grace := int64(5)
+	return &appsv1.StatefulSet{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: appsv1.StatefulSetSpec{
+			Replicas:            &replicas,
+			ServiceName:         name,
+			PodManagementPolicy: appsv1.ParallelPodManagement,
+			Selector:            &metav1.LabelSelector{MatchLabels: lbls},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: lbls},
+				Spec: corev1.PodSpec{
+					TerminationGracePeriodSeconds: &grace,
+					Containers: []corev1.Container{{
+						Name: "redis", Image: "redis:7.0", Args: args,
+						Ports: []corev1.ContainerPort{{Name: "redis", ContainerPort: 6379}},
+					}},
+				},
+			},
+		},
+	}
+}
+
+func (e *env) group(name string) *v1alpha1.RedisReplicationGroup {
+	var g v1alpha1.RedisReplicationGroup
+	require.NoError(e.t, e.cl.Get(e.ctx, client.ObjectKey{Namespace: e.ns, Name: name}, &g))
+	return &g
+}
+
+func (e *env) pods(app string) []corev1.Pod {
+	var list corev1.PodList
+	require.NoError(e.t, e.cl.List(e.ctx, &list, client.InNamespace(e.ns), client.MatchingLabels{"app": app}))
+	return list.Items
+}
+
+var clients sync.Map // pod IP + password -> *redis.Client
+
+// redis is a client to the pod at ip (pod IPs are reused across tests,
+// hence the password in the key).
+func (e *env) redis(ip string) *redis.Client {
+	key := ip + "|" + e.password
+	if c, ok := clients.Load(key); ok {
+		return c.(*redis.Client)
+	}
+	o := redisops.ClientOptions(ip, 6379, redisops.Auth{Password: e.password}, nil)
+	o.MaxRetries = 0
+	c, _ := clients.LoadOrStore(key, redis.NewClient(o))
+	return c.(*redis.Client)
+}
+
+func (e *env) observe(ip string) (topology.Pod, error) {
+	var p topology.Pod
+	err := redisops.Observe(e.ctx, e.redis(ip), &p)
+	return p, err
+}
+
+// converged checks the invariant: n pods, all Running; exactly one master
+// (labelled master, and status.master); every other pod replicates it
+// with the link up, no sync in progress, labelled synced=true; status
+// Ready.
+func (e *env) converged(ct *assert.CollectT, app string, n int) (master corev1.Pod) {
+	pods := e.pods(app)
+	require.Len(ct, pods, n)
+	var masters []corev1.Pod
+	obs := map[string]topology.Pod{}
+	for _, p := range pods {
+		require.NotEmpty(ct, p.Status.PodIP, p.Name)
+		o, err := e.observe(p.Status.PodIP)
+		require.NoError(ct, err, p.Name)
+		obs[p.Name] = o
+		if o.IsMaster() {
+			masters = append(masters, p)
+		}
+	}
+	require.Len(ct, masters, 1, "exactly one master")
+	master = masters[0]
+	require.Equal(ct, controller.RoleMaster, master.Labels[controller.LabelRole])
+	for _, p := range pods {
+		if p.Name == master.Name {
+			continue
+		}
+		require.Truef(ct, obs[p.Name].InSyncWith(master.Status.PodIP, 6379), "%s replicates %s: %+v", p.Name, master.Name, obs[p.Name])
+		require.Equal(ct, controller.RoleReplica, p.Labels[controller.LabelRole], p.Name)
+		require.Equal(ct, "true", p.Labels[controller.LabelSynced], p.Name)
+	}
+	g := e.group(app)
+	require.Equal(ct, master.Name, g.Status.Master)
+	require.EqualValues(ct, n, g.Status.ReadyReplicas)
+	require.Truef(ct, meta.IsStatusConditionTrue(g.Status.Conditions, v1alpha1.ConditionReady), "Ready: %+v", g.Status.Conditions)
+	require.Truef(ct, meta.IsStatusConditionFalse(g.Status.Conditions, v1alpha1.ConditionDegraded), "Degraded: %+v", g.Status.Conditions)
+	require.Truef(ct, meta.IsStatusConditionFalse(g.Status.Conditions, v1alpha1.ConditionScaling), "Scaling: %+v", g.Status.Conditions)
+	require.Equal(ct, g.Generation, g.Status.ObservedGeneration)
+	return master
+}
+
+func (e *env) waitConverged(app string, n int, timeout time.Duration) corev1.Pod {
+	var m corev1.Pod
+	require.EventuallyWithT(e.t, func(ct *assert.CollectT) { m = e.converged(ct, app, n) }, timeout, 50*time.Millisecond)
+	return m
+}
+
+// writer sends SET + WAIT 1 to whichever pod is labelled master and keeps
+// the keys whose write was acknowledged by a replica.
+type writer struct {
+	mu     sync.Mutex
+	acked  []string
+	failed int
+	stop   chan struct{}
+	done   chan struct{}
+	prefix string
+	e      *env
+	app    string
+}
+
+func (e *env) startWriter(app, prefix string) *writer {
+	w := &writer{stop: make(chan struct{}), done: make(chan struct{}), prefix: prefix, e: e, app: app}
+	go w.run()
+	return w
+}
+
+func (w *writer) masterIP() string {
+	var list corev1.PodList
+	if err := w.e.cl.List(context.Background(), &list, client.InNamespace(w.e.ns),
+		client.MatchingLabels{"app": w.app, controller.LabelRole: controller.RoleMaster}); err != nil || len(list.Items) != 1 {
+		return ""
+	}
+	return list.Items[0].Status.PodIP
+}
+
+func (w *writer) run() {
+	defer close(w.done)
+	ip, refreshed := w.masterIP(), time.Now()
+	for i := 0; ; i++ {
+		select {
+		case <-w.stop:
+			return
+		default:
+		}
+		if ip == "" || time.Since(refreshed) > 100*time.Millisecond {
+			ip, refreshed = w.masterIP(), time.Now()
+		}
+		if ip == "" {
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		key := fmt.Sprintf("%s%07d", w.prefix, i)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		cmds, err := w.e.redis(ip).Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, key, i, 0)
+			p.Do(ctx, "WAIT", 1, 300)
+			return nil
+		})
+		cancel()
+		w.mu.Lock()
+		if err == nil && cmds[1].(*redis.Cmd).Val().(int64) >= 1 {
+			w.acked = append(w.acked, key)
+		} else {
+			w.failed++
+			ip = "" // look the master up again
+		}
+		w.mu.Unlock()
+	}
+}
+
+func (w *writer) count() int { w.mu.Lock(); defer w.mu.Unlock(); return len(w.acked) }
+
+func (w *writer) finish() []string {
+	close(w.stop)
+	<-w.done
+	return w.acked
+}
+
+// requireKeys checks every key is on the Redis at ip.
+func (e *env) requireKeys(ip string, keys []string) {
+	t := e.t
+	t.Helper()
+	c := e.redis(ip)
+	for len(keys) > 0 {
+		n := min(len(keys), 500)
+		vals, err := c.MGet(context.Background(), keys[:n]...).Result()
+		require.NoError(t, err)
+		for i, v := range vals {
+			require.NotNilf(t, v, "acknowledged write %s lost on %s", keys[i], ip)
+		}
+		keys = keys[n:]
+	}
+}
+
+func clientKey(ns, name string) client.ObjectKey { return client.ObjectKey{Namespace: ns, Name: name} }

@@ -1,0 +1,177 @@
+// Package scaler is the `redis-autoscaler scaler` program: a controller
+// that applies a RedisReplicationGroup's replica count (written by the HPA
+// through /scale) to the user's Redis StatefulSet, keeps exactly one
+// master, attaches every other pod to it and switches over before a
+// scale-down would remove the master.
+package scaler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/metrics"
+)
+
+// Options configure Run.
+type Options struct {
+	MetricsBindAddress      string // "0" disables
+	HealthProbeBindAddress  string // "0" disables
+	LeaderElect             bool
+	LeaderElectionNamespace string
+	// Namespace to watch; empty: all.
+	Namespace string
+	// Logger; the zero value discards.
+	Logger logr.Logger
+	// ResyncInterval of a settled group (default 10s).
+	ResyncInterval time.Duration
+	// AfterPromote is a test hook (see controller.Reconciler).
+	AfterPromote func()
+}
+
+// LeaderElectionID names the Lease two scaler replicas compete for.
+const LeaderElectionID = "redis-autoscaler-scaler.redisautoscaler.io"
+
+// Main runs the scaler with command-line args until ctx ends; it returns
+// the process exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("scaler", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file (default: in-cluster, or $KUBECONFIG)")
+	var o Options
+	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", ":8080", "address of /metrics (\"0\" disables)")
+	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", ":8081", "address of /healthz and /readyz (\"0\" disables)")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", true, "elect a leader so several copies are safe")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election Lease (default: the pod's namespace, else --namespace)")
+	fs.StringVar(&o.Namespace, "namespace", "", "watch only this namespace (default all)")
+	logFormat := fs.String("log-format", "txt", "log format: txt or json")
+	debug := fs.Bool("debug", false, "debug logs")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	level := slog.LevelInfo
+	if *debug {
+		level = slog.LevelDebug
+	}
+	var h slog.Handler
+	switch *logFormat {
+	case "txt", "text", "logfmt":
+		h = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
+	case "json":
+		h = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
+	default:
+		fmt.Fprintf(stderr, "unknown --log-format %q (txt or json)\n", *logFormat)
+		return 2
+	}
+	o.Logger = logr.FromSlogHandler(h)
+	cfg, err := restConfig(*kubeconfig)
+	if err != nil {
+		o.Logger.Error(err, "kubeconfig")
+		return 1
+	}
+	if o.LeaderElectionNamespace == "" {
+		o.LeaderElectionNamespace = o.Namespace
+	}
+	if err := Run(ctx, cfg, o); err != nil {
+		o.Logger.Error(err, "scaler stopped")
+		return 1
+	}
+	return 0
+}
+
+var globalLoggersOnce sync.Once
+
+// routeGlobalLoggers sends client-go's klog output (leader election, the
+// event broadcaster) and controller-runtime's global logger to the same
+// handler, so every line has one format. Both are process-global and not
+// safe to replace while in use: the first scaler of the process sets them.
+func routeGlobalLoggers(l logr.Logger) {
+	globalLoggersOnce.Do(func() {
+		klog.SetLogger(l)
+		ctrl.SetLogger(l)
+	})
+}
+
+func restConfig(kubeconfig string) (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = kubeconfig
+	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
+}
+
+// Scheme holds the types the scaler reads.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		panic(err)
+	}
+	if err := v1alpha1.AddToScheme(s); err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Run runs the controller manager until ctx ends.
+func Run(ctx context.Context, cfg *rest.Config, o Options) error {
+	routeGlobalLoggers(o.Logger)
+	skip := true
+	mo := ctrl.Options{
+		Scheme:                        Scheme(),
+		Logger:                        o.Logger,
+		Metrics:                       metricsserver.Options{BindAddress: o.MetricsBindAddress},
+		HealthProbeBindAddress:        o.HealthProbeBindAddress,
+		LeaderElection:                o.LeaderElect,
+		LeaderElectionID:              LeaderElectionID,
+		LeaderElectionNamespace:       o.LeaderElectionNamespace,
+		LeaderElectionReleaseOnCancel: true,
+		// Several managers in one process (tests restart the scaler).
+		Controller: config.Controller{SkipNameValidation: &skip},
+	}
+	if o.Namespace != "" {
+		mo.Cache = cache.Options{DefaultNamespaces: map[string]cache.Config{o.Namespace: {}}}
+	}
+	mgr, err := ctrl.NewManager(cfg, mo)
+	if err != nil {
+		return fmt.Errorf("manager: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return err
+	}
+	r := &controller.Reconciler{
+		Client:         mgr.GetClient(),
+		APIReader:      mgr.GetAPIReader(),
+		Recorder:       mgr.GetEventRecorderFor("redis-autoscaler-scaler"),
+		Metrics:        metrics.New(ctrlmetrics.Registry),
+		ResyncInterval: o.ResyncInterval,
+		AfterPromote:   o.AfterPromote,
+	}
+	if err := r.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("controller: %w", err)
+	}
+	return mgr.Start(ctx)
+}

@@ -1,0 +1,70 @@
+package topology
+
+import (
+	"fmt"
+	"slices"
+)
+
+// ScaleDownPlan is the outcome of PlanScaleDown.
+type ScaleDownPlan struct {
+	// Safe: the StatefulSet may be lowered to the target now.
+	Safe bool
+	// SwitchoverTo: the master is among the pods removed; switch over to
+	// this pod first (then scale down in a later reconcile).
+	SwitchoverTo string
+	// Reason when neither is possible.
+	Reason string
+}
+
+// Reasons a scale-down waits.
+const (
+	ReasonNoMaster         = "NoMaster"
+	ReasonNoInSyncSurvivor = "NoInSyncReplicaAmongSurvivors"
+)
+
+// DesiredReplicas clamps the wanted count to the floor (minReplicas, and
+// never below 1). A nil want keeps the current count.
+func DesiredReplicas(want *int32, current int32, floor int32) int32 {
+	d := current
+	if want != nil {
+		d = *want
+	}
+	return max(d, floor, 1)
+}
+
+// PlanScaleDown decides whether the StatefulSet can go down to target pods
+// (ordinals 0..target-1 stay). The master must stay; when it would be
+// removed, the switchover target is the in-sync replica with the highest
+// offset among the pods that stay, no further behind than maxLag bytes.
+func PlanScaleDown(pods []Pod, master string, host string, port int, target int32, maxLag int64) ScaleDownPlan {
+	m, ok := Find(pods, master)
+	if master == "" || !ok || !m.IsMaster() {
+		return ScaleDownPlan{Reason: ReasonNoMaster}
+	}
+	if int32(m.Ordinal) < target {
+		return ScaleDownPlan{Safe: true}
+	}
+	var candidates []Pod
+	for _, p := range pods {
+		if p.Ordinal < int(target) && p.Running && p.InSyncWith(host, port) && m.Offset-p.Offset <= maxLag {
+			candidates = append(candidates, p)
+		}
+	}
+	if len(candidates) == 0 {
+		return ScaleDownPlan{Reason: ReasonNoInSyncSurvivor}
+	}
+	best := slices.MinFunc(candidates, moreData)
+	return ScaleDownPlan{SwitchoverTo: best.Name}
+}
+
+// Summary is one line about a plan, for logs and events.
+func (p ScaleDownPlan) Summary() string {
+	switch {
+	case p.Safe:
+		return "safe"
+	case p.SwitchoverTo != "":
+		return fmt.Sprintf("switch over to %s first", p.SwitchoverTo)
+	default:
+		return p.Reason
+	}
+}

@@ -1,0 +1,163 @@
+package topology
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// Helpers building observations: m = master, r = replica of host "h0" (pod
+// p0's address) unless told otherwise.
+func master(ord int, offset, keys int64, replicas int) Pod {
+	return Pod{Name: fmt.Sprintf("p%d", ord), Ordinal: ord, Address: fmt.Sprintf("h%d", ord), Port: 6379,
+		Running: true, Reachable: true, Role: RoleMaster, RunID: fmt.Sprintf("run%d", ord),
+		Offset: offset, Keys: keys, ConnectedReplicas: replicas}
+}
+
+func replica(ord int, of int, offset, keys int64, linkUp bool) Pod {
+	return Pod{Name: fmt.Sprintf("p%d", ord), Ordinal: ord, Address: fmt.Sprintf("h%d", ord), Port: 6379,
+		Running: true, Reachable: true, Role: RoleReplica, RunID: fmt.Sprintf("run%d", ord),
+		Offset: offset, Keys: keys, MasterHost: fmt.Sprintf("h%d", of), MasterPort: 6379, LinkUp: linkUp}
+}
+
+func down(p Pod) Pod { p.Running, p.Reachable = false, false; return p }
+
+func unreachable(p Pod) Pod { p.Reachable = false; return p }
+
+func withRunID(p Pod, id string) Pod { p.RunID = id; return p }
+
+func TestChooseMaster(t *testing.T) {
+	tests := []struct {
+		name    string
+		pods    []Pod
+		prev    Previous
+		want    string
+		promote bool
+		demote  []string
+		reason  string
+	}{
+		{"single master kept", []Pod{master(0, 100, 5, 2), replica(1, 0, 100, 5, true), replica(2, 0, 90, 5, true)},
+			Previous{"p0", "run0"}, "p0", false, nil, ReasonKept},
+		{"fresh single pod", []Pod{master(0, 0, 0, 0)}, Previous{}, "p0", false, nil, ReasonElected},
+		{"fresh standalone pods: lowest ordinal, nobody demoted", []Pod{master(1, 0, 0, 0), master(0, 0, 0, 0), master(2, 0, 0, 0)},
+			Previous{}, "p0", false, nil, ReasonElected},
+		{"standalone with keys wins over empty ones", []Pod{master(0, 0, 0, 0), master(1, 0, 10, 0)},
+			Previous{}, "p1", false, nil, ReasonKept},
+		{"two standalones with data: most keys", []Pod{master(0, 0, 3, 0), master(1, 0, 10, 0)},
+			Previous{}, "p1", false, []string{"p0"}, ReasonSplitBrain},
+		{"scale-up: new empty pods are not competing masters", []Pod{master(0, 0, 200, 0), master(1, 0, 0, 0), master(2, 0, 0, 0)},
+			Previous{"p0", "run0"}, "p0", false, nil, ReasonKept},
+		{"no master: highest offset", []Pod{replica(0, 9, 50, 3, false), replica(1, 9, 70, 3, false), replica(2, 9, 70, 3, false)},
+			Previous{}, "p1", true, nil, ReasonElected},
+		{"no master: tie goes to lowest ordinal", []Pod{replica(2, 9, 70, 3, false), replica(1, 9, 70, 3, false)},
+			Previous{}, "p1", true, nil, ReasonElected},
+		{"two masters: the one with replicas", []Pod{master(0, 500, 9, 0), master(1, 100, 9, 1), replica(2, 1, 100, 9, true)},
+			Previous{"p1", "run1"}, "p1", false, []string{"p0"}, ReasonSplitBrain},
+		{"two masters with replicas: highest offset", []Pod{master(0, 500, 9, 1), master(1, 100, 9, 1), replica(2, 1, 100, 9, true), replica(3, 0, 500, 9, true)},
+			Previous{"p1", "run1"}, "p0", false, []string{"p1"}, ReasonSplitBrain},
+		{"master restarted empty: promote best replica", []Pod{withRunID(master(0, 0, 0, 0), "new"), replica(1, 0, 100, 5, false), replica(2, 0, 120, 5, false)},
+			Previous{"p0", "run0"}, "p2", true, []string{"p0"}, ReasonRestartedEmpty},
+		{"master restarted with its data: kept", []Pod{withRunID(master(0, 0, 5, 0), "new"), replica(1, 0, 100, 5, false)},
+			Previous{"p0", "run0"}, "p0", false, nil, ReasonKept},
+		{"master restarted empty, replicas empty too: kept", []Pod{withRunID(master(0, 0, 0, 0), "new"), replica(1, 0, 0, 0, false)},
+			Previous{"p0", "run0"}, "p0", false, nil, ReasonKept},
+		{"master down: promote best replica before it restarts", []Pod{down(master(0, 0, 0, 0)), replica(1, 0, 100, 5, false), replica(2, 0, 90, 5, false)},
+			Previous{"p0", "run0"}, "p1", true, nil, ReasonMasterDown},
+		{"master pod gone: promote", []Pod{replica(1, 0, 100, 5, false)},
+			Previous{"p0", "run0"}, "p1", true, nil, ReasonMasterDown},
+		{"master down, already replaced: keep the new one", []Pod{down(master(0, 0, 0, 0)), master(1, 100, 5, 1), replica(2, 1, 100, 5, true)},
+			Previous{"p0", "run0"}, "p1", false, nil, ReasonKept},
+		{"master running but unreachable: wait, no election", []Pod{unreachable(master(0, 0, 0, 0)), replica(1, 0, 100, 5, true)},
+			Previous{"p0", "run0"}, "", false, nil, ReasonWaitMasterComes},
+		{"fresh group with a pod still starting: wait", []Pod{master(1, 0, 0, 0), down(master(0, 0, 0, 0)), master(2, 0, 0, 0)},
+			Previous{}, "", false, nil, ReasonWaitForPods},
+		{"fresh empty pod while another starts: wait (it may bring a volume)", []Pod{master(0, 0, 0, 0), down(master(1, 0, 0, 0))},
+			Previous{}, "", false, nil, ReasonWaitForPods},
+		{"master with data while another pod starts: kept", []Pod{master(0, 0, 5, 0), down(master(1, 0, 0, 0))},
+			Previous{}, "p0", false, nil, ReasonKept},
+		{"nobody answers", []Pod{down(master(0, 0, 0, 0))}, Previous{"p0", "run0"}, "", false, nil, ReasonNoCandidate},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := ChooseMaster(tt.pods, tt.prev)
+			assert.Equal(t, tt.want, d.Master, d.Message)
+			assert.Equal(t, tt.promote, d.Promote, "promote")
+			assert.Equal(t, tt.demote, d.Demote, "demote")
+			assert.Equal(t, tt.reason, d.Reason)
+		})
+	}
+}
+
+func TestPlanAttach(t *testing.T) {
+	syncing := func(p Pod) Pod { p.SyncInProgress = true; return p }
+	tests := []struct {
+		name     string
+		pods     []Pod
+		maxSyncs int
+		demote   []string
+		want     AttachPlan
+	}{
+		{"all in sync", []Pod{master(0, 1, 1, 2), replica(1, 0, 1, 1, true), replica(2, 0, 1, 1, true)}, 1, nil,
+			AttachPlan{InSync: []string{"p1", "p2"}}},
+		{"scale-up of 3: one at a time", []Pod{master(0, 1, 1, 0), master(3, 0, 0, 0), master(1, 0, 0, 0), master(2, 0, 0, 0)}, 1, nil,
+			AttachPlan{Attach: []string{"p1"}, Waiting: []string{"p2", "p3"}}},
+		{"slot taken by a syncing replica", []Pod{master(0, 1, 1, 1), syncing(replica(1, 0, 0, 0, false)), master(2, 0, 0, 0)}, 1, nil,
+			AttachPlan{Attach: nil, Waiting: []string{"p2"}, Syncing: []string{"p1"}}},
+		{"two slots", []Pod{master(0, 1, 1, 1), syncing(replica(1, 0, 0, 0, true)), master(2, 0, 0, 0), master(3, 0, 0, 0)}, 2, nil,
+			AttachPlan{Attach: []string{"p2"}, Waiting: []string{"p3"}, Syncing: []string{"p1"}}},
+		{"replica of the wrong master is re-pointed", []Pod{master(0, 1, 1, 0), replica(1, 7, 1, 1, true)}, 1, nil,
+			AttachPlan{Attach: []string{"p1"}}},
+		{"demoted master attached whatever the slots", []Pod{master(0, 1, 1, 1), syncing(replica(1, 0, 0, 0, false)), master(2, 5, 5, 0)}, 1, []string{"p2"},
+			AttachPlan{Attach: []string{"p2"}, Syncing: []string{"p1"}}},
+		{"unreachable pods are left alone", []Pod{master(0, 1, 1, 0), down(replica(1, 7, 1, 1, true))}, 1, nil,
+			AttachPlan{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, PlanAttach(tt.pods, "p0", "h0", 6379, tt.maxSyncs, tt.demote))
+		})
+	}
+}
+
+func TestPlanScaleDown(t *testing.T) {
+	m := func(ord int) Pod { p := master(ord, 1000, 10, 3); return p }
+	r := func(ord, of int, offset int64, up bool) Pod { return replica(ord, of, offset, 10, up) }
+	tests := []struct {
+		name   string
+		pods   []Pod
+		master string
+		target int32
+		want   ScaleDownPlan
+	}{
+		{"master stays", []Pod{m(0), r(1, 0, 1000, true), r(2, 0, 1000, true), r(3, 0, 1000, true)}, "p0", 2, ScaleDownPlan{Safe: true}},
+		{"master removed: best survivor", []Pod{r(0, 3, 990, true), r(1, 3, 1000, true), r(2, 3, 1000, true), m(3)}, "p3", 2,
+			ScaleDownPlan{SwitchoverTo: "p1"}},
+		{"removed replica with higher offset is not a candidate", []Pod{r(0, 3, 990, true), r(1, 3, 900, true), r(2, 3, 1000, true), m(3)}, "p3", 2,
+			ScaleDownPlan{SwitchoverTo: "p0"}},
+		{"survivors out of sync: wait", []Pod{r(0, 3, 1000, false), r(1, 3, 1000, false), r(2, 3, 1000, true), m(3)}, "p3", 2,
+			ScaleDownPlan{Reason: ReasonNoInSyncSurvivor}},
+		{"survivor lagging too much", []Pod{r(0, 1, 1, true), m(1)}, "p1", 1,
+			ScaleDownPlan{Reason: ReasonNoInSyncSurvivor}},
+		{"survivor of another master", []Pod{r(0, 7, 1000, true), m(1)}, "p1", 1,
+			ScaleDownPlan{Reason: ReasonNoInSyncSurvivor}},
+		{"no master", []Pod{r(0, 7, 1000, true), r(1, 7, 1000, true)}, "", 1, ScaleDownPlan{Reason: ReasonNoMaster}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			host := ""
+			if p, ok := Find(tt.pods, tt.master); ok {
+				host = p.Address
+			}
+			assert.Equal(t, tt.want, PlanScaleDown(tt.pods, tt.master, host, 6379, tt.target, 100))
+		})
+	}
+}
+
+func TestDesiredReplicas(t *testing.T) {
+	i := func(v int32) *int32 { return &v }
+	assert.EqualValues(t, 3, DesiredReplicas(nil, 3, 1), "nil keeps the current count")
+	assert.EqualValues(t, 5, DesiredReplicas(i(5), 3, 1))
+	assert.EqualValues(t, 2, DesiredReplicas(i(1), 3, 2), "clamped to minReplicas")
+	assert.EqualValues(t, 1, DesiredReplicas(i(0), 3, 0), "never below 1")
+}
