@@ -43,6 +43,7 @@ func TestMain(m *testing.M) { cluster.Main(m) }
 type env struct {
 	c       *cluster.Cluster
 	metrics custom_metrics.CustomMetricsClient
+	port    int // the adapter's secure port on 127.0.0.1
 }
 
 var (
@@ -131,7 +132,7 @@ func setup(c *cluster.Cluster, dir string) (*env, error) {
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
 	// The client the HPA controller itself uses.
 	mc := custom_metrics.NewForConfig(c.Config, mapper, custom_metrics.NewAvailableAPIsGetter(dc))
-	return &env{c: c, metrics: mc}, nil
+	return &env{c: c, metrics: mc, port: port}, nil
 }
 
 func redisStatefulSet(name string, replicas int32, args ...string) *appsv1.StatefulSet {

@@ -3,6 +3,7 @@ package adapter_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/rest"
 
 	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
 )
@@ -186,5 +188,33 @@ func loadCounting(ctx context.Context, rc *redis.Client, rate int, sent *atomic.
 				sent.Add(int64(batch))
 			}
 		}
+	}
+}
+
+// The adapter's own /metrics (on its secure port, behind delegated authn
+// and authz) reports requests, scrape errors and the age of served values.
+func TestOwnMetrics(t *testing.T) {
+	e := startAdapter(t)
+	ns := e.c.Namespace(t, "own")
+	// One request so the request histogram has a series.
+	_, _ = e.metrics.NamespacedMetrics(ns).GetForObjects(podGK, labels.Everything(), "redis_ops_per_second", labels.Everything())
+	cfg := rest.CopyConfig(e.c.Config)
+	cfg.Host = fmt.Sprintf("https://127.0.0.1:%d", e.port)
+	cfg.Insecure, cfg.CAData, cfg.CAFile = true, nil, "" // the serving cert is the test's own
+	client, err := rest.HTTPClientFor(cfg)
+	require.NoError(t, err)
+	resp, err := client.Get(cfg.Host + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, 200, resp.StatusCode, string(body))
+	for _, name := range []string{
+		"redis_autoscaler_adapter_request_duration_seconds",
+		"redis_autoscaler_adapter_scrapes_total",
+		"redis_autoscaler_adapter_scraped_pods",
+		"redis_autoscaler_adapter_value_age_seconds",
+	} {
+		assert.Contains(t, string(body), name)
 	}
 }
