@@ -12,6 +12,8 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"os/exec"
+	"syscall"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -107,13 +109,27 @@ func setup(c *cluster.Cluster, dir string) (*env, error) {
 		"--lister-kubeconfig", kubeconfig, "--authentication-kubeconfig", kubeconfig, "--authorization-kubeconfig", kubeconfig,
 		"--interval", "1s", "--window", "10s",
 	}
-	go func() {
-		// Runs until the test binary exits; the shared cluster stops after.
-		code := adapter.Main(context.Background(), args, io.Discard, os.Stderr)
-		if code != 0 {
-			fmt.Fprintln(os.Stderr, "adapter exited with", code)
+	if iv := os.Getenv("ADAPTER_INTERVAL"); iv != "" {
+		args = append(args, "--interval", iv)
+	}
+	if bin := os.Getenv("ADAPTER_BIN"); bin != "" {
+		// A separate process, as in a cluster (benchmarks): its CPU and GC
+		// are not shared with the test's pod runner.
+		cmd := exec.Command(bin, append([]string{"adapter"}, args...)...)
+		cmd.Stderr = os.Stderr
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if err := cmd.Start(); err != nil {
+			return nil, err
 		}
-	}()
+	} else {
+		go func() {
+			// Runs until the test binary exits; the shared cluster stops after.
+			code := adapter.Main(context.Background(), args, io.Discard, os.Stderr)
+			if code != 0 {
+				fmt.Fprintln(os.Stderr, "adapter exited with", code)
+			}
+		}()
+	}
 	if err := waitListening(port); err != nil {
 		return nil, err
 	}
