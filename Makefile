@@ -30,7 +30,7 @@ test: deps k8s-binaries ## Install what tests need and run every test
 	$(GO) test -race -count=1 -timeout 25m ./...
 
 .PHONY: bench
-bench: deps ## Run the benchmarks (INFO parse, /metrics end to end, 200 targets)
+bench: deps k8s-binaries ## Run the benchmarks (exporter: INFO parse, /metrics, 200 targets; adapter: provider, through the aggregator)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count 5 ./exporter/... ./adapter/...
 
 .PHONY: fuzz
