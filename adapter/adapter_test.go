@@ -23,7 +23,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
-	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -149,25 +148,6 @@ func setup(c *cluster.Cluster, dir string) (*env, error) {
 	// The client the HPA controller itself uses.
 	mc := custom_metrics.NewForConfig(c.Config, mapper, custom_metrics.NewAvailableAPIsGetter(dc))
 	return &env{c: c, metrics: mc, port: port}, nil
-}
-
-func redisStatefulSet(name string, replicas int32, args ...string) *appsv1.StatefulSet {
-	lbl := map[string]string{"app": name}
-	return &appsv1.StatefulSet{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: appsv1.StatefulSetSpec{
-			Replicas:    &replicas,
-			ServiceName: name,
-			Selector:    &metav1.LabelSelector{MatchLabels: lbl},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: lbl},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name: "redis", Image: "redis:7.0", Args: args,
-					Ports: []corev1.ContainerPort{{Name: "redis", ContainerPort: 6379}},
-				}}},
-			},
-		},
-	}
 }
 
 func ctxT(t *testing.T, d time.Duration) context.Context {

@@ -16,6 +16,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/rest"
+
+	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 )
 
 // BenchmarkThroughAggregator measures what the HPA pays: a Pods metric
@@ -42,8 +44,7 @@ func BenchmarkThroughAggregator(b *testing.B) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
 			name := fmt.Sprintf("bench%d", n)
-			sts := redisStatefulSet(name, int32(n))
-			sts.Spec.PodManagementPolicy = "Parallel"
+			sts := cluster.RedisStatefulSet(name, int32(n))
 			_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, sts, metav1.CreateOptions{})
 			require.NoError(b, err)
 			// The HPA only makes the adapter scrape the pods; pinned to n so

@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/rest"
 
+	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
 )
 
@@ -28,7 +29,7 @@ func TestServedValuesAndHPA(t *testing.T) {
 	c := e.c
 	ns := c.Namespace(t, "values")
 	ctx := ctxT(t, 4*time.Minute)
-	_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, redisStatefulSet("cache", 2, "--maxmemory", "64mb"), metav1.CreateOptions{})
+	_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, cluster.RedisStatefulSet("cache", 2, "--maxmemory", "64mb"), metav1.CreateOptions{})
 	require.NoError(t, err)
 	_, err = c.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, hpa("cache",
 		podsMetric("redis_ops_per_second", "100"),
@@ -128,7 +129,7 @@ func TestResponseTimeRisesWithSlowScript(t *testing.T) {
 	c := e.c
 	ns := c.Namespace(t, "slow")
 	ctx := ctxT(t, 3*time.Minute)
-	_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, redisStatefulSet("slow", 1), metav1.CreateOptions{})
+	_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, cluster.RedisStatefulSet("slow", 1), metav1.CreateOptions{})
 	require.NoError(t, err)
 	_, err = c.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, hpa("slow",
 		podsMetric("redis_response_time_seconds", "1")), metav1.CreateOptions{})

@@ -12,6 +12,7 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 )
 
 // reconcileHistogram reads the scaler's reconcile duration histogram from
@@ -38,7 +39,7 @@ func TestReconcileCost50Pods(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "cost")
 	e.startScaler(nil)
-	sts := redisStatefulSet("big", 1)
+	sts := cluster.RedisStatefulSet("big", 1)
 	sts.Namespace = e.ns
 	require.NoError(t, e.cl.Create(e.ctx, sts))
 	one, syncs := int32(1), int32(10)

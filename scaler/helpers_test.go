@@ -13,10 +13,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler"
@@ -91,30 +89,6 @@ func (e *env) startScalerWith(parent context.Context, afterPromote func()) (stop
 	}
 	e.t.Cleanup(stop)
 	return stop
-}
-
-func redisStatefulSet(name string, replicas int32, args ...string) *appsv1.StatefulSet {
-	lbls := map[string]string{"app": name}
-	grace := int64(5)
-	return &appsv1.StatefulSet{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: appsv1.StatefulSetSpec{
-			Replicas:            &replicas,
-			ServiceName:         name,
-			PodManagementPolicy: appsv1.ParallelPodManagement,
-			Selector:            &metav1.LabelSelector{MatchLabels: lbls},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: lbls},
-				Spec: corev1.PodSpec{
-					TerminationGracePeriodSeconds: &grace,
-					Containers: []corev1.Container{{
-						Name: "redis", Image: "redis:7.0", Args: args,
-						Ports: []corev1.ContainerPort{{Name: "redis", ContainerPort: 6379}},
-					}},
-				},
-			},
-		},
-	}
 }
 
 func (e *env) group(name string) *v1alpha1.RedisReplicationGroup {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
 )
 
@@ -70,7 +71,7 @@ func TestMainPasswordLeaderElectionMetrics(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "redis-auth", Namespace: e.ns},
 		Data:       map[string][]byte{"password": []byte(e.password)},
 	}))
-	sts := redisStatefulSet("auth", 1, "--requirepass", e.password)
+	sts := cluster.RedisStatefulSet("auth", 1, "--requirepass", e.password)
 	sts.Namespace = e.ns
 	require.NoError(t, e.cl.Create(e.ctx, sts))
 	three := int32(3)

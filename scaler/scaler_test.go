@@ -41,7 +41,7 @@ func (e *env) scale(name string, n int32) {
 }
 
 func (e *env) createGroup(name string, replicas int32, args ...string) {
-	sts := redisStatefulSet(name, replicas, args...)
+	sts := cluster.RedisStatefulSet(name, replicas, args...)
 	// For args like --replica-announce-ip $(POD_IP).
 	sts.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "POD_IP",
 		ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}}}

@@ -7,8 +7,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/collector"
@@ -24,21 +22,7 @@ func TestDiscoveryInRealCluster(t *testing.T) {
 	ns := c.Namespace(t, "discovery")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	replicas := int32(2)
-	lbl := map[string]string{"app": "cache"}
-	sts := &appsv1.StatefulSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "cache"},
-		Spec: appsv1.StatefulSetSpec{
-			Replicas: &replicas, ServiceName: "cache",
-			Selector: &metav1.LabelSelector{MatchLabels: lbl},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: lbl},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name: "redis", Image: "redis:7.0", Ports: []corev1.ContainerPort{{Name: "redis", ContainerPort: 6379}},
-				}}},
-			},
-		},
-	}
+	sts := cluster.RedisStatefulSet("cache", 2)
 	_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, sts, metav1.CreateOptions{})
 	require.NoError(t, err)
 

@@ -20,31 +20,10 @@ import (
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 )
 
-// redisStatefulSet is a minimal Redis StatefulSet; withPVC adds a
+// redisStatefulSet is cluster.RedisStatefulSet; withPVC adds a
 // volumeClaimTemplate mounted at /data.
 func redisStatefulSet(name string, replicas int32, withPVC bool, args ...string) *appsv1.StatefulSet {
-	lbls := map[string]string{"app": name}
-	sts := &appsv1.StatefulSet{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: appsv1.StatefulSetSpec{
-			Replicas:            &replicas,
-			ServiceName:         name,
-			PodManagementPolicy: appsv1.ParallelPodManagement,
-			Selector:            &metav1.LabelSelector{MatchLabels: lbls},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: lbls},
-				Spec: corev1.PodSpec{
-					TerminationGracePeriodSeconds: ptr(int64(5)),
-					Containers: []corev1.Container{{
-						Name:  "redis",
-						Image: "redis:7.0",
-						Args:  args,
-						Ports: []corev1.ContainerPort{{Name: "redis", ContainerPort: 6379}},
-					}},
-				},
-			},
-		},
-	}
+	sts := cluster.RedisStatefulSet(name, replicas, args...)
 	if withPVC {
 		sts.Spec.Template.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "data", MountPath: "/data"}}
 		sts.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{{
