@@ -5,10 +5,16 @@ import (
 	"slices"
 )
 
-// Previous is what the group's status recorded about the master.
+// Previous is what the group's status recorded about the master, and
+// how long the controller has waited since it was lost.
 type Previous struct {
 	Name  string
 	RunID string
+	// WaitedOut: the master was lost and the controller has waited its
+	// bound for unreachable pods; elect among the pods that answer. A
+	// stalled pod may hold the most recent writes, so this is a last
+	// resort reported as a Warning.
+	WaitedOut bool
 }
 
 // Reasons a master was chosen; they end up in events and conditions.
@@ -18,6 +24,7 @@ const (
 	ReasonSplitBrain      = "MultipleMasters"
 	ReasonMasterDown      = "MasterDown"
 	ReasonRestartedEmpty  = "MasterRestartedEmpty"
+	ReasonRestartedBehind = "MasterRestartedBehind"
 	ReasonNoCandidate     = "NoMasterCandidate"
 	ReasonWaitMasterComes = "MasterUnreachable"
 	ReasonWaitForPods     = "WaitingForPods"
@@ -39,16 +46,26 @@ type MasterDecision struct {
 	Warning bool
 }
 
-// ChooseMaster decides which pod is the master.
+// ChooseMaster decides which pod is the master. Its promise: a write a
+// client saw acknowledged by the master and one replica (WAIT 1) is never
+// dropped. Replication is one stream, so the replica with the highest
+// offset holds every write any replica acknowledged; elections pick it,
+// and only once every running pod has answered.
 //
+//   - A master that answers is kept, even when its pod is being deleted:
+//     the controller moves it with a planned switchover (PlanSwitchover),
+//     never by promoting a replica while it may still take writes.
 //   - Exactly one master: keep it, unless it is the previous master
-//     restarted empty (new run_id, no data) while a replica still holds
-//     data: following it would wipe every replica (spotahome/redis-operator#95,
-//     OT-CONTAINER-KIT/redis-operator#1158), so the best replica is promoted.
-//   - The previous master's pod is not running while replicas are: promote
-//     the best replica before the pod restarts (possibly empty).
+//     restarted (new run_id) while a replica holds data it cannot prove
+//     it has: restarted empty (the classic wipe-out,
+//     spotahome/redis-operator#95, OT-CONTAINER-KIT/redis-operator#1158)
+//     or from an older RDB/AOF. Following it would make every replica
+//     resync down to its data, so the best replica is promoted.
+//   - The previous master's pod is down (not running, or being deleted and
+//     silent): promote the replica with the highest offset, once every
+//     running pod answered (or the controller waited its bound).
 //   - No master (or only new, empty ones): the pod with the most data
-//     (highest offset, then lowest ordinal).
+//     (highest offset, then lowest ordinal), once every pod answered.
 //   - Several masters: keep the one with connected replicas and the highest
 //     offset; demote the others.
 func ChooseMaster(pods []Pod, prev Previous) MasterDecision {
@@ -69,9 +86,11 @@ func ChooseMaster(pods []Pod, prev Previous) MasterDecision {
 		return MasterDecision{Reason: ReasonNoCandidate, Message: "no pod answers"}
 	}
 
-	// The previous master is known but its pod is down: do not wait for
-	// it to come back empty; the replicas hold the data.
-	if prevPod, ok := Find(pods, prev.Name); prev.Name != "" && (!ok || !prevPod.Running) {
+	// The previous master is gone: do not wait for it to come back empty;
+	// the replicas hold the data.
+	prevPod, known := Find(pods, prev.Name)
+	lost := prev.Name != "" && (!known || !prevPod.Running || prevPod.Terminating && !prevPod.Reachable)
+	if lost {
 		var others []Pod
 		for _, p := range masters {
 			if p.Name != prev.Name {
@@ -79,17 +98,20 @@ func ChooseMaster(pods []Pod, prev Previous) MasterDecision {
 			}
 		}
 		if len(others) == 0 {
+			if d, wait := waitForRunning(pods, prev, "master "+prev.Name+" is down; electing"); wait {
+				return d
+			}
 			best := bestOf(reachable)
 			return MasterDecision{Master: best.Name, Promote: !best.IsMaster(), Reason: ReasonMasterDown, Warning: true,
-				Message: fmt.Sprintf("master %s is down; promoting %s (offset %d)", prev.Name, best.Name, best.Offset)}
+				Message: fmt.Sprintf("master %s is down; promoting %s (offset %d)%s", prev.Name, best.Name, best.Offset, waitedOut(prev))}
 		}
 		// Someone already took over (an earlier reconcile): fall through to
 		// the usual rules among the reachable pods.
 	}
 
 	// The previous master is running but did not answer this time (busy,
-	// a network blip): electing another would split the brain.
-	if prevPod, ok := Find(pods, prev.Name); ok && prevPod.Running && !prevPod.Reachable {
+	// stopped, a network blip): electing another would split the brain.
+	if known && prevPod.Running && !prevPod.Terminating && !prevPod.Reachable {
 		return MasterDecision{Reason: ReasonWaitMasterComes, Message: fmt.Sprintf("master %s is running but does not answer", prev.Name)}
 	}
 	// Electing (or picking among several masters) compares everyone's
@@ -97,7 +119,7 @@ func ChooseMaster(pods []Pod, prev Previous) MasterDecision {
 	// until every pod answers.
 	if len(masters) != 1 {
 		for _, p := range pods {
-			if !p.Reachable {
+			if !p.Reachable && !(p.Name == prev.Name && lost) {
 				return MasterDecision{Reason: ReasonWaitForPods, Message: fmt.Sprintf("choosing a master waits for %s to answer", p.Name)}
 			}
 		}
@@ -110,18 +132,9 @@ func ChooseMaster(pods []Pod, prev Previous) MasterDecision {
 			Message: fmt.Sprintf("no master; electing %s (offset %d, %d keys)", best.Name, best.Offset, best.Keys)}
 	case 1:
 		m := masters[0]
-		if restartedEmpty(m, prev) {
-			var holders []Pod
-			for _, p := range reachable {
-				if p.Name != m.Name && p.HasData() {
-					holders = append(holders, p)
-				}
-			}
-			if len(holders) > 0 {
-				best := bestOf(holders)
-				return MasterDecision{Master: best.Name, Promote: !best.IsMaster(), Demote: []string{m.Name},
-					Reason: ReasonRestartedEmpty, Warning: true,
-					Message: fmt.Sprintf("master %s restarted empty (run_id changed); promoting %s (offset %d) instead of following it", m.Name, best.Name, best.Offset)}
+		if restarted(m, prev) {
+			if d, replace := replaceRestarted(pods, reachable, m, prev); replace {
+				return d
 			}
 		}
 		return MasterDecision{Master: m.Name, Reason: ReasonKept, Message: fmt.Sprintf("%s is the only master", m.Name)}
@@ -147,10 +160,66 @@ func ChooseMaster(pods []Pod, prev Previous) MasterDecision {
 	}
 }
 
-// restartedEmpty: the pod that was master came back as a new process
-// (run_id changed) without any data.
-func restartedEmpty(m Pod, prev Previous) bool {
-	return prev.Name == m.Name && prev.RunID != "" && m.RunID != "" && m.RunID != prev.RunID && m.Keys == 0
+// restarted: the pod that was master is a new process (run_id changed).
+func restarted(m Pod, prev Previous) bool {
+	return prev.Name == m.Name && prev.RunID != "" && m.RunID != "" && m.RunID != prev.RunID
+}
+
+// replaceRestarted decides whether a restarted master m is replaced by
+// the best replica holding data. m is kept only when it provably holds
+// at least what that replica holds: the same replication history and an
+// offset as high (an AOF with every write). Redis gives a master
+// restarted from disk a new replication ID, so in practice a restarted
+// master is replaced whenever a replica has data.
+func replaceRestarted(pods, reachable []Pod, m Pod, prev Previous) (MasterDecision, bool) {
+	var holders []Pod
+	for _, p := range reachable {
+		if p.Name != m.Name && p.HasData() {
+			holders = append(holders, p)
+		}
+	}
+	if len(holders) == 0 {
+		return MasterDecision{}, false
+	}
+	best := bestOf(holders)
+	if m.Keys > 0 && m.ReplID != "" && m.ReplID == best.ReplID && m.Offset >= best.Offset {
+		return MasterDecision{}, false
+	}
+	if d, wait := waitForRunning(pods, Previous{Name: m.Name, WaitedOut: prev.WaitedOut}, "master "+m.Name+" restarted; electing"); wait {
+		return d, true
+	}
+	reason, what := ReasonRestartedBehind, fmt.Sprintf("restarted from older data (offset %d, %d keys)", m.Offset, m.Keys)
+	if m.Keys == 0 {
+		reason, what = ReasonRestartedEmpty, "restarted empty"
+	}
+	return MasterDecision{Master: best.Name, Promote: !best.IsMaster(), Demote: []string{m.Name}, Reason: reason, Warning: true,
+		Message: fmt.Sprintf("master %s %s (run_id changed); promoting %s (offset %d) instead of following it%s",
+			m.Name, what, best.Name, best.Offset, waitedOut(prev))}, true
+}
+
+// waitForRunning: an election after losing the master must include the
+// most advanced replica, so it waits while any running pod other than the
+// lost master does not answer (a stalled or busy replica may be the only
+// one with the last acknowledged writes). A pod that is not running is
+// lost as well; its data cannot be read either way.
+func waitForRunning(pods []Pod, prev Previous, what string) (MasterDecision, bool) {
+	if prev.WaitedOut {
+		return MasterDecision{}, false
+	}
+	for _, p := range pods {
+		if p.Name != prev.Name && p.Running && !p.Reachable {
+			return MasterDecision{Reason: ReasonWaitForPods, Warning: true,
+				Message: fmt.Sprintf("%s waits for %s to answer: it may hold the most recent acknowledged writes", what, p.Name)}, true
+		}
+	}
+	return MasterDecision{}, false
+}
+
+func waitedOut(prev Previous) string {
+	if prev.WaitedOut {
+		return "; gave up waiting for unreachable pods, whose most recent writes may be lost"
+	}
+	return ""
 }
 
 func bestOf(pods []Pod) Pod {

@@ -20,14 +20,24 @@ type Pod struct {
 	// Address other pods reach this one at (pod IP or DNS name), and Port.
 	Address string
 	Port    int
-	// Running: the pod's Redis container is running and the pod is not
-	// being deleted.
+	// Running: the pod's Redis container is running (it may be in its
+	// termination grace period: see Terminating).
 	Running bool
+	// Terminating: the pod is being deleted (rolling update, drain,
+	// kubectl delete) but may still be alive and taking writes.
+	Terminating bool
+	// Outdated: the pod runs an older revision of the StatefulSet's
+	// template than the update revision (a rolling update is due).
+	Outdated bool
 	// Reachable: INFO answered in this reconcile. The fields below are
 	// meaningful only when it did.
 	Reachable bool
 	Role      string
 	RunID     string
+	// ReplID is master_replid: the replication history the pod's data
+	// belongs to (on a replica, its master's). Offsets compare only within
+	// one history.
+	ReplID string
 	// Offset is master_repl_offset: on a master the bytes of replication
 	// stream it produced, on a replica how far it has processed its
 	// master's stream.

@@ -34,8 +34,8 @@ func DesiredReplicas(want *int32, current int32, floor int32) int32 {
 
 // PlanScaleDown decides whether the StatefulSet can go down to target pods
 // (ordinals 0..target-1 stay). The master must stay; when it would be
-// removed, the switchover target is the in-sync replica with the highest
-// offset among the pods that stay, no further behind than maxLag bytes.
+// removed, the switchover target is the best candidate (SwitchoverTarget)
+// among the pods that stay.
 func PlanScaleDown(pods []Pod, master string, host string, port int, target int32, maxLag int64) ScaleDownPlan {
 	m, ok := Find(pods, master)
 	if master == "" || !ok || !m.IsMaster() {
@@ -44,17 +44,38 @@ func PlanScaleDown(pods []Pod, master string, host string, port int, target int3
 	if int32(m.Ordinal) < target {
 		return ScaleDownPlan{Safe: true}
 	}
+	best, ok := SwitchoverTarget(pods, m, host, port, maxLag, func(p Pod) bool { return p.Ordinal < int(target) })
+	if !ok {
+		return ScaleDownPlan{Reason: ReasonNoInSyncSurvivor}
+	}
+	return ScaleDownPlan{SwitchoverTo: best}
+}
+
+// SwitchoverTarget is the replica a planned switchover away from master
+// goes to: running, not being deleted, attached to master at host:port and
+// in sync, no further behind than maxLag bytes, accepted by keep; among
+// those the pods already on the new revision first, then the most data.
+func SwitchoverTarget(pods []Pod, master Pod, host string, port int, maxLag int64, keep func(Pod) bool) (string, bool) {
 	var candidates []Pod
 	for _, p := range pods {
-		if p.Ordinal < int(target) && p.Running && p.InSyncWith(host, port) && m.Offset-p.Offset <= maxLag {
+		if p.Name != master.Name && p.Running && !p.Terminating && p.InSyncWith(host, port) &&
+			master.Offset-p.Offset <= maxLag && (keep == nil || keep(p)) {
 			candidates = append(candidates, p)
 		}
 	}
 	if len(candidates) == 0 {
-		return ScaleDownPlan{Reason: ReasonNoInSyncSurvivor}
+		return "", false
 	}
-	best := slices.MinFunc(candidates, moreData)
-	return ScaleDownPlan{SwitchoverTo: best.Name}
+	best := slices.MinFunc(candidates, func(a, b Pod) int {
+		if a.Outdated != b.Outdated {
+			if b.Outdated {
+				return -1
+			}
+			return 1
+		}
+		return moreData(a, b)
+	})
+	return best.Name, true
 }
 
 // Summary is one line about a plan, for logs and events.

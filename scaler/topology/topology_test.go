@@ -27,6 +27,10 @@ func unreachable(p Pod) Pod { p.Reachable = false; return p }
 
 func withRunID(p Pod, id string) Pod { p.RunID = id; return p }
 
+func history(p Pod, replID string) Pod { p.ReplID = replID; return p }
+
+func terminating(p Pod) Pod { p.Terminating = true; return p }
+
 func TestChooseMaster(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -38,7 +42,7 @@ func TestChooseMaster(t *testing.T) {
 		reason  string
 	}{
 		{"single master kept", []Pod{master(0, 100, 5, 2), replica(1, 0, 100, 5, true), replica(2, 0, 90, 5, true)},
-			Previous{"p0", "run0"}, "p0", false, nil, ReasonKept},
+			Previous{Name: "p0", RunID: "run0"}, "p0", false, nil, ReasonKept},
 		{"fresh single pod", []Pod{master(0, 0, 0, 0)}, Previous{}, "p0", false, nil, ReasonElected},
 		{"fresh standalone pods: lowest ordinal, nobody demoted", []Pod{master(1, 0, 0, 0), master(0, 0, 0, 0), master(2, 0, 0, 0)},
 			Previous{}, "p0", false, nil, ReasonElected},
@@ -47,36 +51,63 @@ func TestChooseMaster(t *testing.T) {
 		{"two standalones with data: most keys", []Pod{master(0, 0, 3, 0), master(1, 0, 10, 0)},
 			Previous{}, "p1", false, []string{"p0"}, ReasonSplitBrain},
 		{"scale-up: new empty pods are not competing masters", []Pod{master(0, 0, 200, 0), master(1, 0, 0, 0), master(2, 0, 0, 0)},
-			Previous{"p0", "run0"}, "p0", false, nil, ReasonKept},
+			Previous{Name: "p0", RunID: "run0"}, "p0", false, nil, ReasonKept},
 		{"no master: highest offset", []Pod{replica(0, 9, 50, 3, false), replica(1, 9, 70, 3, false), replica(2, 9, 70, 3, false)},
 			Previous{}, "p1", true, nil, ReasonElected},
 		{"no master: tie goes to lowest ordinal", []Pod{replica(2, 9, 70, 3, false), replica(1, 9, 70, 3, false)},
 			Previous{}, "p1", true, nil, ReasonElected},
 		{"two masters: the one with replicas", []Pod{master(0, 500, 9, 0), master(1, 100, 9, 1), replica(2, 1, 100, 9, true)},
-			Previous{"p1", "run1"}, "p1", false, []string{"p0"}, ReasonSplitBrain},
+			Previous{Name: "p1", RunID: "run1"}, "p1", false, []string{"p0"}, ReasonSplitBrain},
 		{"two masters with replicas: highest offset", []Pod{master(0, 500, 9, 1), master(1, 100, 9, 1), replica(2, 1, 100, 9, true), replica(3, 0, 500, 9, true)},
-			Previous{"p1", "run1"}, "p0", false, []string{"p1"}, ReasonSplitBrain},
+			Previous{Name: "p1", RunID: "run1"}, "p0", false, []string{"p1"}, ReasonSplitBrain},
 		{"master restarted empty: promote best replica", []Pod{withRunID(master(0, 0, 0, 0), "new"), replica(1, 0, 100, 5, false), replica(2, 0, 120, 5, false)},
-			Previous{"p0", "run0"}, "p2", true, []string{"p0"}, ReasonRestartedEmpty},
-		{"master restarted with its data: kept", []Pod{withRunID(master(0, 0, 5, 0), "new"), replica(1, 0, 100, 5, false)},
-			Previous{"p0", "run0"}, "p0", false, nil, ReasonKept},
+			Previous{Name: "p0", RunID: "run0"}, "p2", true, []string{"p0"}, ReasonRestartedEmpty},
+		{"master restarted from an AOF with every write (same history, offset as high): kept", []Pod{history(withRunID(master(0, 100, 5, 0), "new"), "h"), history(replica(1, 0, 100, 5, false), "h")},
+			Previous{Name: "p0", RunID: "run0"}, "p0", false, nil, ReasonKept},
+		{"master restarted with data under a new history: the replica is trusted", []Pod{history(withRunID(master(0, 100, 5, 0), "new"), "other"), history(replica(1, 0, 100, 5, false), "h")},
+			Previous{Name: "p0", RunID: "run0"}, "p1", true, []string{"p0"}, ReasonRestartedBehind},
+		{"master restarted behind, a replica stalled: wait for it", []Pod{withRunID(master(0, 80, 5, 0), "new"), replica(1, 0, 100, 6, false), unreachable(replica(2, 0, 120, 7, false))},
+			Previous{Name: "p0", RunID: "run0"}, "", false, nil, ReasonWaitForPods},
 		{"master restarted empty, replicas empty too: kept", []Pod{withRunID(master(0, 0, 0, 0), "new"), replica(1, 0, 0, 0, false)},
-			Previous{"p0", "run0"}, "p0", false, nil, ReasonKept},
+			Previous{Name: "p0", RunID: "run0"}, "p0", false, nil, ReasonKept},
 		{"master down: promote best replica before it restarts", []Pod{down(master(0, 0, 0, 0)), replica(1, 0, 100, 5, false), replica(2, 0, 90, 5, false)},
-			Previous{"p0", "run0"}, "p1", true, nil, ReasonMasterDown},
+			Previous{Name: "p0", RunID: "run0"}, "p1", true, nil, ReasonMasterDown},
 		{"master pod gone: promote", []Pod{replica(1, 0, 100, 5, false)},
-			Previous{"p0", "run0"}, "p1", true, nil, ReasonMasterDown},
+			Previous{Name: "p0", RunID: "run0"}, "p1", true, nil, ReasonMasterDown},
 		{"master down, already replaced: keep the new one", []Pod{down(master(0, 0, 0, 0)), master(1, 100, 5, 1), replica(2, 1, 100, 5, true)},
-			Previous{"p0", "run0"}, "p1", false, nil, ReasonKept},
+			Previous{Name: "p0", RunID: "run0"}, "p1", false, nil, ReasonKept},
 		{"master running but unreachable: wait, no election", []Pod{unreachable(master(0, 0, 0, 0)), replica(1, 0, 100, 5, true)},
-			Previous{"p0", "run0"}, "", false, nil, ReasonWaitMasterComes},
+			Previous{Name: "p0", RunID: "run0"}, "", false, nil, ReasonWaitMasterComes},
 		{"fresh group with a pod still starting: wait", []Pod{master(1, 0, 0, 0), down(master(0, 0, 0, 0)), master(2, 0, 0, 0)},
 			Previous{}, "", false, nil, ReasonWaitForPods},
 		{"fresh empty pod while another starts: wait (it may bring a volume)", []Pod{master(0, 0, 0, 0), down(master(1, 0, 0, 0))},
 			Previous{}, "", false, nil, ReasonWaitForPods},
 		{"master with data while another pod starts: kept", []Pod{master(0, 0, 5, 0), down(master(1, 0, 0, 0))},
 			Previous{}, "p0", false, nil, ReasonKept},
-		{"nobody answers", []Pod{down(master(0, 0, 0, 0))}, Previous{"p0", "run0"}, "", false, nil, ReasonNoCandidate},
+		{"nobody answers", []Pod{down(master(0, 0, 0, 0))}, Previous{Name: "p0", RunID: "run0"}, "", false, nil, ReasonNoCandidate},
+		// Case 2 of issue 11: the most advanced replica is briefly
+		// unreachable; promoting the reachable one loses the writes only
+		// p2 acknowledged (WAIT 1).
+		{"master down, most advanced replica unreachable: wait for it", []Pod{down(master(0, 0, 0, 0)), replica(1, 0, 100, 5, false), unreachable(replica(2, 0, 120, 5, false))},
+			Previous{Name: "p0", RunID: "run0"}, "", false, nil, ReasonWaitForPods},
+		{"master down, a replica stalled past the wait bound: best reachable", []Pod{down(master(0, 0, 0, 0)), replica(1, 0, 100, 5, false), unreachable(replica(2, 0, 120, 5, false))},
+			Previous{Name: "p0", RunID: "run0", WaitedOut: true}, "p1", true, nil, ReasonMasterDown},
+		{"master down, another replica down too: it cannot be read, elect", []Pod{down(master(0, 0, 0, 0)), replica(1, 0, 100, 5, false), down(replica(2, 0, 120, 5, false))},
+			Previous{Name: "p0", RunID: "run0"}, "p1", true, nil, ReasonMasterDown},
+		// Case 1: a master in its termination grace period still takes
+		// writes; it is kept (the controller switches over), never failed
+		// over while it answers.
+		{"master being deleted but answering: kept", []Pod{terminating(master(0, 100, 5, 2)), replica(1, 0, 100, 5, true), replica(2, 0, 100, 5, true)},
+			Previous{Name: "p0", RunID: "run0"}, "p0", false, nil, ReasonKept},
+		{"master being deleted and silent: down, best replica", []Pod{unreachable(terminating(master(0, 100, 5, 2))), replica(1, 0, 90, 5, false), replica(2, 0, 100, 5, false)},
+			Previous{Name: "p0", RunID: "run0"}, "p2", true, nil, ReasonMasterDown},
+		{"master down, the most advanced replica is being deleted: still the one", []Pod{down(master(0, 0, 0, 0)), replica(1, 0, 90, 5, false), terminating(replica(2, 0, 100, 5, false))},
+			Previous{Name: "p0", RunID: "run0"}, "p2", true, nil, ReasonMasterDown},
+		// Case 3: the master restarted from an older RDB/AOF (keys, but a
+		// lower offset than its replicas hold): following it makes every
+		// replica resync down to the older data.
+		{"master restarted from older data: promote the replica ahead", []Pod{withRunID(master(0, 80, 5, 0), "new"), replica(1, 0, 100, 6, false), replica(2, 0, 120, 7, false)},
+			Previous{Name: "p0", RunID: "run0"}, "p2", true, []string{"p0"}, ReasonRestartedBehind},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -160,4 +191,61 @@ func TestDesiredReplicas(t *testing.T) {
 	assert.EqualValues(t, 5, DesiredReplicas(i(5), 3, 1))
 	assert.EqualValues(t, 2, DesiredReplicas(i(1), 3, 2), "clamped to minReplicas")
 	assert.EqualValues(t, 1, DesiredReplicas(i(0), 3, 0), "never below 1")
+}
+
+func TestSwitchoverTarget(t *testing.T) {
+	outdated := func(p Pod) Pod { p.Outdated = true; return p }
+	m := master(0, 1000, 10, 3)
+	tests := []struct {
+		name string
+		pods []Pod
+		want string
+	}{
+		{"most data", []Pod{m, replica(1, 0, 990, 10, true), replica(2, 0, 1000, 10, true)}, "p2"},
+		{"being deleted is no candidate", []Pod{m, replica(1, 0, 990, 10, true), terminating(replica(2, 0, 1000, 10, true))}, "p1"},
+		{"updated revision first", []Pod{m, replica(1, 0, 990, 10, true), outdated(replica(2, 0, 1000, 10, true))}, "p1"},
+		{"link down is no candidate", []Pod{m, replica(1, 0, 1000, 10, false)}, ""},
+		{"too far behind", []Pod{m, replica(1, 0, 100, 10, true)}, ""},
+		{"nobody", []Pod{m}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := SwitchoverTarget(tt.pods, m, "h0", 6379, 100, nil)
+			assert.Equal(t, tt.want, got)
+			assert.Equal(t, tt.want != "", ok)
+		})
+	}
+}
+
+func TestPlanRollout(t *testing.T) {
+	old := func(p Pod) Pod { p.Outdated = true; return p }
+	m := func(ord int) Pod { return master(ord, 1000, 10, 2) }
+	r := func(ord, of int) Pod { return replica(ord, of, 1000, 10, true) }
+	tests := []struct {
+		name   string
+		pods   []Pod
+		master string
+		want   RolloutPlan
+	}{
+		{"nothing to do", []Pod{m(0), r(1, 0), r(2, 0)}, "p0", RolloutPlan{Done: true}},
+		{"replicas first, highest ordinal first", []Pod{old(m(1)), old(r(0, 1)), old(r(2, 1))}, "p1", RolloutPlan{Delete: "p2"}},
+		{"then the next replica", []Pod{old(m(1)), old(r(0, 1)), r(2, 1)}, "p1", RolloutPlan{Delete: "p0"}},
+		{"master last, after one switchover to an updated replica", []Pod{old(m(1)), r(0, 1), r(2, 1)}, "p1", RolloutPlan{SwitchoverTo: "p0"}},
+		{"after the switchover the old master is a replica: deleted", []Pod{m(0), old(r(1, 0)), r(2, 0)}, "p0", RolloutPlan{Delete: "p1"}},
+		{"a pod being replaced: wait", []Pod{old(m(0)), terminating(old(r(1, 0))), r(2, 0)}, "p0",
+			RolloutPlan{Reason: "waiting for p1 to be running and answer"}},
+		{"a new pod still syncing: wait", []Pod{old(m(0)), old(r(1, 0)), replica(2, 0, 0, 0, false)}, "p0",
+			RolloutPlan{Reason: "waiting for p2 to be in sync"}},
+		{"single pod: replaced in place", []Pod{old(m(0))}, "p0", RolloutPlan{Delete: "p0"}},
+		{"no master", []Pod{r(1, 0)}, "p0", RolloutPlan{Reason: "no master"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			host := ""
+			if p, ok := Find(tt.pods, tt.master); ok {
+				host = p.Address
+			}
+			assert.Equal(t, tt.want, PlanRollout(tt.pods, tt.master, host, 6379, 100))
+		})
+	}
 }
