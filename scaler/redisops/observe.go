@@ -32,6 +32,7 @@ func FromInfo(info *redisinfo.Info, p *topology.Pod) {
 	f := info.Fields
 	p.Role = info.Role()
 	p.RunID = f["run_id"]
+	p.ReplID = f["master_replid"]
 	p.Offset = intField(f, "master_repl_offset")
 	p.ConnectedReplicas = int(intField(f, "connected_slaves"))
 	p.Keys = 0
@@ -45,8 +46,10 @@ func FromInfo(info *redisinfo.Info, p *topology.Pod) {
 		p.LinkUp = f["master_link_status"] == "up"
 		p.SyncInProgress = f["master_sync_in_progress"] == "1"
 		// A replica's master_repl_offset is what it processed; before its
-		// first sync Redis may report slave_repl_offset only.
-		if off := intField(f, "slave_repl_offset"); off > p.Offset {
+		// first sync Redis may report slave_repl_offset only. A replica
+		// that never synced (started with replicaof of a placeholder)
+		// reports slave_repl_offset 1 with no data: that is not data.
+		if off := intField(f, "slave_repl_offset"); p.Offset == 0 && off > 1 {
 			p.Offset = off
 		}
 	}

@@ -13,6 +13,10 @@ import (
 type Node struct {
 	Name   string
 	Client *redis.Client
+	// Host and Port other pods reach it at (needed only for the old
+	// master of a switchover, to undo a promotion).
+	Host string
+	Port int
 }
 
 // SwitchoverOptions bound a switchover.
@@ -42,28 +46,55 @@ type SwitchoverResult struct {
 // within the pause; writes were resumed on the old master.
 var ErrCatchUpTimeout = errors.New("new master did not catch up within the write pause")
 
+// ErrPauseExpiring: a step after the catch-up was too slow to finish
+// before the write pause could lapse; the switchover was undone and writes
+// resumed on the old master.
+var ErrPauseExpiring = errors.New("switchover steps did not finish before the write pause could lapse")
+
+// Budgets of a switchover. The pause Redis enforces (CLIENT PAUSE's
+// timeout) outlasts every step that needs it by pauseMargin, so it cannot
+// lapse while the old master may still take writes: catch-up gets
+// PauseTimeout, promotion and re-pointing the old master get stepBudget.
+const (
+	stepBudget  = 1500 * time.Millisecond
+	pauseMargin = 1500 * time.Millisecond
+)
+
 // Switchover moves the master role from old to target without losing an
 // acknowledged write:
 //
-//  1. CLIENT PAUSE WRITE on old (it expires by itself a second after
-//     PauseTimeout, so a scaler that dies here does not block writes);
+//  1. CLIENT PAUSE WRITE on old, for PauseTimeout + stepBudget +
+//     pauseMargin: it expires by itself, so a scaler that dies here does
+//     not block writes for long;
 //  2. wait until target's offset equals old's (bounded by PauseTimeout;
 //     on timeout CLIENT UNPAUSE and ErrCatchUpTimeout);
 //  3. REPLICAOF NO ONE on target;
-//  4. REPLICAOF target on old first (so it cannot take writes once the
-//     pause ends), then on every other node;
-//  5. CLIENT UNPAUSE on old: clients blocked on a write get READONLY and
+//  4. REPLICAOF target on old, so it cannot take writes once the pause
+//     ends. Steps 3 and 4 must finish within stepBudget, well before the
+//     pause lapses; if not, target is made a replica of old again, old is
+//     unpaused and ErrPauseExpiring is returned: old stays master, and
+//     target never took a write (no client is routed to it yet);
+//  5. REPLICAOF target on every other node;
+//  6. CLIENT UNPAUSE on old: clients blocked on a write get READONLY and
 //     retry against the new master.
 func Switchover(ctx context.Context, old, target Node, targetHost string, targetPort int, others []Node, o SwitchoverOptions) (SwitchoverResult, error) {
 	var res SwitchoverResult
 	if o.PauseTimeout <= 0 {
 		o.PauseTimeout = 2 * time.Second
 	}
-	expiry := o.PauseTimeout + time.Second
+	if old.Host == "" || old.Port == 0 {
+		return res, fmt.Errorf("switchover from %s: its address is needed to undo a promotion", old.Name)
+	}
+	expiry := o.PauseTimeout + stepBudget + pauseMargin
+	// The deadline is taken before the pause is sent: the pause starts no
+	// earlier than that on the server, so every step below ends at least
+	// pauseMargin before Redis could lift it.
+	before := time.Now()
 	if err := old.Client.Do(ctx, "CLIENT", "PAUSE", expiry.Milliseconds(), "WRITE").Err(); err != nil {
 		return res, fmt.Errorf("CLIENT PAUSE on %s: %w", old.Name, err)
 	}
 	paused := time.Now()
+	stepsDeadline := before.Add(o.PauseTimeout + stepBudget)
 	unpause := func() error {
 		// A fresh context: the unpause must be sent even when ctx ended.
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
@@ -75,28 +106,48 @@ func Switchover(ctx context.Context, old, target Node, targetHost string, target
 		}
 		return nil
 	}
-
-	offset, err := waitCaughtUp(ctx, old, target, paused.Add(o.PauseTimeout))
+	// undo makes target follow old again after it was (maybe) promoted:
+	// it has exactly old's data, so it resyncs partially.
+	undo := func() error {
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		if err := Attach(uctx, target.Client, old.Host, old.Port, o.Auth); err != nil {
+			return fmt.Errorf("undo: re-attach %s to %s: %w", target.Name, old.Name, err)
+		}
+		return nil
+	}
+	offset, err := waitCaughtUp(ctx, old, target, before.Add(o.PauseTimeout))
 	if err != nil {
 		return res, errors.Join(err, unpause())
 	}
 	res.Offset = offset
-
-	if err := Promote(ctx, target.Client); err != nil {
-		return res, errors.Join(fmt.Errorf("promote %s: %w", target.Name, err), unpause())
+	sctx, cancel := context.WithDeadline(ctx, stepsDeadline)
+	defer cancel()
+	if err := Promote(sctx, target.Client); err != nil {
+		return res, errors.Join(fmt.Errorf("promote %s: %w", target.Name, err), undo(), unpause())
 	}
 	if o.AfterPromote != nil {
 		o.AfterPromote()
 	}
-	if err := Attach(ctx, old.Client, targetHost, targetPort, o.Auth); err != nil {
-		// Old keeps its other replicas and takes writes again once
-		// unpaused; target is a master nobody writes to (no client was
-		// routed to it yet). The next reconcile keeps the master with
-		// connected replicas and demotes target: nothing acknowledged is lost.
-		return res, errors.Join(fmt.Errorf("re-point old master %s: %w", old.Name, err), unpause())
+	if time.Now().After(stepsDeadline) {
+		return res, errors.Join(fmt.Errorf("%w: %s promoted %s after the pause began", ErrPauseExpiring, target.Name,
+			time.Since(paused).Round(time.Millisecond)), undo(), unpause())
 	}
+	if err := Attach(sctx, old.Client, targetHost, targetPort, o.Auth); err != nil {
+		// Old was not (or not provably in time) made a replica: undo the
+		// promotion so old stays the only master once unpaused. Should
+		// the REPLICAOF have landed after all, old and target follow each
+		// other and neither takes writes; the next reconcile elects by
+		// offset, and both hold the same data.
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			err = fmt.Errorf("%w: %w", ErrPauseExpiring, err)
+		}
+		return res, errors.Join(fmt.Errorf("re-point old master %s: %w", old.Name, err), undo(), unpause())
+	}
+	rctx, rcancel := context.WithTimeout(ctx, 2*time.Second)
+	defer rcancel()
 	for _, n := range others {
-		if err := Attach(ctx, n.Client, targetHost, targetPort, o.Auth); err != nil {
+		if err := Attach(rctx, n.Client, targetHost, targetPort, o.Auth); err != nil {
 			if res.RepointErrors == nil {
 				res.RepointErrors = map[string]error{}
 			}
@@ -110,6 +161,8 @@ func Switchover(ctx context.Context, old, target Node, targetHost string, target
 // old produced. Writes are paused, so old's offset stops moving (Redis
 // also stops pinging replicas during a write pause).
 func waitCaughtUp(ctx context.Context, old, target Node, deadline time.Time) (int64, error) {
+	ctx, cancel := context.WithDeadline(ctx, deadline.Add(500*time.Millisecond))
+	defer cancel()
 	for {
 		mo, err := Offset(ctx, old.Client)
 		if err != nil {

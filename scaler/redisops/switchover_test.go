@@ -65,7 +65,7 @@ func (g *group) waitInSync(t *testing.T, replica, master int) {
 }
 
 func (g *group) node(i int) redisops.Node {
-	return redisops.Node{Name: fmt.Sprintf("redis-%d", i), Client: g.clients[i]}
+	return redisops.Node{Name: fmt.Sprintf("redis-%d", i), Client: g.clients[i], Host: g.servers[i].Host, Port: g.servers[i].Port}
 }
 
 func TestObserve(t *testing.T) {
@@ -224,4 +224,88 @@ func chunks(s []string, n int) [][]string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// Case 4 of issue 11: the write pause must not lapse mid-switchover. A
+// step after the pause (here the promotion's aftermath) is slower than the
+// pause's expiry; writes acknowledged by the old master's other replica
+// during that time must not be discarded by re-pointing it. Either the
+// switchover finishes before the pause can lapse, or it aborts with the
+// old master still master and nothing lost.
+func TestSwitchoverPauseNeverLapses(t *testing.T) {
+	g := startGroup(t, 3, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		acked []string
+		stop  = make(chan struct{})
+		done  = make(chan struct{})
+	)
+	// The writer keeps writing to the old master: a client that has not
+	// yet learnt about the switchover.
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			key := fmt.Sprintf("p%06d", i)
+			cmds, err := g.clients[0].Pipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, key, i, 0)
+				p.Do(ctx, "WAIT", 1, 100)
+				return nil
+			})
+			if err == nil && cmds[1].(*redis.Cmd).Val().(int64) >= 1 {
+				mu.Lock()
+				acked = append(acked, key)
+				mu.Unlock()
+			}
+		}
+	}()
+	time.Sleep(200 * time.Millisecond)
+	s1 := g.servers[1]
+	pause := 300 * time.Millisecond
+	res, err := redisops.Switchover(ctx, g.node(0), g.node(1), s1.Host, s1.Port, []redisops.Node{g.node(2)},
+		redisops.SwitchoverOptions{PauseTimeout: pause, AfterPromote: func() { time.Sleep(4 * time.Second) }})
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	<-done
+	t.Logf("switchover: %v; write pause %v; %d writes acknowledged", err, res.WritePause, len(acked))
+	// Settle: whoever is master now must hold every acknowledged write,
+	// and there is exactly one.
+	var masters []int
+	for i := range g.clients {
+		if g.observe(t, i).IsMaster() {
+			masters = append(masters, i)
+		}
+	}
+	require.Len(t, masters, 1, "exactly one master after the switchover or its abort")
+	m := masters[0]
+	if err != nil {
+		assert.Equal(t, 0, m, "an aborted switchover leaves the old master in place")
+	}
+	for _, chunk := range chunks(acked, 500) {
+		vals, err := g.clients[m].MGet(ctx, chunk...).Result()
+		require.NoError(t, err)
+		for i, v := range vals {
+			require.NotNilf(t, v, "acknowledged write %s lost", chunk[i])
+		}
+	}
+	for i := range g.clients {
+		if i != m {
+			g.waitInSync(t, i, m)
+		}
+	}
+	for _, chunk := range chunks(acked, 500) {
+		for i := range g.clients {
+			vals, err := g.clients[i].MGet(ctx, chunk...).Result()
+			require.NoError(t, err)
+			for j, v := range vals {
+				require.NotNilf(t, v, "acknowledged write %s lost on server %d", chunk[j], i)
+			}
+		}
+	}
 }
