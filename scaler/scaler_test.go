@@ -13,6 +13,7 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -41,7 +42,14 @@ func (e *env) scale(name string, n int32) {
 }
 
 func (e *env) createGroup(name string, replicas int32, args ...string) {
+	e.createGroupEdited(name, replicas, nil, args...)
+}
+
+func (e *env) createGroupEdited(name string, replicas int32, edit func(*appsv1.StatefulSet), args ...string) {
 	sts := cluster.RedisStatefulSet(name, replicas, args...)
+	if edit != nil {
+		edit(sts)
+	}
 	// For args like --replica-announce-ip $(POD_IP).
 	sts.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "POD_IP",
 		ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}}}
@@ -74,7 +82,7 @@ func (e *env) makeMaster(app, pod string, n int) {
 			others = append(others, redisops.Node{Name: p.Name, Client: e.redis(p.Status.PodIP)})
 		}
 	}
-	_, err := redisops.Switchover(e.ctx, redisops.Node{Name: m.Name, Client: e.redis(m.Status.PodIP)},
+	_, err := redisops.Switchover(e.ctx, redisops.Node{Name: m.Name, Client: e.redis(m.Status.PodIP), Host: m.Status.PodIP, Port: 6379},
 		redisops.Node{Name: pod, Client: e.redis(target.Status.PodIP)}, target.Status.PodIP, 6379, others, redisops.SwitchoverOptions{})
 	require.NoError(e.t, err)
 	require.Equal(e.t, pod, e.waitConverged(app, n, 30*time.Second).Name)

@@ -54,6 +54,7 @@ func (r *Reconciler) observe(ctx context.Context, g *v1alpha1.RedisReplicationGr
 		}
 		m := &member{pod: p, obs: topology.Pod{
 			Name: p.Name, Ordinal: ord, Port: port, Running: podRunning(p),
+			Terminating: p.DeletionTimestamp != nil, Outdated: outdated(sts, p),
 			Address: address(g, sts, p),
 		}}
 		if m.obs.Running {
@@ -94,11 +95,13 @@ func ordinal(sts *appsv1.StatefulSet, p *corev1.Pod) (int, bool) {
 	return n, err == nil && n >= 0
 }
 
-// podRunning: the pod is Running with an IP, not being deleted, and every
-// container is running (a Redis container in back-off is down even though
-// the pod's phase stays Running).
+// podRunning: the pod is Running with an IP and every container is
+// running (a Redis container in back-off is down even though the pod's
+// phase stays Running). A pod being deleted still counts while its
+// containers run: in its grace period it may still take writes, so it is
+// observed, and a master among them is switched over, not abandoned.
 func podRunning(p *corev1.Pod) bool {
-	if p.DeletionTimestamp != nil || p.Status.Phase != corev1.PodRunning || p.Status.PodIP == "" {
+	if p.Status.Phase != corev1.PodRunning || p.Status.PodIP == "" {
 		return false
 	}
 	if len(p.Status.ContainerStatuses) == 0 {
@@ -110,6 +113,13 @@ func podRunning(p *corev1.Pod) bool {
 		}
 	}
 	return true
+}
+
+// outdated: the pod was created from an older revision of the
+// StatefulSet's template than its update revision.
+func outdated(sts *appsv1.StatefulSet, p *corev1.Pod) bool {
+	rev := sts.Status.UpdateRevision
+	return rev != "" && p.Labels[appsv1.ControllerRevisionHashLabelKey] != rev
 }
 
 // containerStarted is when the pod's (latest) containers started.

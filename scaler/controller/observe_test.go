@@ -55,7 +55,7 @@ func TestPodRunning(t *testing.T) {
 	assert.False(t, podRunning(pod("c-0", "c", corev1.PodPending, true)))
 	deleting := pod("c-0", "c", corev1.PodRunning, true)
 	deleting.DeletionTimestamp = &metav1.Time{Time: time.Now()}
-	assert.False(t, podRunning(deleting), "being deleted")
+	assert.True(t, podRunning(deleting), "being deleted, still running: observed (and switched over if master)")
 	noIP := pod("c-0", "c", corev1.PodRunning, true)
 	noIP.Status.PodIP = ""
 	assert.False(t, podRunning(noIP))

@@ -45,7 +45,7 @@ const (
 // +kubebuilder:rbac:groups=redisautoscaler.io,resources=redisreplicationgroups/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=apps,resources=statefulsets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=apps,resources=statefulsets/scale,verbs=get;update
-// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;patch;delete
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;create;update
@@ -64,6 +64,7 @@ type Reconciler struct {
 	AfterPromote func()
 
 	conns *conns
+	waits waits
 }
 
 // outcome collects what one reconcile saw and did, for status and requeue.
@@ -164,9 +165,25 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	g.Status.MasterRunID = master.obs.RunID
 	attached := r.attach(ctx, &g, members, master, demote, auth, out)
 	r.label(ctx, members, master, attached, out)
-	if err := r.scale(ctx, &g, &sts, members, master, auth, out); err != nil {
+	if master.obs.Terminating {
+		// Graceful master loss (rolling update, drain, kubectl delete):
+		// hand over while it is alive, before anything else.
+		if err := r.moveFromTerminating(ctx, &g, members, master, auth, out); err != nil {
+			log.Error(err, "switchover from terminating master")
+			out.degrade("SwitchoverFailed", err.Error())
+		}
+		return r.finish(ctx, &g, orig, out, nil)
+	}
+	settled, err := r.scale(ctx, &g, &sts, members, master, auth, out)
+	if err != nil {
 		log.Error(err, "scale")
 		out.degrade("ScaleFailed", err.Error())
+	}
+	if settled && err == nil && len(attached) == 0 {
+		if err := r.rollout(ctx, &g, &sts, members, master, auth, out); err != nil {
+			log.Error(err, "rolling update")
+			out.degrade("RolloutFailed", err.Error())
+		}
 	}
 	return r.finish(ctx, &g, orig, out, nil)
 }
@@ -188,11 +205,22 @@ func (r *Reconciler) ensureMaster(ctx context.Context, g *v1alpha1.RedisReplicat
 		}
 		return m, nil, nil
 	}
-	d := topology.ChooseMaster(observations(members), topology.Previous{Name: g.Status.Master, RunID: g.Status.MasterRunID})
+	key := client.ObjectKeyFromObject(g)
+	d := topology.ChooseMaster(observations(members), topology.Previous{
+		Name: g.Status.Master, RunID: g.Status.MasterRunID, WaitedOut: r.waits.over(key, failoverWait)})
 	if d.Master == "" {
+		if d.Reason == topology.ReasonWaitForPods && d.Warning {
+			// An election after losing the master waits, bounded, for
+			// replicas that may hold the last acknowledged writes.
+			if r.waits.start(key) {
+				r.Recorder.Event(g, corev1.EventTypeWarning, "ElectionWaiting", d.Message)
+			}
+			out.soon(requeueSyncing)
+		}
 		out.degrade(d.Reason, d.Message)
 		return nil, nil, nil
 	}
+	r.waits.clear(key)
 	m := find(members, d.Master)
 	if d.Warning {
 		logf.FromContext(ctx).Info("master decision", "reason", d.Reason, "message", d.Message)

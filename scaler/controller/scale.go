@@ -19,7 +19,8 @@ import (
 // scale applies spec.replicas (clamped) to the StatefulSet. A scale-down
 // that would remove the master switches over first and lowers the
 // StatefulSet in a later reconcile, once the new master is recorded.
-func (r *Reconciler) scale(ctx context.Context, g *v1alpha1.RedisReplicationGroup, sts *appsv1.StatefulSet, members []*member, master *member, auth redisops.Auth, out *outcome) error {
+// settled: the StatefulSet is at the wanted count with every pod ready.
+func (r *Reconciler) scale(ctx context.Context, g *v1alpha1.RedisReplicationGroup, sts *appsv1.StatefulSet, members []*member, master *member, auth redisops.Auth, out *outcome) (settled bool, err error) {
 	current := int32(1)
 	if sts.Spec.Replicas != nil {
 		current = *sts.Spec.Replicas
@@ -28,46 +29,48 @@ func (r *Reconciler) scale(ctx context.Context, g *v1alpha1.RedisReplicationGrou
 	switch {
 	case desired > current:
 		if err := r.setReplicas(ctx, sts, desired); err != nil {
-			return err
+			return false, err
 		}
 		r.Recorder.Eventf(g, corev1.EventTypeNormal, "ScaledUp", "statefulset %s: %d -> %d replicas", sts.Name, current, desired)
 		out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "ScalingUp", Message: fmt.Sprintf("%d -> %d", current, desired)}
 		out.soon(requeueScaling)
-		return nil
+		return false, nil
 	case desired < current:
 		plan := topology.PlanScaleDown(observations(members), master.obs.Name, master.obs.Address, master.obs.Port, desired, g.Spec.LagLimit())
 		switch {
 		case plan.Safe:
 			if err := r.setReplicas(ctx, sts, desired); err != nil {
-				return err
+				return false, err
 			}
 			r.Recorder.Eventf(g, corev1.EventTypeNormal, "ScaledDown", "statefulset %s: %d -> %d replicas (master %s stays)", sts.Name, current, desired, master.obs.Name)
 			out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "ScalingDown", Message: fmt.Sprintf("%d -> %d", current, desired)}
 			out.soon(requeueScaling)
-			return nil
+			return false, nil
 		case plan.SwitchoverTo != "":
 			out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "Switchover",
 				Message: fmt.Sprintf("master %s is removed by %d -> %d; switching over to %s", master.obs.Name, current, desired, plan.SwitchoverTo)}
 			out.soon(requeueSyncing)
 			if g.Spec.Sentinel != nil {
-				return r.sentinelSwitchover(ctx, g, members, master, desired)
+				return false, r.sentinelSwitchover(ctx, g, members, master, desired)
 			}
-			return r.switchover(ctx, g, members, master, find(members, plan.SwitchoverTo), auth)
+			return false, r.switchover(ctx, g, members, master, find(members, plan.SwitchoverTo), auth, "before scale-down")
 		default:
 			out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "ScaleDownBlocked",
 				Message: fmt.Sprintf("%d -> %d waits: %s", current, desired, plan.Reason)}
 			out.soon(requeueScaling)
-			return nil
+			return false, nil
 		}
 	}
 	if sts.Status.Replicas != desired || sts.Status.ReadyReplicas != desired {
 		out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "PodsChanging",
 			Message: fmt.Sprintf("%d of %d pods ready", sts.Status.ReadyReplicas, desired)}
 		out.soon(requeueScaling)
-	} else if g.Spec.Sentinel != nil {
+		return false, nil
+	}
+	if g.Spec.Sentinel != nil {
 		r.sentinelResetIfStale(ctx, g, members, master)
 	}
-	return nil
+	return true, nil
 }
 
 // setReplicas writes the StatefulSet's scale subresource (RBAC needs only
@@ -87,7 +90,7 @@ func (r *Reconciler) setReplicas(ctx context.Context, sts *appsv1.StatefulSet, n
 // switchover moves the master to target, then records it in the status
 // right away: the next reconcile lowers the StatefulSet, and must know the
 // pod being removed is no longer the master.
-func (r *Reconciler) switchover(ctx context.Context, g *v1alpha1.RedisReplicationGroup, members []*member, master, target *member, auth redisops.Auth) error {
+func (r *Reconciler) switchover(ctx context.Context, g *v1alpha1.RedisReplicationGroup, members []*member, master, target *member, auth redisops.Auth, why string) error {
 	var others []redisops.Node
 	for _, m := range members {
 		if m != master && m != target && m.obs.Reachable {
@@ -95,7 +98,7 @@ func (r *Reconciler) switchover(ctx context.Context, g *v1alpha1.RedisReplicatio
 		}
 	}
 	res, err := redisops.Switchover(ctx,
-		redisops.Node{Name: master.obs.Name, Client: master.client},
+		redisops.Node{Name: master.obs.Name, Client: master.client, Host: master.obs.Address, Port: master.obs.Port},
 		redisops.Node{Name: target.obs.Name, Client: target.client},
 		target.obs.Address, target.obs.Port, others,
 		redisops.SwitchoverOptions{PauseTimeout: g.Spec.PauseTimeout(), Auth: auth, AfterPromote: r.AfterPromote})
@@ -105,7 +108,7 @@ func (r *Reconciler) switchover(ctx context.Context, g *v1alpha1.RedisReplicatio
 	}
 	if err != nil {
 		result := "error"
-		if errors.Is(err, redisops.ErrCatchUpTimeout) {
+		if errors.Is(err, redisops.ErrCatchUpTimeout) || errors.Is(err, redisops.ErrPauseExpiring) {
 			result = "aborted"
 		}
 		r.Metrics.Switchovers.WithLabelValues(result).Inc()
@@ -116,8 +119,8 @@ func (r *Reconciler) switchover(ctx context.Context, g *v1alpha1.RedisReplicatio
 	r.Metrics.Commands.WithLabelValues("replicaof_no_one").Inc()
 	r.Metrics.Commands.WithLabelValues("replicaof").Add(float64(1 + len(others)))
 	r.Recorder.Eventf(g, corev1.EventTypeNormal, "Switchover",
-		"CLIENT PAUSE WRITE on %s, REPLICAOF NO ONE on %s at offset %d, %d pods re-pointed; writes paused %s (before scale-down)",
-		master.obs.Name, target.obs.Name, res.Offset, 1+len(others)-len(res.RepointErrors), res.WritePause.Round(10_000))
+		"CLIENT PAUSE WRITE on %s, REPLICAOF NO ONE on %s at offset %d, %d pods re-pointed; writes paused %s (%s)",
+		master.obs.Name, target.obs.Name, res.Offset, 1+len(others)-len(res.RepointErrors), res.WritePause.Round(10_000), why)
 	for name, e := range res.RepointErrors {
 		r.Recorder.Eventf(g, corev1.EventTypeWarning, "AttachFailed", "re-point %s to %s: %v", name, target.obs.Name, e)
 	}

@@ -87,14 +87,20 @@ func (st *podState) isTerminating() bool {
 	return st.terminating
 }
 
-// stopAll stops every container process: SIGTERM, SIGKILL after grace.
+// stopAll stops every container as a kubelet does: its preStop hook
+// first (the sleep action; other hook kinds need a container runtime),
+// then SIGTERM, SIGKILL once the grace period, hook included, is over.
 func (st *podState) stopAll(grace time.Duration) {
 	st.beginTermination()
 	st.mu.Lock()
-	var procs []*process
+	type stopping struct {
+		proc *process
+		hook time.Duration
+	}
+	var procs []stopping
 	for _, c := range st.containers {
 		if c.proc != nil {
-			procs = append(procs, c.proc)
+			procs = append(procs, stopping{c.proc, preStopSleep(&c.spec)})
 		}
 	}
 	st.mu.Unlock()
@@ -103,10 +109,26 @@ func (st *podState) stopAll(grace time.Duration) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p.stop(grace)
+			left := grace
+			if hook := min(p.hook, grace); hook > 0 {
+				select {
+				case <-p.proc.done:
+				case <-time.After(hook):
+				}
+				left -= hook
+			}
+			p.proc.stop(left)
 		}()
 	}
 	wg.Wait()
+}
+
+// preStopSleep is the container's preStop sleep action, if any.
+func preStopSleep(c *corev1.Container) time.Duration {
+	if c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Sleep == nil {
+		return 0
+	}
+	return time.Duration(c.Lifecycle.PreStop.Sleep.Seconds) * time.Second
 }
 
 func (st *podState) pid(container string) (int, bool) {

@@ -1,0 +1,108 @@
+package scaler_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// The user's report of issue 11: `kubectl rollout restart statefulset`
+// three times in a row on a 3-pod group under SET + WAIT 1 writes. Every
+// acknowledged write must be on the final master and every replica. With
+// the StatefulSet's own RollingUpdate the master may move once per pod;
+// with OnDelete the scaler orders the update (replicas first, highest
+// ordinal first, then one switchover to an updated replica) and moves the
+// master at most once per rollout.
+func TestRollingRestartLosesNoAcknowledgedWrite(t *testing.T) {
+	t.Parallel()
+	for _, strategy := range []appsv1.StatefulSetUpdateStrategyType{appsv1.RollingUpdateStatefulSetStrategyType, appsv1.OnDeleteStatefulSetStrategyType} {
+		t.Run(string(strategy), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, "rollout")
+			e.startScaler(nil)
+			e.createGroupEdited("cache", 3, func(sts *appsv1.StatefulSet) {
+				sts.Spec.UpdateStrategy.Type = strategy
+			})
+			e.waitConverged("cache", 3, 60*time.Second)
+			w := e.startWriter("cache", "w-")
+			require.Eventually(t, func() bool { return w.count() > 100 }, 20*time.Second, 10*time.Millisecond)
+			for i := range 3 {
+				start := time.Now()
+				rev := e.rolloutRestart("cache")
+				m := e.waitRolledOut("cache", 3, rev, 120*time.Second)
+				t.Logf("rollout %d (%s): converged in %v, master %s, %d writes acknowledged so far", i+1, strategy,
+					time.Since(start).Round(time.Millisecond), m.Name, w.count())
+			}
+			n := w.count()
+			require.Eventually(t, func() bool { return w.count() > n+50 }, 20*time.Second, 10*time.Millisecond)
+			acked := w.finish()
+			m := e.waitConverged("cache", 3, 60*time.Second)
+			switchovers := e.eventCount("Switchover")
+			failovers := e.eventCount("MasterDown")
+			t.Logf("%s: %d writes acknowledged, %d not; %d switchovers, %d failovers", strategy, len(acked), w.failed, switchovers, failovers)
+			for _, p := range e.pods("cache") {
+				e.requireKeys(p.Status.PodIP, acked)
+			}
+			_ = m
+			if strategy == appsv1.OnDeleteStatefulSetStrategyType {
+				assert.LessOrEqual(t, switchovers, 3, "at most one switchover per rollout")
+				assert.Zero(t, failovers, "the master is never lost, only handed over")
+			}
+		})
+	}
+}
+
+// rolloutRestart does what `kubectl rollout restart` does (a new template
+// annotation) and returns the StatefulSet's resulting update revision.
+func (e *env) rolloutRestart(name string) string {
+	var sts appsv1.StatefulSet
+	require.NoError(e.t, e.cl.Get(e.ctx, clientKey(e.ns, name), &sts))
+	before := sts.Status.UpdateRevision
+	patch := client.MergeFrom(sts.DeepCopy())
+	if sts.Spec.Template.Annotations == nil {
+		sts.Spec.Template.Annotations = map[string]string{}
+	}
+	sts.Spec.Template.Annotations["kubectl.kubernetes.io/restartedAt"] = time.Now().Format(time.RFC3339Nano)
+	require.NoError(e.t, e.cl.Patch(e.ctx, &sts, patch))
+	var rev string
+	require.EventuallyWithT(e.t, func(ct *assert.CollectT) {
+		require.NoError(ct, e.cl.Get(e.ctx, clientKey(e.ns, name), &sts))
+		require.NotEqual(ct, before, sts.Status.UpdateRevision)
+		rev = sts.Status.UpdateRevision
+	}, 20*time.Second, 50*time.Millisecond)
+	return rev
+}
+
+// waitRolledOut waits until every pod runs revision rev and the group has
+// converged.
+func (e *env) waitRolledOut(app string, n int, rev string, timeout time.Duration) corev1.Pod {
+	var m corev1.Pod
+	require.EventuallyWithT(e.t, func(ct *assert.CollectT) {
+		for _, p := range e.pods(app) {
+			require.Equal(ct, rev, p.Labels[appsv1.ControllerRevisionHashLabelKey], p.Name)
+			require.Nil(ct, p.DeletionTimestamp, p.Name)
+		}
+		m = e.converged(ct, app, n)
+	}, timeout, 100*time.Millisecond)
+	return m
+}
+
+// eventCount sums the counts of the group's events with this reason.
+func (e *env) eventCount(reason string) int {
+	var list corev1.EventList
+	require.NoError(e.t, e.cl.List(e.ctx, &list, client.InNamespace(e.ns)))
+	n := 0
+	for _, ev := range list.Items {
+		if ev.Reason == reason && ev.InvolvedObject.Kind == "RedisReplicationGroup" {
+			n += int(max(ev.Count, 1))
+		}
+	}
+	return n
+}
+
+
