@@ -104,5 +104,3 @@ func (e *env) eventCount(reason string) int {
 	}
 	return n
 }
-
-
