@@ -9,13 +9,16 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
 )
 
 // The user's report of issue 11: `kubectl rollout restart statefulset`
-// three times in a row on a 3-pod group under SET + WAIT 1 writes. Every
-// acknowledged write must be on the final master and every replica. With
-// the StatefulSet's own RollingUpdate the master may move once per pod;
-// with OnDelete the scaler orders the update (replicas first, highest
+// three times in a row on a 3-pod group (the shipped example) under SET +
+// WAIT 1 writes. Every acknowledged write must be on the final master and
+// every replica. With the StatefulSet's own RollingUpdate the master may
+// move once per pod (switched over in its preStop window); with OnDelete,
+// as shipped, the scaler orders the update (replicas first, highest
 // ordinal first, then one switchover to an updated replica) and moves the
 // master at most once per rollout.
 func TestRollingRestartLosesNoAcknowledgedWrite(t *testing.T) {
@@ -25,7 +28,7 @@ func TestRollingRestartLosesNoAcknowledgedWrite(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, "rollout")
 			e.startScaler(nil)
-			e.createGroupEdited("cache", 3, func(sts *appsv1.StatefulSet) {
+			e.createExample(3, func(sts *appsv1.StatefulSet, _ *v1alpha1.RedisReplicationGroup) {
 				sts.Spec.UpdateStrategy.Type = strategy
 			})
 			e.waitConverged("cache", 3, 60*time.Second)
