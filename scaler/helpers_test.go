@@ -113,7 +113,9 @@ func (e *env) redis(ip string) *redis.Client {
 		return c.(*redis.Client)
 	}
 	o := redisops.ClientOptions(ip, 6379, redisops.Auth{Password: e.password}, nil)
-	o.MaxRetries = 0
+	// No retries (0 would mean go-redis's default of 3): a retried SET makes
+	// an outcome ambiguous, the first attempt may have been applied.
+	o.MaxRetries = -1
 	c, _ := clients.LoadOrStore(key, redis.NewClient(o))
 	return c.(*redis.Client)
 }
@@ -124,7 +126,8 @@ func (e *env) observe(ip string) (topology.Pod, error) {
 	return p, err
 }
 
-// converged checks the invariant: n pods, all Running; exactly one master
+// converged checks the invariant: n pods, all Running, none being deleted;
+// exactly one master
 // (labelled master, and status.master); every other pod replicates it
 // with the link up, no sync in progress, labelled synced=true; status
 // Ready.
@@ -135,6 +138,7 @@ func (e *env) converged(ct *assert.CollectT, app string, n int) (master corev1.P
 	obs := map[string]topology.Pod{}
 	for _, p := range pods {
 		require.NotEmpty(ct, p.Status.PodIP, p.Name)
+		require.Nil(ct, p.DeletionTimestamp, "%s is being deleted", p.Name)
 		o, err := e.observe(p.Status.PodIP)
 		require.NoError(ct, err, p.Name)
 		obs[p.Name] = o
