@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -48,6 +49,11 @@ func newEnv(t *testing.T, prefix string) *env {
 	cl, err := client.New(c.Config, client.Options{Scheme: scaler.Scheme()})
 	require.NoError(t, err)
 	e := &env{t: t, c: c, cl: cl, ns: c.Namespace(t, prefix), ctx: ctx}
+	t.Cleanup(func() {
+		if t.Failed() {
+			e.logEvents()
+		}
+	})
 	// The CRD is served once established.
 	require.Eventually(t, func() bool {
 		return cl.List(ctx, &v1alpha1.RedisReplicationGroupList{}, client.InNamespace(e.ns)) == nil
@@ -261,3 +267,24 @@ func (e *env) requireKeys(ip string, keys []string) {
 }
 
 func clientKey(ns, name string) client.ObjectKey { return client.ObjectKey{Namespace: ns, Name: name} }
+
+// logEvents logs the namespace's events in order, to tell what the scaler
+// did when a test fails.
+func (e *env) logEvents() {
+	var list corev1.EventList
+	if err := e.cl.List(context.Background(), &list, client.InNamespace(e.ns)); err != nil {
+		return
+	}
+	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].LastTimestamp.Before(&list.Items[j].LastTimestamp) })
+	for _, ev := range list.Items {
+		if ev.InvolvedObject.Kind == "RedisReplicationGroup" {
+			e.t.Logf("event %s %s x%d %s: %s", ev.FirstTimestamp.Format("15:04:05"), ev.LastTimestamp.Format("15:04:05"), ev.Count, ev.Reason, ev.Message)
+		}
+	}
+	var groups v1alpha1.RedisReplicationGroupList
+	if err := e.cl.List(context.Background(), &groups, client.InNamespace(e.ns)); err == nil {
+		for _, g := range groups.Items {
+			e.t.Logf("group %s status %+v", g.Name, g.Status)
+		}
+	}
+}

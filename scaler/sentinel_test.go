@@ -13,16 +13,20 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
 	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
 )
 
 // startSentinel runs Debian's redis-sentinel on a free loopback port,
-// monitoring masterIP as "mymaster" with a quorum of 1.
-func startSentinel(t *testing.T, masterIP string) (addr string, c *redis.Client) {
+// monitoring masterIP as "mymaster" with a quorum of 1; password, when
+// set, is the Sentinel's own requirepass.
+func startSentinel(t *testing.T, masterIP, password string) (addr string, c *redis.Client) {
 	t.Helper()
 	bin, err := exec.LookPath("redis-sentinel")
 	if err != nil {
@@ -41,7 +45,8 @@ sentinel monitor mymaster %s 6379 1
 sentinel down-after-milliseconds mymaster 2000
 sentinel failover-timeout mymaster 10000
 sentinel parallel-syncs mymaster 2
-`, port, dir, filepath.Join(dir, "sentinel.log"), masterIP)), 0o600))
+requirepass "%s"
+`, port, dir, filepath.Join(dir, "sentinel.log"), masterIP, password)), 0o600))
 	cmd := exec.Command(bin, conf)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	require.NoError(t, cmd.Start())
@@ -54,51 +59,81 @@ sentinel parallel-syncs mymaster 2
 		}
 	})
 	addr = fmt.Sprintf("127.0.0.1:%d", port)
-	c = redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true})
+	c = redis.NewClient(&redis.Options{Addr: addr, Password: password, Protocol: 2, DisableIdentity: true})
 	t.Cleanup(func() { c.Close() })
 	require.Eventually(t, func() bool { return c.Ping(context.Background()).Err() == nil }, 10*time.Second, 50*time.Millisecond)
 	return addr, c
 }
 
-// With spec.sentinel the scaler follows Sentinel's master, scales down
-// through SENTINEL FAILOVER when the master would be removed, and resets
-// Sentinel's stale replica list afterwards.
+// With spec.sentinel the scaler follows Sentinel's master (Sentinel with
+// a password), scales down through SENTINEL FAILOVER when the master would
+// be removed, gives replica-priority back when a scale-down is cancelled,
+// resets Sentinel's stale replica list afterwards, and has Sentinel fail
+// over at once when the master crashes and restarts (as a replica of the
+// placeholder) without losing an acknowledged write.
 func TestSentinelMode(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "sentinel")
 	e.startScaler(nil)
 	// Replicas connect from 127.0.0.1 here; announcing the pod IP lets
-	// Sentinel tell them apart (as on hosts with several addresses).
-	e.createGroup("cache", 3, "--replica-announce-ip", "$(POD_IP)")
-	m := e.waitConverged("cache", 3, 60*time.Second)
+	// Sentinel tell them apart (as on hosts with several addresses). Pods
+	// start as replicas of a placeholder, as the shipped example does.
+	e.createGroup("cache", 4, "--replica-announce-ip", "$(POD_IP)", "--replicaof", "127.0.0.1", "1")
+	m := e.waitConverged("cache", 4, 60*time.Second)
 	require.Equal(t, "cache-0", m.Name)
 	for i := range 100 {
 		require.NoError(t, e.redis(m.Status.PodIP).Set(e.ctx, fmt.Sprintf("s%d", i), i, 0).Err())
 	}
-	addr, sc := startSentinel(t, m.Status.PodIP)
+	const sentinelPassword = "sentinel-s3cret"
+	addr, sc := startSentinel(t, m.Status.PodIP, sentinelPassword)
 	require.Eventually(t, func() bool {
 		n, err := redisops.SentinelReplicaCount(e.ctx, sc, "mymaster")
-		return err == nil && n == 2
-	}, 30*time.Second, 100*time.Millisecond, "sentinel discovers both replicas")
+		return err == nil && n == 3
+	}, 30*time.Second, 100*time.Millisecond, "sentinel discovers the replicas")
 
+	require.NoError(t, e.cl.Create(e.ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "sentinel-auth", Namespace: e.ns},
+		Data:       map[string][]byte{"password": []byte(sentinelPassword)},
+	}))
 	g := e.group("cache")
 	patch := client.MergeFrom(g.DeepCopy())
-	g.Spec.Sentinel = &v1alpha1.SentinelSpec{Address: addr, MasterName: "mymaster"}
+	g.Spec.Sentinel = &v1alpha1.SentinelSpec{Address: addr, MasterName: "mymaster",
+		PasswordSecretRef: &v1alpha1.SecretKeyRef{Name: "sentinel-auth", Key: "password"}}
 	require.NoError(t, e.cl.Patch(e.ctx, g, patch))
 
-	// Sentinel moves the master to cache-2 (cache-1 made ineligible); the
-	// scaler follows Sentinel.
-	cache1 := e.pod("cache-1").Status.PodIP
-	require.NoError(t, e.redis(cache1).ConfigSet(e.ctx, "replica-priority", "0").Err())
+	// Sentinel moves the master to cache-2 (cache-1 and cache-3 made
+	// ineligible); the scaler follows Sentinel.
+	priority := func(pod string) string {
+		p, err := redisops.ReplicaPriority(e.ctx, e.redis(e.pod(pod).Status.PodIP))
+		require.NoError(t, err)
+		return p
+	}
+	setPriority := func(pod, p string) {
+		require.NoError(t, redisops.SetReplicaPriority(e.ctx, e.redis(e.pod(pod).Status.PodIP), p))
+	}
+	setPriority("cache-1", "0")
+	setPriority("cache-3", "0")
 	require.Eventually(t, func() bool {
 		prios, err := redisops.SentinelReplicaPriorities(e.ctx, sc, "mymaster")
-		return err == nil && prios[cache1+":6379"] == 0
-	}, 30*time.Second, 200*time.Millisecond, "sentinel sees the priority (it reads replicas' INFO every 10 s)")
+		return err == nil && prios[e.pod("cache-1").Status.PodIP+":6379"] == 0 && prios[e.pod("cache-3").Status.PodIP+":6379"] == 0
+	}, 30*time.Second, 200*time.Millisecond, "sentinel sees the priorities (it reads replicas' INFO every 10 s)")
 	require.NoError(t, redisops.SentinelFailover(e.ctx, sc, "mymaster"))
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
-		require.Equal(ct, "cache-2", e.converged(ct, "cache", 3).Name)
+		require.Equal(ct, "cache-2", e.converged(ct, "cache", 4).Name)
 	}, 60*time.Second, 100*time.Millisecond)
-	require.NoError(t, e.redis(e.pod("cache-1").Status.PodIP).ConfigSet(e.ctx, "replica-priority", "100").Err())
+	setPriority("cache-1", "100")
+	setPriority("cache-3", "100")
+
+	// Case 5 of issue 11: scale to 2 removes the master, so cache-3 is made
+	// ineligible first; cancelling the scale-down gives its priority back.
+	e.scale("cache", 2)
+	require.Eventually(t, func() bool { return priority("cache-3") == "0" }, 30*time.Second, 20*time.Millisecond)
+	e.scale("cache", 4)
+	require.Eventually(t, func() bool {
+		return priority("cache-3") == "100" && e.pod("cache-3").Annotations[controller.AnnotationReplicaPriority] == ""
+	}, 30*time.Second, 50*time.Millisecond, "replica-priority restored after the cancelled scale-down")
+	t.Logf("event %s", e.requireEvent("ReplicaPriorityRestored"))
+	e.waitConverged("cache", 4, 60*time.Second)
 
 	// Scale to 2: the master is removed, so Sentinel fails over first.
 	e.scale("cache", 2)
@@ -114,7 +149,38 @@ func TestSentinelMode(t *testing.T) {
 	}
 	e.requireKeys(m.Status.PodIP, keys)
 	require.Eventually(t, func() bool {
-		n, err := redisops.SentinelReplicaCount(e.ctx, sc, "mymaster")
-		return err == nil && n <= 1
-	}, 60*time.Second, 200*time.Millisecond, "sentinel forgets the removed pod")
+		replicas, err := sc.Do(e.ctx, "SENTINEL", "REPLICAS", "mymaster").Slice()
+		if err != nil || len(replicas) != 1 {
+			return false
+		}
+		fields, _ := replicas[0].([]any)
+		f := map[string]string{}
+		for i := 0; i+1 < len(fields); i += 2 {
+			k, _ := fields[i].(string)
+			f[k], _ = fields[i+1].(string)
+		}
+		return f["flags"] == "slave" && f["master-link-status"] == "ok"
+	}, 60*time.Second, 200*time.Millisecond, "sentinel forgets the removed pods and knows the replica that stays, link up "+
+		"(a Sentinel that does not know a replica cannot promote it)")
+
+	// The master crashes under writes and restarts as a replica of the
+	// placeholder: Sentinel is asked to fail over at once, the scaler
+	// follows, and every acknowledged write survives.
+	w := e.startWriter("cache", "crash-")
+	require.Eventually(t, func() bool { return w.count() > 100 }, 20*time.Second, 10*time.Millisecond)
+	pid, ok := e.c.Runner.ContainerPID(e.ns, m.Name, "redis")
+	require.True(t, ok)
+	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+	crashed := m.Name
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		m = e.converged(ct, "cache", 2)
+		require.NotEqual(ct, crashed, m.Name)
+	}, 90*time.Second, 100*time.Millisecond)
+	n := w.count()
+	require.Eventually(t, func() bool { return w.count() > n+50 }, 20*time.Second, 10*time.Millisecond, "writes resume on the new master")
+	acked := w.finish()
+	t.Logf("master %s crashed: Sentinel promoted %s; %d writes acknowledged, %d not", crashed, m.Name, len(acked), w.failed)
+	for _, p := range e.pods("cache") {
+		e.requireKeys(p.Status.PodIP, append(acked, keys...))
+	}
 }

@@ -252,7 +252,15 @@ func (r *Reconciler) attach(ctx context.Context, g *v1alpha1.RedisReplicationGro
 	if len(plan.Attach) == 0 {
 		return nil
 	}
-	redisops.StartSyncsPromptly(ctx, master.client, len(plan.Attach))
+	if changed, err := redisops.StartSyncsPromptly(ctx, master.client); err != nil {
+		// The sync still happens, only after Redis' own delay.
+		r.Metrics.Errors.WithLabelValues("config").Inc()
+		r.Recorder.Eventf(g, corev1.EventTypeWarning, "SyncSettingsFailed", "on master %s: %v (initial syncs start after Redis' own delay)", master.obs.Name, err)
+	} else if changed != "" {
+		r.Metrics.Commands.WithLabelValues("config_set").Inc()
+		r.Recorder.Eventf(g, corev1.EventTypeNormal, "SyncSettings",
+			"CONFIG SET on master %s: %s (the scaler paces initial syncs itself; set it in the Redis configuration to keep it across restarts)", master.obs.Name, changed)
+	}
 	attached := map[string]bool{}
 	for _, name := range plan.Attach {
 		m := find(members, name)

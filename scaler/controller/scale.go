@@ -26,6 +26,9 @@ func (r *Reconciler) scale(ctx context.Context, g *v1alpha1.RedisReplicationGrou
 		current = *sts.Spec.Replicas
 	}
 	desired := topology.DesiredReplicas(g.Spec.Replicas, current, g.Spec.Floor())
+	if g.Spec.Sentinel != nil {
+		r.restorePriorities(ctx, g, members, desired)
+	}
 	switch {
 	case desired > current:
 		if err := r.setReplicas(ctx, sts, desired); err != nil {

@@ -43,12 +43,41 @@ func Attach(ctx context.Context, c *redis.Client, host string, port int, auth Au
 // a replica asks, instead of after repl-diskless-sync-delay (5 s by
 // default, meant to batch replicas that arrive together): the scaler paces
 // and batches attaches itself (maxConcurrentSyncs), so that delay only adds
-// latency. It sets repl-diskless-sync-delay 0 and, on Redis >= 7,
-// repl-diskless-sync-max-replicas to the batch size. Measured here: a small
-// dataset syncs in ~15 ms instead of ~0.7 s (max-replicas alone still waits
-// for the once-a-second replication cron) or 5 s. Errors are ignored: older
-// servers lack the second parameter, and the sync still happens, later.
-func StartSyncsPromptly(ctx context.Context, master *redis.Client, n int) {
-	_ = master.Do(ctx, "CONFIG", "SET", "repl-diskless-sync-delay", "0").Err()
-	_ = master.Do(ctx, "CONFIG", "SET", "repl-diskless-sync-max-replicas", strconv.Itoa(max(n, 1))).Err()
+// latency. Measured here: a small dataset syncs in ~15 ms instead of 5 s.
+// It sets repl-diskless-sync-delay 0 only when it is not 0 already and
+// returns what it changed ("repl-diskless-sync-delay 5 -> 0"), for an
+// Event. Redis forgets a runtime change on restart; the scaler calls this
+// before every batch of attaches, so a restarted master gets it again.
+func StartSyncsPromptly(ctx context.Context, master *redis.Client) (changed string, err error) {
+	const param = "repl-diskless-sync-delay"
+	cur, err := master.ConfigGet(ctx, param).Result()
+	if err != nil {
+		return "", fmt.Errorf("CONFIG GET %s: %w", param, err)
+	}
+	old, ok := cur[param]
+	if !ok || old == "0" {
+		return "", nil // an older server without it, or already set
+	}
+	if err := master.ConfigSet(ctx, param, "0").Err(); err != nil {
+		return "", fmt.Errorf("CONFIG SET %s 0: %w", param, err)
+	}
+	return fmt.Sprintf("%s %s -> 0", param, old), nil
+}
+
+// ReplicaPriority reads replica-priority (Sentinel never promotes a
+// replica whose priority is 0).
+func ReplicaPriority(ctx context.Context, c *redis.Client) (string, error) {
+	v, err := c.ConfigGet(ctx, "replica-priority").Result()
+	if err != nil {
+		return "", fmt.Errorf("CONFIG GET replica-priority: %w", err)
+	}
+	return v["replica-priority"], nil
+}
+
+// SetReplicaPriority sets replica-priority.
+func SetReplicaPriority(ctx context.Context, c *redis.Client, priority string) error {
+	if err := c.ConfigSet(ctx, "replica-priority", priority).Err(); err != nil {
+		return fmt.Errorf("CONFIG SET replica-priority %s: %w", priority, err)
+	}
+	return nil
 }

@@ -85,6 +85,10 @@ type SentinelSpec struct {
 	// MasterName the Sentinels monitor the group as.
 	// +kubebuilder:validation:MinLength=1
 	MasterName string `json:"masterName"`
+	// PasswordSecretRef holds the Sentinel's own password (its
+	// requirepass), when it has one.
+	// +optional
+	PasswordSecretRef *SecretKeyRef `json:"passwordSecretRef,omitempty"`
 }
 
 // RedisReplicationGroupSpec is the desired state of a group.
