@@ -62,7 +62,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", ":8080", "address of /metrics (\"0\" disables)")
 	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", ":8081", "address of /healthz and /readyz (\"0\" disables)")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", true, "elect a leader so several copies are safe")
-	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election Lease (default: the pod's namespace, else --namespace)")
+	fs.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election Lease (default: --namespace, else the pod's namespace in a cluster or the kubeconfig context's)")
 	fs.StringVar(&o.Namespace, "namespace", "", "watch only this namespace (default all)")
 	logFormat := fs.String("log-format", "txt", "log format: txt or json")
 	debug := fs.Bool("debug", false, "debug logs")
@@ -87,14 +87,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	o.Logger = logr.FromSlogHandler(h)
-	cfg, err := restConfig(*kubeconfig)
+	cfg, ns, err := restConfig(*kubeconfig)
 	if err != nil {
 		o.Logger.Error(err, "kubeconfig")
 		return 1
 	}
-	if o.LeaderElectionNamespace == "" {
-		o.LeaderElectionNamespace = o.Namespace
-	}
+	o.LeaderElectionNamespace = leaderElectionNamespace(o.LeaderElectionNamespace, o.Namespace, ns)
 	if err := Run(ctx, cfg, o); err != nil {
 		o.Logger.Error(err, "scaler stopped")
 		return 1
@@ -115,10 +113,36 @@ func routeGlobalLoggers(l logr.Logger) {
 	})
 }
 
-func restConfig(kubeconfig string) (*rest.Config, error) {
+// restConfig loads the kubeconfig (or the in-cluster config) and the
+// namespace kubectl would use with it: the pod's own in a cluster, else
+// the current context's, else "default".
+func restConfig(kubeconfig string) (*rest.Config, string, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = kubeconfig
-	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{})
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, "", err
+	}
+	ns, _, err := cc.Namespace()
+	if err != nil {
+		return nil, "", fmt.Errorf("namespace of the kubeconfig context: %w", err)
+	}
+	return cfg, ns, nil
+}
+
+// leaderElectionNamespace is where the Lease lives: the flag, else the one
+// namespace watched, else the kubeconfig's (the pod's in a cluster).
+// Without it, controller-runtime refuses to start out of cluster.
+func leaderElectionNamespace(flag, watched, kubeconfig string) string {
+	switch {
+	case flag != "":
+		return flag
+	case watched != "":
+		return watched
+	default:
+		return kubeconfig
+	}
 }
 
 // Scheme holds the types the scaler reads.
