@@ -184,14 +184,14 @@ func TestScaleSwitchoverAndRestart(t *testing.T) {
 			masters++
 		}
 	}
-	t.Logf("scaler stopped mid-switchover with %d masters", masters)
+	// The old master (paused) and the promoted target: the next scaler
+	// keeps the one with replicas and demotes the other.
+	require.Equal(t, 2, masters, "masters after a switchover interrupted between promotion and re-pointing")
 	e.startScaler(nil)
 	m = e.waitConverged("cache", 2, 60*time.Second)
 	acked = w.finish()
 	t.Logf("scaler restarted mid-switchover: master %s; %d writes acknowledged, %d failed", m.Name, len(acked), w.failed)
-	if masters > 1 {
-		t.Logf("event %s", e.requireEvent("MultipleMasters"))
-	}
+	t.Logf("event %s", e.requireEvent("MultipleMasters"))
 	if os.Getenv("SCALER_EVENTS") != "" {
 		var list corev1.EventList
 		require.NoError(t, e.cl.List(e.ctx, &list, client.InNamespace(e.ns)))
@@ -211,9 +211,26 @@ func (e *env) pod(name string) *corev1.Pod {
 	return &p
 }
 
+// eventsWith lists the messages of the group events with this reason.
+func (e *env) eventsWith(reason string) []string {
+	var list corev1.EventList
+	require.NoError(e.t, e.cl.List(context.Background(), &list, client.InNamespace(e.ns)))
+	var out []string
+	for _, ev := range list.Items {
+		if ev.Reason == reason && ev.InvolvedObject.Kind == "RedisReplicationGroup" {
+			out = append(out, ev.Message)
+		}
+	}
+	return out
+}
+
 // requireEvent waits for an event on the group with one of the reasons
 // and returns its message.
 func (e *env) requireEvent(reasons ...string) (message string) {
+	return e.requireEventWithin(10*time.Second, reasons...)
+}
+
+func (e *env) requireEventWithin(timeout time.Duration, reasons ...string) (message string) {
 	require.EventuallyWithT(e.t, func(ct *assert.CollectT) {
 		var list corev1.EventList
 		require.NoError(ct, e.cl.List(context.Background(), &list, client.InNamespace(e.ns)))
@@ -226,7 +243,7 @@ func (e *env) requireEvent(reasons ...string) (message string) {
 			}
 		}
 		ct.Errorf("no event with reason %v", reasons)
-	}, 10*time.Second, 100*time.Millisecond)
+	}, timeout, 100*time.Millisecond)
 	return message
 }
 

@@ -356,7 +356,9 @@ func (r *Reconciler) finish(ctx context.Context, g, orig *v1alpha1.RedisReplicat
 			Reason: "AsExpected", Message: "", ObservedGeneration: gen})
 	}
 	scaling := out.scaling
-	if scaling.Type == "" {
+	// out.scaling carries no Type (set below): whether anything is
+	// scaling is whether a reason was given.
+	if scaling.Reason == "" {
 		scaling = metav1.Condition{Status: metav1.ConditionFalse, Reason: "Stable"}
 	}
 	scaling.Type, scaling.ObservedGeneration = v1alpha1.ConditionScaling, gen

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
@@ -40,6 +41,7 @@ func (r *Reconciler) scale(ctx context.Context, g *v1alpha1.RedisReplicationGrou
 		return false, nil
 	case desired < current:
 		plan := topology.PlanScaleDown(observations(members), master.obs.Name, master.obs.Address, master.obs.Port, desired, g.Spec.LagLimit())
+		logf.FromContext(ctx).V(1).Info("scale-down plan", "from", current, "to", desired, "plan", plan.Summary())
 		switch {
 		case plan.Safe:
 			if err := r.setReplicas(ctx, sts, desired); err != nil {

@@ -71,9 +71,10 @@ const (
 //  3. REPLICAOF NO ONE on target;
 //  4. REPLICAOF target on old, so it cannot take writes once the pause
 //     ends. Steps 3 and 4 must finish within stepBudget, well before the
-//     pause lapses; if not, target is made a replica of old again, old is
-//     unpaused and ErrPauseExpiring is returned: old stays master, and
-//     target never took a write (no client is routed to it yet);
+//     pause lapses; if not, old is unpaused and target is made a replica
+//     of old again (in that order: writes wait no longer than needed) and
+//     ErrPauseExpiring is returned: old stays master, and target never
+//     took a write (no client is routed to it yet);
 //  5. REPLICAOF target on every other node;
 //  6. CLIENT UNPAUSE on old: clients blocked on a write get READONLY and
 //     retry against the new master.
@@ -124,14 +125,14 @@ func Switchover(ctx context.Context, old, target Node, targetHost string, target
 	sctx, cancel := context.WithDeadline(ctx, stepsDeadline)
 	defer cancel()
 	if err := Promote(sctx, target.Client); err != nil {
-		return res, errors.Join(fmt.Errorf("promote %s: %w", target.Name, err), undo(), unpause())
+		return res, errors.Join(fmt.Errorf("promote %s: %w", target.Name, err), unpause(), undo())
 	}
 	if o.AfterPromote != nil {
 		o.AfterPromote()
 	}
 	if time.Now().After(stepsDeadline) {
 		return res, errors.Join(fmt.Errorf("%w: %s promoted %s after the pause began", ErrPauseExpiring, target.Name,
-			time.Since(paused).Round(time.Millisecond)), undo(), unpause())
+			time.Since(paused).Round(time.Millisecond)), unpause(), undo())
 	}
 	if err := Attach(sctx, old.Client, targetHost, targetPort, o.Auth); err != nil {
 		// Old was not (or not provably in time) made a replica: undo the
@@ -142,7 +143,7 @@ func Switchover(ctx context.Context, old, target Node, targetHost string, target
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			err = fmt.Errorf("%w: %w", ErrPauseExpiring, err)
 		}
-		return res, errors.Join(fmt.Errorf("re-point old master %s: %w", old.Name, err), undo(), unpause())
+		return res, errors.Join(fmt.Errorf("re-point old master %s: %w", old.Name, err), unpause(), undo())
 	}
 	rctx, rcancel := context.WithTimeout(ctx, 2*time.Second)
 	defer rcancel()
