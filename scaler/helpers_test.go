@@ -2,6 +2,7 @@ package scaler_test
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"os"
@@ -37,6 +38,8 @@ type env struct {
 	ctx context.Context
 	// password of the group's Redis, if any.
 	password string
+	// tls, when set, is how the test's clients reach TLS-only pods.
+	tls *tls.Config
 }
 
 func newEnv(t *testing.T, prefix string) *env {
@@ -115,10 +118,13 @@ var clients sync.Map // pod IP + password -> *redis.Client
 // hence the password in the key).
 func (e *env) redis(ip string) *redis.Client {
 	key := ip + "|" + e.password
+	if e.tls != nil {
+		key += "|tls|" + e.ns
+	}
 	if c, ok := clients.Load(key); ok {
 		return c.(*redis.Client)
 	}
-	o := redisops.ClientOptions(ip, 6379, redisops.Auth{Password: e.password}, nil)
+	o := redisops.ClientOptions(ip, 6379, redisops.Auth{Password: e.password}, e.tls)
 	// No retries (0 would mean go-redis's default of 3): a retried SET makes
 	// an outcome ambiguous, the first attempt may have been applied.
 	o.MaxRetries = -1

@@ -2,6 +2,8 @@ package redisops_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"errors"
 	"fmt"
 	"strings"
@@ -45,6 +47,19 @@ func startGroup(t *testing.T, n int, password string) *group {
 		g.waitInSync(t, i, 0)
 	}
 	return g
+}
+
+// logOnFailure logs every server's log when the test fails.
+func (g *group) logOnFailure(t *testing.T) {
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		for i, srv := range g.servers {
+			b, _ := os.ReadFile(filepath.Join(srv.Dir, "redis.log"))
+			t.Logf("server %d log:\n%s", i, b)
+		}
+	})
 }
 
 func (g *group) observe(t *testing.T, i int) topology.Pod {
@@ -234,6 +249,7 @@ func chunks(s []string, n int) [][]string {
 // old master still master and nothing lost.
 func TestSwitchoverPauseNeverLapses(t *testing.T) {
 	g := startGroup(t, 3, "")
+	g.logOnFailure(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var (
@@ -299,6 +315,16 @@ func TestSwitchoverPauseNeverLapses(t *testing.T) {
 			g.waitInSync(t, i, m)
 		}
 	}
+	// Writes stopped: every replica reaches the master's offset.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		mo, err := redisops.Offset(ctx, g.clients[m])
+		require.NoError(c, err)
+		for i := range g.clients {
+			o, err := redisops.Offset(ctx, g.clients[i])
+			require.NoError(c, err)
+			require.Equal(c, mo, o, "server %d", i)
+		}
+	}, 10*time.Second, 10*time.Millisecond)
 	for _, chunk := range chunks(acked, 500) {
 		for i := range g.clients {
 			vals, err := g.clients[i].MGet(ctx, chunk...).Result()

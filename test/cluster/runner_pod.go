@@ -68,6 +68,7 @@ type containerState struct {
 	// set at start, used by the readiness check
 	port     int
 	password string
+	tlsOnly  bool // Redis listens only on its TLS port
 }
 
 // beginTermination marks the pod as terminating; false if it already was.

@@ -24,11 +24,22 @@ const probeTimeout = time.Second
 // redis-cli ping probe. Other containers use their readinessProbe
 // (httpGet, tcpSocket; exec and grpc count as passing) or are ready once
 // running. initialDelaySeconds and failureThreshold are honoured; periods
-// are not (probes run every second).
+// are not (probes run every second). A TLS-only Redis is ready once it
+// accepts TCP connections.
 func (r *PodRunner) probe(ctx context.Context, pod *corev1.Pod, st *podState, c *containerState) bool {
 	st.mu.Lock()
-	port, password, startedAt := c.port, c.password, c.startedAt
+	port, password, startedAt, tlsOnly := c.port, c.password, c.startedAt, c.tlsOnly
 	st.mu.Unlock()
+	if c.kind == kindRedis && tlsOnly {
+		// A TLS-only Redis (usually requiring client certificates) is
+		// checked as a tcpSocket probe would: it accepts connections.
+		conn, err := net.DialTimeout("tcp", net.JoinHostPort(st.ip, strconv.Itoa(port)), probeTimeout)
+		if err != nil {
+			return false
+		}
+		conn.Close()
+		return true
+	}
 	if c.kind == kindRedis {
 		return redisPing(ctx, net.JoinHostPort(st.ip, strconv.Itoa(port)), password) == nil
 	}

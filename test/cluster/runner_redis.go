@@ -128,12 +128,23 @@ func (r *PodRunner) redisProcess(pod *corev1.Pod, st *podState, c *containerStat
 	}
 	port := redisPort(&c.spec, argv)
 	password, _ := redisOption(argv, "requirepass")
+	// TLS only (--port 0 --tls-port N): the plain port stays closed and
+	// readiness is checked on the TLS port.
+	plainPort := strconv.Itoa(port)
+	tlsOnly := false
+	if p, ok := redisOption(argv, "port"); ok && p == "0" {
+		if tp, ok := redisOption(argv, "tls-port"); ok {
+			if n, err := strconv.Atoi(tp); err == nil && n > 0 {
+				port, plainPort, tlsOnly = n, "0", true
+			}
+		}
+	}
 	st.mu.Lock()
-	c.port, c.password = port, password
+	c.port, c.password, c.tlsOnly = port, password, tlsOnly
 	st.mu.Unlock()
 	argv = append(argv,
 		"--bind", st.ip,
-		"--port", strconv.Itoa(port),
+		"--port", plainPort,
 		"--dir", dataDir,
 		"--daemonize", "no",
 		"--supervised", "no",
