@@ -2,10 +2,10 @@ package redisops_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
