@@ -122,40 +122,8 @@ func TestSwitchoverLosesNoAcknowledgedWrite(t *testing.T) {
 
 			var current atomic.Pointer[redis.Client]
 			current.Store(g.clients[0])
-			var (
-				mu     sync.Mutex
-				acked  []string
-				failed int
-				stop   = make(chan struct{})
-				done   = make(chan struct{})
-			)
-			go func() {
-				defer close(done)
-				for i := 0; ; i++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					c := current.Load()
-					key := fmt.Sprintf("k%06d", i)
-					// WAIT in the same pipeline: acknowledged = stored on
-					// the master and on at least one replica.
-					cmds, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
-						p.Set(ctx, key, i, 0)
-						p.Do(ctx, "WAIT", 1, 200)
-						return nil
-					})
-					mu.Lock()
-					if err == nil && cmds[1].(*redis.Cmd).Val().(int64) >= 1 {
-						acked = append(acked, key)
-					} else {
-						failed++
-					}
-					mu.Unlock()
-				}
-			}()
-			ackedCount := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
+			w := startAckWriter(ctx, "k", 200, current.Load)
+			ackedCount := w.count
 			require.Eventually(t, func() bool { return ackedCount() > 200 }, 10*time.Second, 5*time.Millisecond)
 
 			s1 := g.servers[1]
@@ -166,8 +134,7 @@ func TestSwitchoverLosesNoAcknowledgedWrite(t *testing.T) {
 			before := ackedCount()
 			require.Eventually(t, func() bool { return ackedCount() > before+200 }, 10*time.Second, 5*time.Millisecond,
 				"writes continue on the new master")
-			close(stop)
-			<-done
+			acked, failed := w.finish()
 			t.Logf("write pause %v at offset %d; %d writes acknowledged, %d not", res.WritePause, res.Offset, len(acked), failed)
 			assert.Less(t, res.WritePause, 2*time.Second)
 
@@ -252,43 +219,16 @@ func TestSwitchoverPauseNeverLapses(t *testing.T) {
 	g.logOnFailure(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var (
-		mu    sync.Mutex
-		acked []string
-		stop  = make(chan struct{})
-		done  = make(chan struct{})
-	)
 	// The writer keeps writing to the old master: a client that has not
 	// yet learnt about the switchover.
-	go func() {
-		defer close(done)
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			key := fmt.Sprintf("p%06d", i)
-			cmds, err := g.clients[0].Pipelined(ctx, func(p redis.Pipeliner) error {
-				p.Set(ctx, key, i, 0)
-				p.Do(ctx, "WAIT", 1, 100)
-				return nil
-			})
-			if err == nil && cmds[1].(*redis.Cmd).Val().(int64) >= 1 {
-				mu.Lock()
-				acked = append(acked, key)
-				mu.Unlock()
-			}
-		}
-	}()
+	w := startAckWriter(ctx, "p", 100, func() *redis.Client { return g.clients[0] })
 	time.Sleep(200 * time.Millisecond)
 	s1 := g.servers[1]
 	pause := 300 * time.Millisecond
 	res, err := redisops.Switchover(ctx, g.node(0), g.node(1), s1.Host, s1.Port, []redisops.Node{g.node(2)},
 		redisops.SwitchoverOptions{PauseTimeout: pause, AfterPromote: func() { time.Sleep(4 * time.Second) }})
 	time.Sleep(300 * time.Millisecond)
-	close(stop)
-	<-done
+	acked, _ := w.finish()
 	t.Logf("switchover: %v; write pause %v; %d writes acknowledged", err, res.WritePause, len(acked))
 	// Settle: whoever is master now must hold every acknowledged write,
 	// and there is exactly one.
@@ -334,4 +274,52 @@ func TestSwitchoverPauseNeverLapses(t *testing.T) {
 			}
 		}
 	}
+}
+
+// ackWriter sends SET + WAIT 1 (in one pipeline) in a loop to the client
+// target returns, keeping the keys a replica acknowledged.
+type ackWriter struct {
+	mu     sync.Mutex
+	acked  []string
+	failed int
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+func startAckWriter(ctx context.Context, prefix string, waitMS int, target func() *redis.Client) *ackWriter {
+	w := &ackWriter{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for i := 0; ; i++ {
+			select {
+			case <-w.stop:
+				return
+			default:
+			}
+			key := fmt.Sprintf("%s%06d", prefix, i)
+			// WAIT in the same pipeline: acknowledged = stored on the
+			// master and on at least one replica.
+			cmds, err := target().Pipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, key, i, 0)
+				p.Do(ctx, "WAIT", 1, waitMS)
+				return nil
+			})
+			w.mu.Lock()
+			if err == nil && cmds[1].(*redis.Cmd).Val().(int64) >= 1 {
+				w.acked = append(w.acked, key)
+			} else {
+				w.failed++
+			}
+			w.mu.Unlock()
+		}
+	}()
+	return w
+}
+
+func (w *ackWriter) count() int { w.mu.Lock(); defer w.mu.Unlock(); return len(w.acked) }
+
+func (w *ackWriter) finish() (acked []string, failed int) {
+	close(w.stop)
+	<-w.done
+	return w.acked, w.failed
 }
