@@ -191,6 +191,10 @@ type writer struct {
 	mu     sync.Mutex
 	acked  []string
 	failed int
+	// lastAck and maxGap: the longest time between two acknowledged
+	// writes, what a client sees of a master change.
+	lastAck time.Time
+	maxGap  time.Duration
 	stop   chan struct{}
 	done   chan struct{}
 	prefix string
@@ -240,6 +244,11 @@ func (w *writer) run() {
 		w.mu.Lock()
 		if err == nil && cmds[1].(*redis.Cmd).Val().(int64) >= 1 {
 			w.acked = append(w.acked, key)
+			now := time.Now()
+			if !w.lastAck.IsZero() && now.Sub(w.lastAck) > w.maxGap {
+				w.maxGap = now.Sub(w.lastAck)
+			}
+			w.lastAck = now
 		} else {
 			w.failed++
 			ip = "" // look the master up again

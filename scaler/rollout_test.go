@@ -47,7 +47,8 @@ func TestRollingRestartLosesNoAcknowledgedWrite(t *testing.T) {
 			m := e.waitConverged("cache", 3, 60*time.Second)
 			switchovers := e.eventCount("Switchover")
 			failovers := e.eventCount("MasterDown")
-			t.Logf("%s: %d writes acknowledged, %d not; %d switchovers, %d failovers", strategy, len(acked), w.failed, switchovers, failovers)
+			t.Logf("%s: %d writes acknowledged, %d not; %d switchovers, %d failovers; longest gap between acknowledged writes %v",
+				strategy, len(acked), w.failed, switchovers, failovers, w.maxGap.Round(time.Millisecond))
 			for _, p := range e.pods("cache") {
 				e.requireKeys(p.Status.PodIP, acked)
 			}
