@@ -35,7 +35,11 @@ func ClientOptions(host string, port int, auth Auth, tlsConfig *tls.Config) *red
 		ReadTimeout:     2 * time.Second,
 		WriteTimeout:    2 * time.Second,
 		MaxRetries:      -1,
-		PoolSize:        2,
-		MinIdleConns:    0,
+		// Context deadlines bound socket reads and writes (go-redis
+		// ignores them otherwise and waits ReadTimeout): a switchover's
+		// steps must end before its write pause can lapse.
+		ContextTimeoutEnabled: true,
+		PoolSize:              2,
+		MinIdleConns:          0,
 	}
 }

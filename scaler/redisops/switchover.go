@@ -173,11 +173,14 @@ func waitCaughtUp(ctx context.Context, old, target Node, deadline time.Time) (in
 		if err != nil {
 			return 0, fmt.Errorf("offset of %s: %w", target.Name, err)
 		}
-		if to >= mo {
-			return mo, nil
-		}
+		// Past the deadline the switchover is off even if the target just
+		// caught up: writePauseTimeout bounds the pause, and the steps
+		// after it are budgeted from there.
 		if time.Now().After(deadline) {
 			return 0, fmt.Errorf("%w: %s at %d, %s at %d", ErrCatchUpTimeout, target.Name, to, old.Name, mo)
+		}
+		if to >= mo {
+			return mo, nil
 		}
 		select {
 		case <-ctx.Done():
