@@ -192,20 +192,13 @@ func (c *chaos) replica() string {
 	return names[c.rng.IntN(len(names))]
 }
 
-func (c *chaos) pid(pod string) int {
-	pid, ok := c.e.c.Runner.ContainerPID(c.e.ns, pod, "redis")
-	require.True(c.e.t, ok, "%s has no running Redis", pod)
-	return pid
-}
-
 func (c *chaos) kill(pod string) string {
-	require.NoError(c.e.t, syscall.Kill(c.pid(pod), syscall.SIGKILL))
+	c.e.signal(pod, syscall.SIGKILL)
 	return " " + pod
 }
 
 func (c *chaos) pause(pod string, d time.Duration) string {
-	pid := c.pid(pod)
-	require.NoError(c.e.t, syscall.Kill(pid, syscall.SIGSTOP))
+	pid := c.e.signal(pod, syscall.SIGSTOP)
 	time.Sleep(d)
 	require.NoError(c.e.t, syscall.Kill(pid, syscall.SIGCONT))
 	return fmt.Sprintf(" %s for %v", pod, d)
@@ -215,13 +208,10 @@ func (c *chaos) pause(pod string, d time.Duration) string {
 // in its initial sync, stops it or the master for a while.
 func (c *chaos) stopDuringSync() string {
 	r := c.replica()
-	old := c.pid(r)
 	stopMaster := c.rng.IntN(2) == 0
-	require.NoError(c.e.t, syscall.Kill(old, syscall.SIGKILL))
-	var pid int
+	old := c.e.signal(r, syscall.SIGKILL)
 	require.Eventually(c.e.t, func() bool {
 		p, ok := c.e.c.Runner.ContainerPID(c.e.ns, r, "redis")
-		pid = p
 		return ok && p != old
 	}, 60*time.Second, 2*time.Millisecond)
 	// Poll the restarted replica until it is in its sync (bounded; a
@@ -237,15 +227,12 @@ func (c *chaos) stopDuringSync() string {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	target, name := pid, r
+	name := r
 	if stopMaster {
 		name = c.master()
-		target = c.pid(name)
 	}
 	d := c.between(300, 1500)
-	require.NoError(c.e.t, syscall.Kill(target, syscall.SIGSTOP))
-	time.Sleep(d)
-	require.NoError(c.e.t, syscall.Kill(target, syscall.SIGCONT))
+	c.pause(name, d)
 	return fmt.Sprintf(" %s restarted, %s stopped for %v (during its sync: %v)", r, name, d, caught)
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -195,11 +196,11 @@ type writer struct {
 	// writes, what a client sees of a master change.
 	lastAck time.Time
 	maxGap  time.Duration
-	stop   chan struct{}
-	done   chan struct{}
-	prefix string
-	e      *env
-	app    string
+	stop    chan struct{}
+	done    chan struct{}
+	prefix  string
+	e       *env
+	app     string
 }
 
 func (e *env) startWriter(app, prefix string) *writer {
@@ -302,4 +303,13 @@ func (e *env) logEvents() {
 			e.t.Logf("group %s status %+v", g.Name, g.Status)
 		}
 	}
+}
+
+// signal sends sig to the pod's Redis process (kill -9, SIGSTOP, SIGCONT)
+// and returns its PID.
+func (e *env) signal(pod string, sig syscall.Signal) int {
+	pid, ok := e.c.Runner.ContainerPID(e.ns, pod, "redis")
+	require.True(e.t, ok, "%s has no running Redis", pod)
+	require.NoError(e.t, syscall.Kill(pid, sig))
+	return pid
 }

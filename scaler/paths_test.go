@@ -27,9 +27,7 @@ func TestScaleDownBlockedUntilASurvivorIsInSync(t *testing.T) {
 	e.createGroup("cache", 2)
 	e.waitConverged("cache", 2, 60*time.Second)
 	e.makeMaster("cache", "cache-1", 2)
-	pid, ok := e.c.Runner.ContainerPID(e.ns, "cache-0", "redis")
-	require.True(t, ok)
-	require.NoError(t, syscall.Kill(pid, syscall.SIGSTOP))
+	pid := e.signal("cache-0", syscall.SIGSTOP)
 	stopped := true
 	defer func() {
 		if stopped {
@@ -113,6 +111,12 @@ func TestSwitchoverToAStalledTargetAborts(t *testing.T) {
 			_ = target.Do(ctx, "DEBUG", "SLEEP", "0.8").Err()
 		}
 	}()
+	// Scale only once the target is asleep (a PING does not answer).
+	require.Eventually(t, func() bool {
+		pctx, pcancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer pcancel()
+		return e.redis(e.pod("cache-0").Status.PodIP).Ping(pctx).Err() != nil
+	}, 10*time.Second, 10*time.Millisecond)
 	e.scale("cache", 1)
 	t.Logf("event %s", e.requireEventWithin(30*time.Second, "SwitchoverFailed"))
 	cancel()

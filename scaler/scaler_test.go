@@ -138,9 +138,7 @@ func TestScaleSwitchoverAndRestart(t *testing.T) {
 	// keeps its data: a replica is promoted, the restarted pod follows it.
 	w = e.startWriter("cache", "w2-")
 	require.Eventually(t, func() bool { return w.count() > 100 }, 20*time.Second, 10*time.Millisecond)
-	pid, ok := e.c.Runner.ContainerPID(e.ns, m.Name, "redis")
-	require.True(t, ok)
-	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+	e.signal(m.Name, syscall.SIGKILL)
 	killed := m.Name
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
 		m = e.converged(ct, "cache", 2)

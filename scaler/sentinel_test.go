@@ -168,9 +168,7 @@ func TestSentinelMode(t *testing.T) {
 	// follows, and every acknowledged write survives.
 	w := e.startWriter("cache", "crash-")
 	require.Eventually(t, func() bool { return w.count() > 100 }, 20*time.Second, 10*time.Millisecond)
-	pid, ok := e.c.Runner.ContainerPID(e.ns, m.Name, "redis")
-	require.True(t, ok)
-	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+	e.signal(m.Name, syscall.SIGKILL)
 	crashed := m.Name
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
 		m = e.converged(ct, "cache", 2)

@@ -37,9 +37,7 @@ func TestMasterRestartedEmptyIsNotFollowed(t *testing.T) {
 	require.NotEmpty(t, oldRunID)
 
 	stop()
-	pid, ok := e.c.Runner.ContainerPID(e.ns, m.Name, "redis")
-	require.True(t, ok)
-	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+	e.signal(m.Name, syscall.SIGKILL)
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
 		o, err := e.observe(m.Status.PodIP)
 		require.NoError(ct, err)

@@ -161,17 +161,26 @@ func Switchover(ctx context.Context, old, target Node, targetHost string, target
 // waitCaughtUp polls both offsets until target has processed everything
 // old produced. Writes are paused, so old's offset stops moving (Redis
 // also stops pinging replicas during a write pause).
-func waitCaughtUp(ctx context.Context, old, target Node, deadline time.Time) (int64, error) {
-	ctx, cancel := context.WithDeadline(ctx, deadline.Add(500*time.Millisecond))
+func waitCaughtUp(parent context.Context, old, target Node, deadline time.Time) (int64, error) {
+	readsDeadline := deadline.Add(500 * time.Millisecond)
+	ctx, cancel := context.WithDeadline(parent, readsDeadline)
 	defer cancel()
+	// A read cut short by this deadline (a stalled node) is a catch-up
+	// timeout too, not an error of the caller's context.
+	timedOut := func(name string, err error) error {
+		if time.Now().After(deadline) && parent.Err() == nil {
+			return fmt.Errorf("%w: offset of %s: %w", ErrCatchUpTimeout, name, err)
+		}
+		return fmt.Errorf("offset of %s: %w", name, err)
+	}
 	for {
 		mo, err := Offset(ctx, old.Client)
 		if err != nil {
-			return 0, fmt.Errorf("offset of %s: %w", old.Name, err)
+			return 0, timedOut(old.Name, err)
 		}
 		to, err := Offset(ctx, target.Client)
 		if err != nil {
-			return 0, fmt.Errorf("offset of %s: %w", target.Name, err)
+			return 0, timedOut(target.Name, err)
 		}
 		// Past the deadline the switchover is off even if the target just
 		// caught up: writePauseTimeout bounds the pause, and the steps
