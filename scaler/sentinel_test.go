@@ -89,7 +89,7 @@ func TestSentinelMode(t *testing.T) {
 	require.Eventually(t, func() bool {
 		n, err := redisops.SentinelReplicaCount(e.ctx, sc, "mymaster")
 		return err == nil && n == 3
-	}, 30*time.Second, 100*time.Millisecond, "sentinel discovers the replicas")
+	}, 60*time.Second, 100*time.Millisecond, "sentinel discovers the replicas (it reads the master's INFO every 10 s)")
 
 	require.NoError(t, e.cl.Create(e.ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "sentinel-auth", Namespace: e.ns},
@@ -103,10 +103,14 @@ func TestSentinelMode(t *testing.T) {
 
 	// Sentinel moves the master to cache-2 (cache-1 and cache-3 made
 	// ineligible); the scaler follows Sentinel.
+	// priority is "" while the pod is away (it may be re-created).
 	priority := func(pod string) string {
-		p, err := redisops.ReplicaPriority(e.ctx, e.redis(e.pod(pod).Status.PodIP))
-		require.NoError(t, err)
-		return p
+		var p corev1.Pod
+		if err := e.cl.Get(e.ctx, clientKey(e.ns, pod), &p); err != nil || p.Status.PodIP == "" {
+			return ""
+		}
+		prio, _ := redisops.ReplicaPriority(e.ctx, e.redis(p.Status.PodIP))
+		return prio
 	}
 	setPriority := func(pod, p string) {
 		require.NoError(t, redisops.SetReplicaPriority(e.ctx, e.redis(e.pod(pod).Status.PodIP), p))
@@ -116,7 +120,7 @@ func TestSentinelMode(t *testing.T) {
 	require.Eventually(t, func() bool {
 		prios, err := redisops.SentinelReplicaPriorities(e.ctx, sc, "mymaster")
 		return err == nil && prios[e.pod("cache-1").Status.PodIP+":6379"] == 0 && prios[e.pod("cache-3").Status.PodIP+":6379"] == 0
-	}, 30*time.Second, 200*time.Millisecond, "sentinel sees the priorities (it reads replicas' INFO every 10 s)")
+	}, 60*time.Second, 200*time.Millisecond, "sentinel sees the priorities (it reads replicas' INFO every 10 s)")
 	require.NoError(t, redisops.SentinelFailover(e.ctx, sc, "mymaster"))
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
 		require.Equal(ct, "cache-2", e.converged(ct, "cache", 4).Name)
@@ -160,7 +164,7 @@ func TestSentinelMode(t *testing.T) {
 			f[k], _ = fields[i+1].(string)
 		}
 		return f["flags"] == "slave" && f["master-link-status"] == "ok"
-	}, 60*time.Second, 200*time.Millisecond, "sentinel forgets the removed pods and knows the replica that stays, link up "+
+	}, 90*time.Second, 200*time.Millisecond, "sentinel forgets the removed pods and knows the replica that stays, link up "+
 		"(a Sentinel that does not know a replica cannot promote it)")
 
 	// The master crashes under writes and restarts as a replica of the
