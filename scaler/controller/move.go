@@ -30,10 +30,7 @@ func (r *Reconciler) moveFromTerminating(ctx context.Context, g *v1alpha1.RedisR
 	}
 	out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "Switchover",
 		Message: fmt.Sprintf("master %s is being deleted; switching over to %s", master.obs.Name, target)}
-	if g.Spec.Sentinel != nil {
-		return r.sentinelSwitchover(ctx, g, members, master, int32(len(members)))
-	}
-	return r.switchover(ctx, g, members, master, find(members, target), auth, "master pod being deleted")
+	return r.handOver(ctx, g, members, master, find(members, target), int32(len(members)), auth, "master pod being deleted")
 }
 
 // rollout drives a rolling update of a StatefulSet with updateStrategy
@@ -73,10 +70,7 @@ func (r *Reconciler) rollout(ctx context.Context, g *v1alpha1.RedisReplicationGr
 		out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "RollingUpdate",
 			Message: fmt.Sprintf("replicas updated; switching the master over to %s", plan.SwitchoverTo)}
 		out.soon(requeueSyncing)
-		if g.Spec.Sentinel != nil {
-			return r.sentinelSwitchover(ctx, g, members, master, int32(len(members)))
-		}
-		return r.switchover(ctx, g, members, master, find(members, plan.SwitchoverTo), auth, "rolling update")
+		return r.handOver(ctx, g, members, master, find(members, plan.SwitchoverTo), int32(len(members)), auth, "rolling update")
 	default:
 		out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "RollingUpdate",
 			Message: "rolling update waits: " + plan.Reason}

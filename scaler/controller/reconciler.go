@@ -179,7 +179,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		log.Error(err, "scale")
 		out.degrade("ScaleFailed", err.Error())
 	}
-	if settled && err == nil && len(attached) == 0 {
+	if settled && len(attached) == 0 {
 		if err := r.rollout(ctx, &g, &sts, members, master, auth, out); err != nil {
 			log.Error(err, "rolling update")
 			out.degrade("RolloutFailed", err.Error())

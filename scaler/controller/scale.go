@@ -55,10 +55,7 @@ func (r *Reconciler) scale(ctx context.Context, g *v1alpha1.RedisReplicationGrou
 			out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "Switchover",
 				Message: fmt.Sprintf("master %s is removed by %d -> %d; switching over to %s", master.obs.Name, current, desired, plan.SwitchoverTo)}
 			out.soon(requeueSyncing)
-			if g.Spec.Sentinel != nil {
-				return false, r.sentinelSwitchover(ctx, g, members, master, desired)
-			}
-			return false, r.switchover(ctx, g, members, master, find(members, plan.SwitchoverTo), auth, "before scale-down")
+			return false, r.handOver(ctx, g, members, master, find(members, plan.SwitchoverTo), desired, auth, "before scale-down")
 		default:
 			out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "ScaleDownBlocked",
 				Message: fmt.Sprintf("%d -> %d waits: %s", current, desired, plan.Reason)}
@@ -76,6 +73,17 @@ func (r *Reconciler) scale(ctx context.Context, g *v1alpha1.RedisReplicationGrou
 		r.sentinelResetIfStale(ctx, g, members, master)
 	}
 	return true, nil
+}
+
+// handOver moves the master to target before its pod goes away: through
+// Sentinel in Sentinel mode (Sentinel picks the replica; pods with an
+// ordinal of keep or more are made ineligible first), otherwise with the
+// scaler's own switchover.
+func (r *Reconciler) handOver(ctx context.Context, g *v1alpha1.RedisReplicationGroup, members []*member, master, target *member, keep int32, auth redisops.Auth, why string) error {
+	if g.Spec.Sentinel != nil {
+		return r.sentinelSwitchover(ctx, g, members, master, keep)
+	}
+	return r.switchover(ctx, g, members, master, target, auth, why)
 }
 
 // setReplicas writes the StatefulSet's scale subresource (RBAC needs only

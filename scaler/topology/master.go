@@ -53,7 +53,7 @@ type MasterDecision struct {
 // and only once every running pod has answered.
 //
 //   - A master that answers is kept, even when its pod is being deleted:
-//     the controller moves it with a planned switchover (PlanSwitchover),
+//     the controller moves it with a planned switchover (SwitchoverTarget),
 //     never by promoting a replica while it may still take writes.
 //   - Exactly one master: keep it, unless it is the previous master
 //     restarted (new run_id) while a replica holds data it cannot prove
