@@ -3,7 +3,6 @@ package scaler_test
 import (
 	"context"
 	"crypto/tls"
-	"fmt"
 	"log/slog"
 	"os"
 	"sort"
@@ -26,6 +25,7 @@ import (
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/topology"
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
+	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
 )
 
 var crdOnce sync.Once
@@ -186,84 +186,33 @@ func (e *env) waitConverged(app string, n int, timeout time.Duration) corev1.Pod
 	return m
 }
 
-// writer sends SET + WAIT 1 to whichever pod is labelled master and keeps
-// the keys whose write was acknowledged by a replica.
-type writer struct {
-	mu     sync.Mutex
-	acked  []string
-	failed int
-	// lastAck and maxGap: the longest time between two acknowledged
-	// writes, what a client sees of a master change.
-	lastAck time.Time
-	maxGap  time.Duration
-	stop    chan struct{}
-	done    chan struct{}
-	prefix  string
-	e       *env
-	app     string
-}
-
-func (e *env) startWriter(app, prefix string) *writer {
-	w := &writer{stop: make(chan struct{}), done: make(chan struct{}), prefix: prefix, e: e, app: app}
-	go w.run()
-	return w
-}
-
-func (w *writer) masterIP() string {
-	var list corev1.PodList
-	if err := w.e.cl.List(context.Background(), &list, client.InNamespace(w.e.ns),
-		client.MatchingLabels{"app": w.app, controller.LabelRole: controller.RoleMaster}); err != nil || len(list.Items) != 1 {
-		return ""
+// startWriter sends SET + WAIT 1 to whichever pod is labelled master (as
+// a -master Service routes; looked up every 100 ms and after a failed
+// write) and keeps the keys a replica acknowledged.
+func (e *env) startWriter(app, prefix string) *redistest.AckWriter {
+	var ip string
+	var refreshed time.Time
+	masterIP := func() string {
+		var list corev1.PodList
+		if err := e.cl.List(context.Background(), &list, client.InNamespace(e.ns),
+			client.MatchingLabels{"app": app, controller.LabelRole: controller.RoleMaster}); err != nil || len(list.Items) != 1 {
+			return ""
+		}
+		return list.Items[0].Status.PodIP
 	}
-	return list.Items[0].Status.PodIP
-}
-
-func (w *writer) run() {
-	defer close(w.done)
-	ip, refreshed := w.masterIP(), time.Now()
-	for i := 0; ; i++ {
-		select {
-		case <-w.stop:
-			return
-		default:
-		}
-		if ip == "" || time.Since(refreshed) > 100*time.Millisecond {
-			ip, refreshed = w.masterIP(), time.Now()
-		}
-		if ip == "" {
-			time.Sleep(10 * time.Millisecond)
-			continue
-		}
-		key := fmt.Sprintf("%s%07d", w.prefix, i)
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		cmds, err := w.e.redis(ip).Pipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, key, i, 0)
-			p.Do(ctx, "WAIT", 1, 300)
-			return nil
-		})
-		cancel()
-		w.mu.Lock()
-		if err == nil && cmds[1].(*redis.Cmd).Val().(int64) >= 1 {
-			w.acked = append(w.acked, key)
-			now := time.Now()
-			if !w.lastAck.IsZero() && now.Sub(w.lastAck) > w.maxGap {
-				w.maxGap = now.Sub(w.lastAck)
+	return redistest.StartAckWriter(redistest.AckWriterOptions{
+		Prefix: prefix, Wait: 300 * time.Millisecond, OpTimeout: time.Second,
+		Target: func() *redis.Client {
+			if ip == "" || time.Since(refreshed) > 100*time.Millisecond {
+				ip, refreshed = masterIP(), time.Now()
 			}
-			w.lastAck = now
-		} else {
-			w.failed++
-			ip = "" // look the master up again
-		}
-		w.mu.Unlock()
-	}
-}
-
-func (w *writer) count() int { w.mu.Lock(); defer w.mu.Unlock(); return len(w.acked) }
-
-func (w *writer) finish() []string {
-	close(w.stop)
-	<-w.done
-	return w.acked
+			if ip == "" {
+				return nil
+			}
+			return e.redis(ip)
+		},
+		OnFail: func() { ip = "" },
+	})
 }
 
 // requireKeys checks every key is on the Redis at ip.

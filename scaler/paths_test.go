@@ -98,7 +98,7 @@ func TestSwitchoverToAStalledTargetAborts(t *testing.T) {
 	e.waitConverged("cache", 2, 60*time.Second)
 	e.makeMaster("cache", "cache-1", 2)
 	w := e.startWriter("cache", "w-")
-	require.Eventually(t, func() bool { return w.count() > 100 }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return w.Count() > 100 }, 20*time.Second, 10*time.Millisecond)
 
 	// Keep the target asleep most of the time: 0.8 s sleeps, back to back.
 	target := e.redis(e.pod("cache-0").Status.PodIP)
@@ -123,7 +123,7 @@ func TestSwitchoverToAStalledTargetAborts(t *testing.T) {
 	wg.Wait()
 	m := e.waitConverged("cache", 1, 60*time.Second)
 	require.Equal(t, "cache-0", m.Name)
-	acked := w.finish()
-	t.Logf("%d writes acknowledged, %d not", len(acked), w.failed)
+	acked := w.Finish()
+	t.Logf("%d writes acknowledged, %d not", len(acked), w.Failed())
 	e.requireKeys(m.Status.PodIP, acked)
 }

@@ -33,22 +33,22 @@ func TestRollingRestartLosesNoAcknowledgedWrite(t *testing.T) {
 			})
 			e.waitConverged("cache", 3, 60*time.Second)
 			w := e.startWriter("cache", "w-")
-			require.Eventually(t, func() bool { return w.count() > 100 }, 20*time.Second, 10*time.Millisecond)
+			require.Eventually(t, func() bool { return w.Count() > 100 }, 20*time.Second, 10*time.Millisecond)
 			for i := range 3 {
 				start := time.Now()
 				rev := e.rolloutRestart("cache")
 				m := e.waitRolledOut("cache", 3, rev, 120*time.Second)
 				t.Logf("rollout %d (%s): converged in %v, master %s, %d writes acknowledged so far", i+1, strategy,
-					time.Since(start).Round(time.Millisecond), m.Name, w.count())
+					time.Since(start).Round(time.Millisecond), m.Name, w.Count())
 			}
-			n := w.count()
-			require.Eventually(t, func() bool { return w.count() > n+50 }, 20*time.Second, 10*time.Millisecond)
-			acked := w.finish()
+			n := w.Count()
+			require.Eventually(t, func() bool { return w.Count() > n+50 }, 20*time.Second, 10*time.Millisecond)
+			acked := w.Finish()
 			m := e.waitConverged("cache", 3, 60*time.Second)
 			switchovers := e.eventCount("Switchover")
 			failovers := e.eventCount("MasterDown")
 			t.Logf("%s: %d writes acknowledged, %d not; %d switchovers, %d failovers; longest gap between acknowledged writes %v",
-				strategy, len(acked), w.failed, switchovers, failovers, w.maxGap.Round(time.Millisecond))
+				strategy, len(acked), w.Failed(), switchovers, failovers, w.MaxGap().Round(time.Millisecond))
 			for _, p := range e.pods("cache") {
 				e.requireKeys(p.Status.PodIP, acked)
 			}

@@ -123,21 +123,21 @@ func TestScaleSwitchoverAndRestart(t *testing.T) {
 	// The highest ordinal is the master; scale to 2 under writes.
 	e.makeMaster("cache", "cache-3", 4)
 	w := e.startWriter("cache", "w1-")
-	require.Eventually(t, func() bool { return w.count() > 100 }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return w.Count() > 100 }, 20*time.Second, 10*time.Millisecond)
 	e.scale("cache", 2)
 	m = e.waitConverged("cache", 2, 60*time.Second)
 	require.Contains(t, []string{"cache-0", "cache-1"}, m.Name)
-	n := w.count()
-	require.Eventually(t, func() bool { return w.count() > n+100 }, 20*time.Second, 10*time.Millisecond, "writes continue on the new master")
-	acked := w.finish()
-	t.Logf("scale 4 -> 2: master %s, %d writes acknowledged, %d failed", m.Name, len(acked), w.failed)
+	n := w.Count()
+	require.Eventually(t, func() bool { return w.Count() > n+100 }, 20*time.Second, 10*time.Millisecond, "writes continue on the new master")
+	acked := w.Finish()
+	t.Logf("scale 4 -> 2: master %s, %d writes acknowledged, %d failed", m.Name, len(acked), w.Failed())
 	e.requireKeys(m.Status.PodIP, append(acked, before...))
 	t.Logf("event %s", e.requireEvent("Switchover"))
 
 	// Kill the master's process: the runner restarts it empty. The group
 	// keeps its data: a replica is promoted, the restarted pod follows it.
 	w = e.startWriter("cache", "w2-")
-	require.Eventually(t, func() bool { return w.count() > 100 }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return w.Count() > 100 }, 20*time.Second, 10*time.Millisecond)
 	e.signal(m.Name, syscall.SIGKILL)
 	killed := m.Name
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
@@ -146,10 +146,10 @@ func TestScaleSwitchoverAndRestart(t *testing.T) {
 		p := e.pod(killed)
 		require.EqualValues(ct, 1, p.Status.ContainerStatuses[0].RestartCount)
 	}, 60*time.Second, 50*time.Millisecond)
-	n = w.count()
-	require.Eventually(t, func() bool { return w.count() > n+50 }, 20*time.Second, 10*time.Millisecond)
-	acked = w.finish()
-	t.Logf("master %s killed: %s promoted; %d writes acknowledged, %d failed", killed, m.Name, len(acked), w.failed)
+	n = w.Count()
+	require.Eventually(t, func() bool { return w.Count() > n+50 }, 20*time.Second, 10*time.Millisecond)
+	acked = w.Finish()
+	t.Logf("master %s killed: %s promoted; %d writes acknowledged, %d failed", killed, m.Name, len(acked), w.Failed())
 	e.requireKeys(m.Status.PodIP, append(acked, before...))
 	e.requireKeys(e.pod(killed).Status.PodIP, before)
 	t.Logf("event %s", e.requireEvent("MasterDown", "MasterRestartedEmpty"))
@@ -173,7 +173,7 @@ func TestScaleSwitchoverAndRestart(t *testing.T) {
 		panic("scaler dies mid-switchover")
 	})
 	w = e.startWriter("cache", "w3-")
-	require.Eventually(t, func() bool { return w.count() > 100 }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return w.Count() > 100 }, 20*time.Second, 10*time.Millisecond)
 	e.scale("cache", 2)
 	select {
 	case <-promoted:
@@ -192,8 +192,8 @@ func TestScaleSwitchoverAndRestart(t *testing.T) {
 	require.Equal(t, 2, masters, "masters after a switchover interrupted between promotion and re-pointing")
 	e.startScaler(nil)
 	m = e.waitConverged("cache", 2, 60*time.Second)
-	acked = w.finish()
-	t.Logf("scaler restarted mid-switchover: master %s; %d writes acknowledged, %d failed", m.Name, len(acked), w.failed)
+	acked = w.Finish()
+	t.Logf("scaler restarted mid-switchover: master %s; %d writes acknowledged, %d failed", m.Name, len(acked), w.Failed())
 	t.Logf("event %s", e.requireEvent("MultipleMasters"))
 	if os.Getenv("SCALER_EVENTS") != "" {
 		var list corev1.EventList

@@ -171,17 +171,17 @@ func TestSentinelMode(t *testing.T) {
 	// placeholder: Sentinel is asked to fail over at once, the scaler
 	// follows, and every acknowledged write survives.
 	w := e.startWriter("cache", "crash-")
-	require.Eventually(t, func() bool { return w.count() > 100 }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return w.Count() > 100 }, 20*time.Second, 10*time.Millisecond)
 	e.signal(m.Name, syscall.SIGKILL)
 	crashed := m.Name
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
 		m = e.converged(ct, "cache", 2)
 		require.NotEqual(ct, crashed, m.Name)
 	}, 90*time.Second, 100*time.Millisecond)
-	n := w.count()
-	require.Eventually(t, func() bool { return w.count() > n+50 }, 20*time.Second, 10*time.Millisecond, "writes resume on the new master")
-	acked := w.finish()
-	t.Logf("master %s crashed: Sentinel promoted %s; %d writes acknowledged, %d not", crashed, m.Name, len(acked), w.failed)
+	n := w.Count()
+	require.Eventually(t, func() bool { return w.Count() > n+50 }, 20*time.Second, 10*time.Millisecond, "writes resume on the new master")
+	acked := w.Finish()
+	t.Logf("master %s crashed: Sentinel promoted %s; %d writes acknowledged, %d not", crashed, m.Name, len(acked), w.Failed())
 	for _, p := range e.pods("cache") {
 		e.requireKeys(p.Status.PodIP, append(acked, keys...))
 	}

@@ -72,10 +72,10 @@ func TestTLSOnlyGroup(t *testing.T) {
 
 	e.makeMaster("cache", "cache-2", 3)
 	w := e.startWriter("cache", "w-")
-	require.Eventually(t, func() bool { return w.count() > 100 }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return w.Count() > 100 }, 20*time.Second, 10*time.Millisecond)
 	e.scale("cache", 2)
 	m = e.waitConverged("cache", 2, 90*time.Second)
-	acked := w.finish()
+	acked := w.Finish()
 	t.Logf("TLS-only group scaled 3 -> 2 over a switchover: master %s, %d writes acknowledged; event %s", m.Name, len(acked), e.requireEvent("Switchover"))
 	for _, p := range e.pods("cache") {
 		e.requireKeys(p.Status.PodIP, append(acked, keys...))

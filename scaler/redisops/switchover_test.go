@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -122,8 +121,8 @@ func TestSwitchoverLosesNoAcknowledgedWrite(t *testing.T) {
 
 			var current atomic.Pointer[redis.Client]
 			current.Store(g.clients[0])
-			w := startAckWriter(ctx, "k", 200, current.Load)
-			ackedCount := w.count
+			w := redistest.StartAckWriter(redistest.AckWriterOptions{Ctx: ctx, Prefix: "k", Wait: 200 * time.Millisecond, Target: current.Load})
+			ackedCount := w.Count
 			require.Eventually(t, func() bool { return ackedCount() > 200 }, 10*time.Second, 5*time.Millisecond)
 
 			s1 := g.servers[1]
@@ -134,7 +133,7 @@ func TestSwitchoverLosesNoAcknowledgedWrite(t *testing.T) {
 			before := ackedCount()
 			require.Eventually(t, func() bool { return ackedCount() > before+200 }, 10*time.Second, 5*time.Millisecond,
 				"writes continue on the new master")
-			acked, failed := w.finish()
+			acked, failed := w.Finish(), w.Failed()
 			t.Logf("write pause %v at offset %d; %d writes acknowledged, %d not", res.WritePause, res.Offset, len(acked), failed)
 			assert.Less(t, res.WritePause, 2*time.Second)
 
@@ -221,14 +220,15 @@ func TestSwitchoverPauseNeverLapses(t *testing.T) {
 	defer cancel()
 	// The writer keeps writing to the old master: a client that has not
 	// yet learnt about the switchover.
-	w := startAckWriter(ctx, "p", 100, func() *redis.Client { return g.clients[0] })
+	w := redistest.StartAckWriter(redistest.AckWriterOptions{Ctx: ctx, Prefix: "p", Wait: 100 * time.Millisecond,
+		Target: func() *redis.Client { return g.clients[0] }})
 	time.Sleep(200 * time.Millisecond)
 	s1 := g.servers[1]
 	pause := 300 * time.Millisecond
 	res, err := redisops.Switchover(ctx, g.node(0), g.node(1), s1.Host, s1.Port, []redisops.Node{g.node(2)},
 		redisops.SwitchoverOptions{PauseTimeout: pause, AfterPromote: func() { time.Sleep(4 * time.Second) }})
 	time.Sleep(300 * time.Millisecond)
-	acked, _ := w.finish()
+	acked := w.Finish()
 	t.Logf("switchover: %v; write pause %v; %d writes acknowledged", err, res.WritePause, len(acked))
 	// Settle: whoever is master now must hold every acknowledged write,
 	// and there is exactly one.
@@ -274,52 +274,4 @@ func TestSwitchoverPauseNeverLapses(t *testing.T) {
 			}
 		}
 	}
-}
-
-// ackWriter sends SET + WAIT 1 (in one pipeline) in a loop to the client
-// target returns, keeping the keys a replica acknowledged.
-type ackWriter struct {
-	mu     sync.Mutex
-	acked  []string
-	failed int
-	stop   chan struct{}
-	done   chan struct{}
-}
-
-func startAckWriter(ctx context.Context, prefix string, waitMS int, target func() *redis.Client) *ackWriter {
-	w := &ackWriter{stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(w.done)
-		for i := 0; ; i++ {
-			select {
-			case <-w.stop:
-				return
-			default:
-			}
-			key := fmt.Sprintf("%s%06d", prefix, i)
-			// WAIT in the same pipeline: acknowledged = stored on the
-			// master and on at least one replica.
-			cmds, err := target().Pipelined(ctx, func(p redis.Pipeliner) error {
-				p.Set(ctx, key, i, 0)
-				p.Do(ctx, "WAIT", 1, waitMS)
-				return nil
-			})
-			w.mu.Lock()
-			if err == nil && cmds[1].(*redis.Cmd).Val().(int64) >= 1 {
-				w.acked = append(w.acked, key)
-			} else {
-				w.failed++
-			}
-			w.mu.Unlock()
-		}
-	}()
-	return w
-}
-
-func (w *ackWriter) count() int { w.mu.Lock(); defer w.mu.Unlock(); return len(w.acked) }
-
-func (w *ackWriter) finish() (acked []string, failed int) {
-	close(w.stop)
-	<-w.done
-	return w.acked, w.failed
 }
