@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -24,6 +25,7 @@ import (
 	"github.com/redis-autoscaler/redis-autoscaler/adapter/embedded"
 	"github.com/redis-autoscaler/redis-autoscaler/adapter/promsource"
 	"github.com/redis-autoscaler/redis-autoscaler/adapter/provider"
+	"github.com/redis-autoscaler/redis-autoscaler/adapter/servingcert"
 	"github.com/redis-autoscaler/redis-autoscaler/adapter/source"
 	"github.com/redis-autoscaler/redis-autoscaler/adapter/upstream"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/scraper"
@@ -51,6 +53,7 @@ type config struct {
 
 	prometheus promsource.Options
 	upstream   upstream.Options
+	cert       servingcert.Options
 }
 
 func (c *config) addFlags(fs *pflag.FlagSet) {
@@ -74,6 +77,7 @@ func (c *config) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.logFormat, "log-format", "txt", "Log format of the adapter's own logs: txt or json")
 	c.prometheus.AddFlags(fs)
 	c.upstream.AddFlags(fs)
+	c.cert.AddFlags(fs)
 }
 
 // Main runs the adapter until ctx ends and returns an exit code.
@@ -103,6 +107,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		logger = slog.New(slog.NewJSONHandler(stderr, nil))
 	}
 	scraper.SetLogger(logger)
+	useKubeconfigEnv(base)
+	cfg.cert.Dir, cfg.cert.Logger = base.SecureServing.ServerCert.CertDirectory, logger
+	if err := cfg.cert.Validate(); err != nil {
+		return err
+	}
 
 	mapper, err := base.RESTMapper()
 	if err != nil {
@@ -147,11 +156,43 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		up.Start(ctx)
 		served = upstream.Combine(prov, source.Names, up)
 	}
+	if cfg.cert.Mode == servingcert.ModeSelfManaged {
+		clientConfig, err := base.ClientConfig()
+		if err != nil {
+			return err
+		}
+		certFile, keyFile, err := servingcert.Start(ctx, clientConfig, cfg.cert)
+		if err != nil {
+			return err
+		}
+		// The API server reloads these files when the rotator renews them.
+		base.SecureServing.ServerCert.CertKey.CertFile = certFile
+		base.SecureServing.ServerCert.CertKey.KeyFile = keyFile
+	}
 	// Providers must be registered before Config/Server/Run, or OpenAPI
 	// fails with "cannot find model definition".
 	base.WithCustomMetrics(served)
 	logger.Info("adapter starting", "source", cfg.source, "metrics", source.Names)
 	return base.Run(ctx)
+}
+
+// useKubeconfigEnv makes $KUBECONFIG the default of the three kubeconfig
+// flags, as for kubectl and the other commands; without it the library
+// only knows the in-cluster configuration.
+func useKubeconfigEnv(base *basecmd.AdapterBase) {
+	path := os.Getenv("KUBECONFIG")
+	if path == "" {
+		return
+	}
+	if base.RemoteKubeConfigFile == "" {
+		base.RemoteKubeConfigFile = path
+	}
+	if base.Authentication.RemoteKubeConfigFile == "" {
+		base.Authentication.RemoteKubeConfigFile = path
+	}
+	if base.Authorization.RemoteKubeConfigFile == "" {
+		base.Authorization.RemoteKubeConfigFile = path
+	}
 }
 
 // newSource builds the configured value source and starts it.

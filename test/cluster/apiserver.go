@@ -12,9 +12,11 @@ import (
 	"k8s.io/client-go/rest"
 )
 
-// ServiceClusterIPRange is the Service CIDR. ClusterIPs are allocated from it
-// but nothing routes them: there is no kube-proxy.
-const ServiceClusterIPRange = "10.0.0.0/24"
+// serviceCIDR is the Service CIDR: the last /24 of the cluster's loopback
+// /16 (127.B.255.0/24; pod IPs come from the rest). ClusterIPs are loopback
+// addresses, so the runner's service proxy (runner_services.go) can listen
+// on them as kube-proxy would route them.
+func serviceCIDR(netBase int) string { return fmt.Sprintf("127.%d.255.0/24", netBase) }
 
 // FrontProxyClientName is the CN of the certificate the aggregator presents to
 // aggregated API servers; they trust X-Remote-* headers only from it.
@@ -103,7 +105,7 @@ func (c *Cluster) startAPIServer(ctx context.Context, etcdURL string, port int, 
 		"--tls-private-key-file=" + f.servingKey,
 		"--client-ca-file=" + f.caFile,
 		"--authorization-mode=Node,RBAC",
-		"--service-cluster-ip-range=" + ServiceClusterIPRange,
+		"--service-cluster-ip-range=" + serviceCIDR(c.netBase),
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file=" + f.saPub,
 		"--service-account-signing-key-file=" + f.saPriv,

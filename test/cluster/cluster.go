@@ -55,6 +55,7 @@ type Cluster struct {
 	Runner *PodRunner
 
 	opts                               Options
+	netBase                            int // 127.B.0.0/16 of pods and ClusterIPs
 	bins                               Binaries
 	log                                *slog.Logger
 	apiserverURL                       string
@@ -74,7 +75,7 @@ func StartContext(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{opts: opts, bins: bins, log: opts.Logger, NodeName: opts.NodeName}
+	c := &Cluster{opts: opts, bins: bins, log: opts.Logger, NodeName: opts.NodeName, netBase: randomNetBase()}
 	if c.log == nil {
 		c.log = slog.Default()
 	}
@@ -174,6 +175,7 @@ func (c *Cluster) startRunner(ctx context.Context) error {
 		Dir:                filepath.Join(c.Dir, "pods"),
 		RedisServer:        c.bins.RedisServer,
 		RedisAutoscalerBin: c.opts.RedisAutoscalerBin,
+		NetBase:            c.netBase,
 		Logger:             c.log.With("component", "pod-runner"),
 	})
 	if err != nil {

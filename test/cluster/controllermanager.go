@@ -55,7 +55,7 @@ func (c *Cluster) startControllerManager(f apiserverCerts) error {
 		"--service-account-private-key-file=" + f.saPriv,
 		"--root-ca-file=" + f.caFile,
 		"--cluster-name=local",
-		"--service-cluster-ip-range=" + ServiceClusterIPRange,
+		"--service-cluster-ip-range=" + serviceCIDR(c.netBase),
 		"--leader-elect=false",
 		"--secure-port=0",
 		"--horizontal-pod-autoscaler-sync-period=" + HPASyncPeriod,

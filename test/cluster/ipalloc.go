@@ -19,16 +19,26 @@ type ipAllocator struct {
 	inUse map[string]bool
 }
 
-func newIPAllocator() *ipAllocator {
-	return &ipAllocator{base: 16 + rand.IntN(224), next: 1, inUse: map[string]bool{}}
+// randomNetBase picks the second octet of a cluster's 127.B.0.0/16.
+func randomNetBase() int { return 16 + rand.IntN(224) }
+
+// podHosts is the number of host parts for pods: 127.B.255.0/24 is the
+// Service CIDR.
+const podHosts = 255*256 - 1
+
+func newIPAllocator(base int) *ipAllocator {
+	if base == 0 {
+		base = randomNetBase()
+	}
+	return &ipAllocator{base: base, next: 1, inUse: map[string]bool{}}
 }
 
 func (a *ipAllocator) allocate(ports []int) (string, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for range 65533 {
+	for range podHosts {
 		n := a.next
-		a.next = a.next%65533 + 1
+		a.next = a.next%podHosts + 1
 		// .0 and .255 host bytes are legal on loopback but look like
 		// network/broadcast addresses in logs; skip them.
 		if n%256 == 0 || n%256 == 255 {

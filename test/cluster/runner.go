@@ -33,7 +33,10 @@ type RunnerOptions struct {
 	Dir                string
 	RedisServer        string // path of redis-server
 	RedisAutoscalerBin string // empty: redis-autoscaler pods are not run
-	Logger             *slog.Logger
+	// NetBase is B of the loopback 127.B.0.0/16 pods get addresses from
+	// (0: random); ClusterIPs in 127.B.255.0/24 are proxied to pods.
+	NetBase int
+	Logger  *slog.Logger
 }
 
 // PodRunner stands in for the kubelet (and the scheduler) of the single
@@ -50,6 +53,7 @@ type PodRunner struct {
 	events   record.EventBroadcaster
 	recorder record.EventRecorder
 	ips      *ipAllocator
+	services *serviceProxy
 
 	mu     sync.Mutex
 	states map[types.UID]*podState
@@ -81,9 +85,13 @@ func NewPodRunner(o RunnerOptions) (*PodRunner, error) {
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.NewTypedItemExponentialFailureRateLimiter[string](100*time.Millisecond, 5*time.Second),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "pod-runner"}),
-		ips:    newIPAllocator(),
+		ips:    newIPAllocator(o.NetBase),
 		states: map[types.UID]*podState{},
 		byKey:  map[string]*podState{},
+	}
+	r.services = newServiceProxy(r.pods, o.Logger)
+	if _, err := factory.Core().V1().Services().Informer().AddEventHandler(r.services.handlers()); err != nil {
+		return nil, err
 	}
 	r.events = record.NewBroadcaster()
 	r.recorder = r.events.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "kubelet", Host: o.NodeName})
@@ -104,6 +112,7 @@ func (r *PodRunner) enqueue(obj any) {
 // Run runs until ctx ends, then stops every pod process.
 func (r *PodRunner) Run(ctx context.Context) error {
 	defer r.stopAll()
+	defer r.services.closeAll()
 	defer r.queue.ShutDown()
 	r.events.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: r.client.CoreV1().Events("")})
 	defer r.events.Shutdown()
