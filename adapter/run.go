@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"time"
@@ -236,7 +237,12 @@ func (cfg *config) newSource(ctx context.Context, base *basecmd.AdapterBase, pod
 	creds := target.Credentials{User: cfg.redisUser}
 	if cfg.redisPasswordFile != "" {
 		pw, _, err := target.LoadPasswordFile(cfg.redisPasswordFile)
-		if err != nil {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			// An optional Secret that is not there (the bundle mounts one
+			// for Redis that needs no password).
+			logger.Warn("password file does not exist; connecting without a password", "file", cfg.redisPasswordFile)
+		case err != nil:
 			return nil, err
 		}
 		creds.Password = pw

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -70,7 +71,12 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger, ready chan<- str
 	creds := target.Credentials{User: cfg.User, Password: cfg.Password}
 	if cfg.PasswordFile != "" && cfg.Password == "" {
 		pw, perTarget, err := target.LoadPasswordFile(cfg.PasswordFile)
-		if err != nil {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			// An optional Secret that is not there (the bundle mounts one
+			// for Redis that needs no password).
+			logger.Warn("password file does not exist; connecting without a password", "file", cfg.PasswordFile)
+		case err != nil:
 			return err
 		}
 		creds.Password, creds.PerTarget = pw, perTarget

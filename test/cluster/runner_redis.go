@@ -80,7 +80,7 @@ func (r *PodRunner) redisProcess(pod *corev1.Pod, st *podState, c *containerStat
 	// A leading non-option is a config file path. Use it when a volume
 	// (ConfigMap, Secret, ...) provides it; the image's own files do not
 	// exist here, so otherwise drop it.
-	confDir := ""
+	confDir, confPassword := "", ""
 	if len(argv) > 0 && !strings.HasPrefix(argv[0], "-") {
 		hp, ok := ms.hostPath(argv[0])
 		if _, statErr := os.Stat(hp); !ok || statErr != nil {
@@ -89,7 +89,7 @@ func (r *PodRunner) redisProcess(pod *corev1.Pod, st *podState, c *containerStat
 			argv = argv[1:]
 		} else {
 			conf := filepath.Join(st.dir, c.spec.Name+"-redis.conf")
-			if confDir, err = rewriteRedisConf(hp, conf, ms); err != nil {
+			if confDir, confPassword, err = rewriteRedisConf(hp, conf, ms); err != nil {
 				return processSpec{}, err
 			}
 			argv[0] = conf
@@ -127,7 +127,10 @@ func (r *PodRunner) redisProcess(pod *corev1.Pod, st *podState, c *containerStat
 		return processSpec{}, err
 	}
 	port := redisPort(&c.spec, argv)
-	password, _ := redisOption(argv, "requirepass")
+	password, ok := redisOption(argv, "requirepass")
+	if !ok {
+		password = confPassword
+	}
 	// TLS only (--port 0 --tls-port N): the plain port stays closed and
 	// readiness is checked on the TLS port.
 	plainPort := strconv.Itoa(port)
@@ -176,14 +179,15 @@ var overriddenDirectives = map[string]bool{
 // rewriteRedisConf copies a redis.conf, dropping the directives the runner
 // sets and mapping absolute container paths (include, tls-*-file, aclfile
 // ...) to host paths. It returns the file's "dir", which chooses the data
-// directory as --dir would.
-func rewriteRedisConf(src, dst string, ms mounts) (string, error) {
+// directory as --dir would, and its requirepass (also from included files,
+// e.g. a mounted Secret), which readiness checks authenticate with.
+func rewriteRedisConf(src, dst string, ms mounts) (dir, password string, err error) {
 	b, err := os.ReadFile(src)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
+	password = confDirective(string(b), "requirepass", ms)
 	var out []string
-	dir := ""
 	for _, line := range strings.Split(string(b), "\n") {
 		fields := strings.Fields(line)
 		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
@@ -202,5 +206,30 @@ func rewriteRedisConf(src, dst string, ms mounts) (string, error) {
 		}
 		out = append(out, strings.Join(fields, " "))
 	}
-	return dir, os.WriteFile(dst, []byte(strings.Join(out, "\n")), 0o600)
+	return dir, password, os.WriteFile(dst, []byte(strings.Join(out, "\n")), 0o600)
+}
+
+// confDirective is the last value of a directive in a redis.conf text,
+// following include lines (container paths mapped to host paths).
+func confDirective(text, name string, ms mounts) string {
+	val := ""
+	for _, line := range strings.Split(text, "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 2 {
+			continue
+		}
+		switch strings.ToLower(fields[0]) {
+		case name:
+			val = strings.Trim(fields[1], `"'`)
+		case "include":
+			if hp, ok := ms.hostPath(fields[1]); ok {
+				if b, err := os.ReadFile(hp); err == nil {
+					if v := confDirective(string(b), name, ms); v != "" {
+						val = v
+					}
+				}
+			}
+		}
+	}
+	return val
 }

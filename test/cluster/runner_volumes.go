@@ -94,8 +94,11 @@ func (r *PodRunner) prepareMounts(ctx context.Context, pod *corev1.Pod, st *podS
 		if vm.SubPath != "" {
 			host = filepath.Join(host, vm.SubPath)
 		}
-		if err := os.MkdirAll(host, 0o755); err != nil {
-			return nil, err
+		// A subPath may name a file (one key of a ConfigMap).
+		if _, statErr := os.Stat(host); statErr != nil {
+			if err := os.MkdirAll(host, 0o755); err != nil {
+				return nil, err
+			}
 		}
 		ms = append(ms, mount{containerPath: filepath.Clean(vm.MountPath), hostPath: host, persistent: persistent})
 	}
