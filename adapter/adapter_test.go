@@ -80,8 +80,10 @@ func setup(c *cluster.Cluster, dir string) (*env, error) {
 	if _, err := c.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "redis-autoscaler"}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return nil, err
 	}
-	if err := c.Apply(ctx, "../deploy/adapter/rbac.yaml"); err != nil {
-		return nil, err
+	for _, f := range []string{"../deploy/base/adapter/serviceaccount.yaml", "../deploy/base/adapter/rbac.yaml"} {
+		if err := c.Apply(ctx, f); err != nil {
+			return nil, err
+		}
 	}
 	kubeconfig, err := c.ServiceAccountKubeconfig(ctx, "redis-autoscaler", "redis-autoscaler-adapter")
 	if err != nil {

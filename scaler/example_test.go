@@ -19,23 +19,30 @@ import (
 )
 
 // createExample installs the shipped example as a user would: the
-// StatefulSet of deploy/scaler/example-statefulset.yaml and the group of
-// deploy/scaler/example-group.yaml, with the password Secret they name.
+// ConfigMap, StatefulSet and group of deploy/examples/redis-group, with the
+// password Secret they name (password and auth.conf, as its README says).
 // Tests change only what this control plane needs (addressing by pod IP:
 // there is no cluster DNS) and what edit says.
 func (e *env) createExample(replicas int32, edit func(*appsv1.StatefulSet, *v1alpha1.RedisReplicationGroup)) {
 	t := e.t
 	var sts appsv1.StatefulSet
 	var g v1alpha1.RedisReplicationGroup
-	readDoc(t, "../deploy/scaler/example-statefulset.yaml", "StatefulSet", &sts)
-	readDoc(t, "../deploy/scaler/example-group.yaml", "RedisReplicationGroup", &g)
+	var conf corev1.ConfigMap
+	readDoc(t, "../deploy/examples/redis-group/statefulset.yaml", "StatefulSet", &sts)
+	readDoc(t, "../deploy/examples/redis-group/group.yaml", "RedisReplicationGroup", &g)
+	readDoc(t, "../deploy/examples/redis-group/redis-config.yaml", "ConfigMap", &conf)
 	pw := make([]byte, 12)
 	_, _ = rand.Read(pw)
 	e.password = hex.EncodeToString(pw)
 	require.NoError(t, e.cl.Create(e.ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: g.Spec.Auth.PasswordSecretRef.Name, Namespace: e.ns},
-		Data:       map[string][]byte{g.Spec.Auth.PasswordSecretRef.Key: []byte(e.password)},
+		Data: map[string][]byte{
+			g.Spec.Auth.PasswordSecretRef.Key: []byte(e.password),
+			"auth.conf":                       []byte("requirepass " + e.password + "\nmasterauth " + e.password + "\n"),
+		},
 	}))
+	conf.Namespace = e.ns
+	require.NoError(t, e.cl.Create(e.ctx, &conf))
 	sts.Namespace, g.Namespace = e.ns, e.ns
 	sts.Spec.Replicas, g.Spec.Replicas = &replicas, &replicas
 	g.Spec.MinReplicas = 1
