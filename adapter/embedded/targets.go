@@ -150,6 +150,6 @@ func (r *Resolver) selectorOf(ctx context.Context, ref objectRef) (labels.Select
 
 func (r *Resolver) log(msg string, ref objectRef, err error) {
 	if r.Logger != nil {
-		r.Logger.Debug(msg, "namespace", ref.namespace, "kind", ref.kind, "name", ref.name, "err", err)
+		r.Logger.Warn(msg, "namespace", ref.namespace, "kind", ref.kind, "name", ref.name, "err", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
@@ -61,3 +62,48 @@ func (c *Cluster) Apply(ctx context.Context, path string) error {
 		}
 	}
 }
+
+// ServerSideApply applies objects with server-side apply as the admin (as
+// `kubectl apply --server-side` would), or only validates them with
+// dryRun (`--dry-run=server`): admission, schema and defaults run, nothing
+// is stored. Objects are applied in order; CRDs must come before their
+// objects.
+func (c *Cluster) ServerSideApply(ctx context.Context, objs []*unstructured.Unstructured, dryRun bool) error {
+	dc, err := discovery.NewDiscoveryClientForConfig(c.Config)
+	if err != nil {
+		return err
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+	dyn, err := dynamic.NewForConfig(c.Config)
+	if err != nil {
+		return err
+	}
+	opts := metav1.PatchOptions{FieldManager: "redis-autoscaler-tests", Force: ptrTo(true)}
+	if dryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	for _, obj := range objs {
+		gvk := obj.GroupVersionKind()
+		m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			mapper.Reset() // a CRD applied just before
+			if m, err = mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
+				return fmt.Errorf("%s %s: %w", gvk.Kind, obj.GetName(), err)
+			}
+		}
+		var ri dynamic.ResourceInterface = dyn.Resource(m.Resource)
+		if m.Scope.Name() == "namespace" {
+			ri = dyn.Resource(m.Resource).Namespace(obj.GetNamespace())
+		}
+		body, err := obj.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		if _, err := ri.Patch(ctx, obj.GetName(), types.ApplyPatchType, body, opts); err != nil {
+			return fmt.Errorf("apply %s %s/%s: %w", gvk.Kind, obj.GetNamespace(), obj.GetName(), err)
+		}
+	}
+	return nil
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -54,6 +55,7 @@ type PodRunner struct {
 	recorder record.EventRecorder
 	ips      *ipAllocator
 	services *serviceProxy
+	slices   map[string]*discoveryv1.EndpointSlice // last written, by namespace/name (runEndpointSlices only)
 
 	mu     sync.Mutex
 	states map[types.UID]*podState
@@ -63,7 +65,11 @@ type PodRunner struct {
 
 // NewPodRunner builds a runner; call Run to start it.
 func NewPodRunner(o RunnerOptions) (*PodRunner, error) {
-	client, err := kubernetes.NewForConfig(o.Config)
+	// The runner writes FQDN EndpointSlices (runner_endpoints.go); the API
+	// server warns on each that the type is deprecated.
+	cfg := rest.CopyConfig(o.Config)
+	cfg.WarningHandler = rest.NoWarnings{}
+	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +136,7 @@ func (r *PodRunner) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	go r.runEndpointSlices(ctx)
 	// Readiness is re-checked every second, as a kubelet probe would.
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()

@@ -1,0 +1,345 @@
+package deploy_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	unstr "k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
+)
+
+// TestMain builds the product's binary, which the pod runner runs for
+// pods of the redis-autoscaler image, and stops the shared cluster.
+func TestMain(m *testing.M) {
+	{
+		dir, err := os.MkdirTemp("", "redis-autoscaler-bin-")
+		if err != nil {
+			panic(err)
+		}
+		bin := filepath.Join(dir, "redis-autoscaler")
+		if out, err := exec.Command("go", "build", "-o", bin, "../cmd/redis-autoscaler").CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build redis-autoscaler: %v\n%s", err, out)
+			os.Exit(1)
+		}
+		os.Setenv("REDIS_AUTOSCALER_BIN", bin)
+		defer os.RemoveAll(dir)
+	}
+	cluster.Main(m)
+}
+
+// standInCRDs stand in for cert-manager's and the Prometheus Operator's
+// CRDs, which cannot be installed here: they accept any spec, so a dry-run
+// against them checks apiVersion, kind, names and namespaces only.
+func standInCRDs() []*unstr.Unstructured {
+	crd := func(group, kind, plural string) *unstr.Unstructured {
+		return &unstr.Unstructured{Object: map[string]any{
+			"apiVersion": "apiextensions.k8s.io/v1",
+			"kind":       "CustomResourceDefinition",
+			"metadata":   map[string]any{"name": plural + "." + group},
+			"spec": map[string]any{
+				"group": group,
+				"scope": "Namespaced",
+				"names": map[string]any{"kind": kind, "plural": plural, "singular": strings.ToLower(kind), "listKind": kind + "List"},
+				"versions": []any{map[string]any{
+					"name": "v1", "served": true, "storage": true,
+					"schema": map[string]any{"openAPIV3Schema": map[string]any{
+						"type": "object", "x-kubernetes-preserve-unknown-fields": true,
+					}},
+				}},
+			},
+		}}
+	}
+	return []*unstr.Unstructured{
+		crd("cert-manager.io", "Certificate", "certificates"),
+		crd("cert-manager.io", "Issuer", "issuers"),
+		crd("monitoring.coreos.com", "ServiceMonitor", "servicemonitors"),
+		crd("monitoring.coreos.com", "PrometheusRule", "prometheusrules"),
+	}
+}
+
+// ordered puts Namespaces and CRDs first, as kubectl apply must.
+func ordered(objs []*unstr.Unstructured) []*unstr.Unstructured {
+	rank := func(o *unstr.Unstructured) int {
+		switch o.GetKind() {
+		case "Namespace":
+			return 0
+		case "CustomResourceDefinition":
+			return 1
+		}
+		return 2
+	}
+	out := append([]*unstr.Unstructured{}, objs...)
+	sort.SliceStable(out, func(i, j int) bool { return rank(out[i]) < rank(out[j]) })
+	return out
+}
+
+func split(objs []*unstr.Unstructured, first func(*unstr.Unstructured) bool) (a, b []*unstr.Unstructured) {
+	for _, o := range objs {
+		if first(o) {
+			a = append(a, o)
+		} else {
+			b = append(b, o)
+		}
+	}
+	return a, b
+}
+
+func isSetup(o *unstr.Unstructured) bool {
+	return o.GetKind() == "Namespace" || o.GetKind() == "CustomResourceDefinition"
+}
+
+// Every kustomization and the chart (in each mode) pass a server-side
+// dry-run: the API server's validation, defaulting and admission (Pod
+// Security "restricted" in our namespaces) accept every object.
+func TestServerSideDryRun(t *testing.T) {
+	t.Parallel()
+	c := cluster.Shared(t)
+	ctx := ctx(t, 2*time.Minute)
+	require.NoError(t, c.ServerSideApply(ctx, standInCRDs(), false))
+	// The namespace the namespaced variants watch; the user creates it.
+	_, err := c.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "redis"}}, metav1.CreateOptions{})
+	if !apierrors.IsAlreadyExists(err) {
+		require.NoError(t, err)
+	}
+	for _, v := range allVariants() {
+		setup, rest := split(ordered(render(t, v)), isSetup)
+		// Namespaces and CRDs for real (a dry-run creates nothing that
+		// later objects could refer to), the rest dry-run only.
+		require.NoError(t, c.ServerSideApply(ctx, setup, false), v.name)
+		require.NoError(t, c.ServerSideApply(ctx, rest, true), v.name)
+	}
+}
+
+var (
+	groupGVR = schema.GroupVersionResource{Group: "redisautoscaler.io", Version: "v1alpha1", Resource: "redisreplicationgroups"}
+	apiSvcs  = []string{"v1beta1", "v1beta2"}
+)
+
+// The user's install, end to end: `kubectl apply -k deploy/base`, then the
+// example group. The programs run under their shipped ServiceAccounts and
+// RBAC; the adapter creates its certificate and the aggregator verifies it;
+// the HPA reads our metrics; the scaler (two copies, one leading)
+// reconciles the group; the password shows up nowhere but in Secrets.
+func TestInstallBaseAndExample(t *testing.T) {
+	t.Parallel()
+	c := cluster.Shared(t)
+	ctx := ctx(t, 4*time.Minute)
+	dyn, err := dynamic.NewForConfig(c.Config)
+	require.NoError(t, err)
+
+	// The password the exporter and the adapter use, and the group's.
+	pwb := make([]byte, 16)
+	_, _ = rand.Read(pwb)
+	password := hex.EncodeToString(pwb)
+
+	setup, rest := split(ordered(render(t, bundleVariants[0])), isSetup)
+	require.NoError(t, c.ServerSideApply(ctx, setup, false))
+	_, err = c.Client.CoreV1().Secrets("redis-autoscaler").Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "redis-autoscaler-redis-auth"},
+		StringData: map[string]string{"password": password},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	require.NoError(t, c.WaitServiceAccount(ctx, "redis-autoscaler"))
+	require.NoError(t, c.ServerSideApply(ctx, rest, false))
+
+	for _, d := range []struct {
+		name  string
+		ready int32
+	}{{"redis-autoscaler-scaler", 2}, {"redis-autoscaler-adapter", 2}, {"redis-autoscaler-exporter", 1}} {
+		require.EventuallyWithTf(t, func(ct *assert.CollectT) {
+			dep, err := c.Client.AppsV1().Deployments("redis-autoscaler").Get(ctx, d.name, metav1.GetOptions{})
+			if assert.NoError(ct, err) {
+				assert.Equal(ct, d.ready, dep.Status.ReadyReplicas)
+			}
+		}, 2*time.Minute, 500*time.Millisecond, "deployment %s not ready", d.name)
+	}
+	for _, v := range apiSvcs {
+		require.NoError(t, c.WaitAPIServiceAvailable(ctx, "custom.metrics.k8s.io", v, time.Minute))
+		// The CA the adapter injected, no skip of verification.
+		obj, err := dyn.Resource(schema.GroupVersionResource{Group: "apiregistration.k8s.io", Version: "v1", Resource: "apiservices"}).
+			Get(ctx, v+".custom.metrics.k8s.io", metav1.GetOptions{})
+		require.NoError(t, err)
+		ca, _, _ := unstr.NestedString(obj.Object, "spec", "caBundle")
+		skip, _, _ := unstr.NestedBool(obj.Object, "spec", "insecureSkipTLSVerify")
+		require.NotEmpty(t, ca)
+		require.False(t, skip)
+	}
+
+	// The example group, as its README says: its Secret, then the rest.
+	exSetup, exRest := split(ordered(render(t, bundleVariants[5])), isSetup)
+	require.NoError(t, c.ServerSideApply(ctx, exSetup, false))
+	require.NoError(t, c.WaitServiceAccount(ctx, "redis"))
+	_, err = c.Client.CoreV1().Secrets("redis").Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "cache-auth"},
+		StringData: map[string]string{
+			"password":  password,
+			"auth.conf": fmt.Sprintf("requirepass %s\nmasterauth %s\n", password, password),
+		},
+	}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	for _, o := range exRest {
+		if o.GetKind() == "RedisReplicationGroup" {
+			// The one change this control plane needs: no cluster DNS.
+			require.NoError(t, unstr.SetNestedField(o.Object, "ip", "spec", "addressing"))
+		}
+	}
+	require.NoError(t, c.ServerSideApply(ctx, exRest, false))
+
+	// The scaler reconciles: one master, two replicas in sync.
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		pods, err := c.Client.CoreV1().Pods("redis").List(ctx, metav1.ListOptions{LabelSelector: "app=cache"})
+		if !assert.NoError(ct, err) {
+			return
+		}
+		roles := map[string]int{}
+		for _, p := range pods.Items {
+			roles[p.Labels["redisautoscaler.io/role"]+"/"+p.Labels["redisautoscaler.io/synced"]]++
+		}
+		assert.Equal(ct, 1, roles["master/true"]+roles["master/"], "roles %v", roles)
+		assert.Equal(ct, 2, roles["replica/true"], "roles %v", roles)
+	}, 2*time.Minute, time.Second)
+
+	// One of the two scaler copies holds the Lease (its identity is the
+	// host name, the same for every pod here: count the copies that say
+	// they lead), the other waits.
+	lease, err := c.Client.CoordinationV1().Leases("redis-autoscaler").Get(ctx, "redis-autoscaler-scaler.redisautoscaler.io", metav1.GetOptions{})
+	require.NoError(t, err)
+	require.NotNil(t, lease.Spec.HolderIdentity)
+	require.NotEmpty(t, *lease.Spec.HolderIdentity)
+	scalerLogs, err := filepath.Glob(filepath.Join(c.Dir, "pods", "redis-autoscaler_redis-autoscaler-scaler-*", "scaler.log"))
+	require.NoError(t, err)
+	require.Len(t, scalerLogs, 2)
+	leaders := 0
+	for _, f := range scalerLogs {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		require.Contains(t, string(b), "attempting to acquire leader lease")
+		if strings.Contains(string(b), "successfully acquired lease") {
+			leaders++
+		}
+	}
+	require.Equal(t, 1, leaders, "scaler copies leading")
+
+	// The aggregated API through the aggregator, as kubectl get --raw.
+	raw := func(path string) []byte {
+		b, err := c.Client.CoreV1().RESTClient().Get().AbsPath(path).DoRaw(ctx)
+		require.NoError(t, err, path)
+		return b
+	}
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		b, err := c.Client.CoreV1().RESTClient().Get().
+			AbsPath("/apis/custom.metrics.k8s.io/v1beta2/namespaces/redis/pods/*/redis_ops_per_second").
+			Param("labelSelector", "app=cache").DoRaw(ctx)
+		if !assert.NoError(ct, err) {
+			return
+		}
+		var list struct{ Items []any }
+		assert.NoError(ct, json.Unmarshal(b, &list))
+		assert.Len(ct, list.Items, 3, "%s", b)
+	}, time.Minute, time.Second)
+	require.Contains(t, string(raw("/apis/custom.metrics.k8s.io/v1beta1")), "redis_memory_fraction")
+
+	// The real HPA (controller-manager as its own ServiceAccount) reads
+	// all three signals.
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		hpa, err := c.Client.AutoscalingV2().HorizontalPodAutoscalers("redis").Get(ctx, "cache", metav1.GetOptions{})
+		if !assert.NoError(ct, err) {
+			return
+		}
+		got := map[string]bool{}
+		for _, m := range hpa.Status.CurrentMetrics {
+			if m.Pods != nil {
+				got[m.Pods.Metric.Name] = true
+			}
+		}
+		assert.Equal(ct, map[string]bool{"redis_ops_per_second": true, "redis_memory_fraction": true, "redis_response_time_seconds": true}, got,
+			"conditions: %+v", hpa.Status.Conditions)
+	}, 90*time.Second, time.Second)
+
+	// The exporter found the three pods by discovery and authenticated,
+	// reached through its Service's ClusterIP.
+	svc, err := c.Client.CoreV1().Services("redis-autoscaler").Get(ctx, "redis-autoscaler-exporter", metav1.GetOptions{})
+	require.NoError(t, err)
+	var exporterMetrics string
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		resp, err := http.Get("http://" + svc.Spec.ClusterIP + ":9121/metrics")
+		if !assert.NoError(ct, err) {
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		exporterMetrics = string(b)
+		up := 0
+		for _, line := range strings.Split(exporterMetrics, "\n") {
+			if strings.HasPrefix(line, "redis_up{") && strings.HasSuffix(line, " 1") {
+				up++
+			}
+		}
+		assert.Equal(ct, 3, up, "redis_up lines")
+	}, time.Minute, time.Second)
+
+	// The password is nowhere but in Secrets (and the pods' own memory).
+	leaks := []string{}
+	check := func(what, text string) {
+		if strings.Contains(text, password) {
+			leaks = append(leaks, what)
+		}
+	}
+	check("exporter /metrics", exporterMetrics)
+	check("custom metrics", string(raw("/apis/custom.metrics.k8s.io/v1beta2/namespaces/redis/pods/*/redis_ops_per_second")))
+	for _, ns := range []string{"redis", "redis-autoscaler"} {
+		cms, err := c.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{})
+		require.NoError(t, err)
+		b, _ := json.Marshal(cms)
+		check("ConfigMaps in "+ns, string(b))
+		pods, err := c.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+		require.NoError(t, err)
+		b, _ = json.Marshal(pods)
+		check("pods in "+ns, string(b))
+		events, err := c.Client.CoreV1().Events(ns).List(ctx, metav1.ListOptions{})
+		require.NoError(t, err)
+		b, _ = json.Marshal(events)
+		check("events in "+ns, string(b))
+		groups, err := dyn.Resource(groupGVR).Namespace(ns).List(ctx, metav1.ListOptions{})
+		if !apierrors.IsNotFound(err) {
+			require.NoError(t, err)
+			b, _ = json.Marshal(groups)
+			check("groups in "+ns, string(b))
+		}
+	}
+	logs, err := filepath.Glob(filepath.Join(c.Dir, "pods", "*", "*.log"))
+	require.NoError(t, err)
+	require.NotEmpty(t, logs)
+	for _, f := range logs {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		check("log "+filepath.Base(filepath.Dir(f))+"/"+filepath.Base(f), string(b))
+	}
+	require.Empty(t, leaks, "the password appears in these")
+}
+
+func ctx(t *testing.T, d time.Duration) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return c
+}
