@@ -35,9 +35,13 @@ run: deps ## Run the exporter against localhost:6379, or a throwaway redis-serve
 NO_RACE_PKGS := github.com/redis-autoscaler/redis-autoscaler/adapter
 
 .PHONY: test
-test: deps k8s-binaries ## Install what tests need and run every test
+test: deps k8s-binaries tools ## Install what tests need and run every test
 	$(GO) test -race -count=1 -timeout 25m $$($(GO) list ./... | grep -vxF '$(NO_RACE_PKGS)')
 	$(GO) test -count=1 -timeout 25m $(NO_RACE_PKGS)
+
+.PHONY: tools
+tools: ## Install kustomize v5.7.1 and helm v3.22.0 (go install) for the deploy tests
+	@hack/tools.sh
 
 .PHONY: bench
 bench: deps k8s-binaries ## Run the benchmarks (exporter: INFO parse, /metrics, 200 targets; adapter: provider, through the aggregator)
