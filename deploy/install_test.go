@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -26,6 +27,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
+	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
 )
 
 // TestMain builds the product's binary, which the pod runner runs for
@@ -143,25 +145,95 @@ var (
 func TestInstallBaseAndExample(t *testing.T) {
 	t.Parallel()
 	c := cluster.Shared(t)
-	ctx := ctx(t, 4*time.Minute)
-	dyn, err := dynamic.NewForConfig(c.Config)
-	require.NoError(t, err)
+	in := install(t, c, bundleVariants[0], bundleVariants[5], nil)
+	in.checkWorking(t)
+	in.checkNoLeak(t)
+}
 
-	// The password the exporter and the adapter use, and the group's.
+// The TLS variant: Redis speaks TLS only (example + its tls component),
+// the exporter and the adapter verify it (base + redis-tls), the scaler
+// too (the group's spec.tls). cert-manager is not installed here: the test
+// creates the Secrets its Certificates would (cache-tls, and the CA for
+// our programs) and leaves the cert-manager objects out.
+func TestInstallTLS(t *testing.T) {
+	t.Parallel()
+	c := cluster.Start(t)
+	certs := redistest.NewTLSNamed(t, "redis.tls.internal")
+	read := func(p string) []byte {
+		b, err := os.ReadFile(p)
+		require.NoError(t, err)
+		return b
+	}
+	in := install(t, c, bundleVariants[4], bundleVariants[6], map[string]*corev1.Secret{
+		"redis-autoscaler": {ObjectMeta: metav1.ObjectMeta{Name: "redis-autoscaler-redis-tls"},
+			Data: map[string][]byte{"ca.crt": read(certs.CA)}},
+		"redis": {ObjectMeta: metav1.ObjectMeta{Name: "cache-tls"},
+			Data: map[string][]byte{"ca.crt": read(certs.CA), "tls.crt": read(certs.ServerCert), "tls.key": read(certs.ServerKey)}},
+	})
+	in.checkWorking(t)
+	in.checkNoLeak(t)
+
+	// Redis is TLS only: a plain connection to a pod gets no answer.
+	pods, err := c.Client.CoreV1().Pods("redis").List(in.ctx, metav1.ListOptions{LabelSelector: "app=cache"})
+	require.NoError(t, err)
+	require.NotEmpty(t, pods.Items)
+	rc := redis.NewClient(&redis.Options{Addr: pods.Items[0].Status.PodIP + ":6379", Password: in.password,
+		MaxRetries: -1, DialTimeout: time.Second, ReadTimeout: time.Second})
+	defer rc.Close()
+	require.Error(t, rc.Ping(in.ctx).Err(), "plain TCP must not be served")
+}
+
+type installed struct {
+	c        *cluster.Cluster
+	ctx      context.Context
+	dyn      dynamic.Interface
+	password string
+	// exporterMetrics is the last /metrics read by checkWorking.
+	exporterMetrics string
+}
+
+// install applies the bundle variant and the example variant as a user
+// would, with the Secrets they name (plus extra, by namespace), and waits
+// for the programs to be ready and both APIServices Available.
+// cert-manager objects are left out: cert-manager is not installed here.
+func install(t *testing.T, c *cluster.Cluster, bundle, example variant, extra map[string]*corev1.Secret) *installed {
+	in := &installed{c: c, ctx: ctx(t, 4*time.Minute)}
+	ctx := in.ctx
+	var err error
+	in.dyn, err = dynamic.NewForConfig(c.Config)
+	require.NoError(t, err)
 	pwb := make([]byte, 16)
 	_, _ = rand.Read(pwb)
-	password := hex.EncodeToString(pwb)
+	in.password = hex.EncodeToString(pwb)
+	noCertManager := func(objs []*unstr.Unstructured) []*unstr.Unstructured {
+		var out []*unstr.Unstructured
+		for _, o := range objs {
+			if !strings.HasPrefix(o.GetAPIVersion(), "cert-manager.io/") {
+				out = append(out, o)
+			}
+		}
+		return out
+	}
+	createSecrets := func(ns string, secrets ...*corev1.Secret) {
+		require.NoError(t, c.WaitServiceAccount(ctx, ns))
+		if s := extra[ns]; s != nil {
+			secrets = append(secrets, s)
+		}
+		for _, s := range secrets {
+			_, err := c.Client.CoreV1().Secrets(ns).Create(ctx, s, metav1.CreateOptions{})
+			require.NoError(t, err)
+		}
+	}
 
-	setup, rest := split(ordered(render(t, bundleVariants[0])), isSetup)
+	start := time.Now()
+	setup, rest := split(ordered(noCertManager(render(t, bundle))), isSetup)
 	require.NoError(t, c.ServerSideApply(ctx, setup, false))
-	_, err = c.Client.CoreV1().Secrets("redis-autoscaler").Create(ctx, &corev1.Secret{
+	// The password the exporter and the adapter use (the group's).
+	createSecrets("redis-autoscaler", &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "redis-autoscaler-redis-auth"},
-		StringData: map[string]string{"password": password},
-	}, metav1.CreateOptions{})
-	require.NoError(t, err)
-	require.NoError(t, c.WaitServiceAccount(ctx, "redis-autoscaler"))
+		StringData: map[string]string{"password": in.password},
+	})
 	require.NoError(t, c.ServerSideApply(ctx, rest, false))
-
 	for _, d := range []struct {
 		name  string
 		ready int32
@@ -176,7 +248,7 @@ func TestInstallBaseAndExample(t *testing.T) {
 	for _, v := range apiSvcs {
 		require.NoError(t, c.WaitAPIServiceAvailable(ctx, "custom.metrics.k8s.io", v, time.Minute))
 		// The CA the adapter injected, no skip of verification.
-		obj, err := dyn.Resource(schema.GroupVersionResource{Group: "apiregistration.k8s.io", Version: "v1", Resource: "apiservices"}).
+		obj, err := in.dyn.Resource(schema.GroupVersionResource{Group: "apiregistration.k8s.io", Version: "v1", Resource: "apiservices"}).
 			Get(ctx, v+".custom.metrics.k8s.io", metav1.GetOptions{})
 		require.NoError(t, err)
 		ca, _, _ := unstr.NestedString(obj.Object, "spec", "caBundle")
@@ -184,19 +256,18 @@ func TestInstallBaseAndExample(t *testing.T) {
 		require.NotEmpty(t, ca)
 		require.False(t, skip)
 	}
+	t.Logf("%s: programs ready and APIServices Available %v after apply", bundle.name, time.Since(start).Round(100*time.Millisecond))
 
 	// The example group, as its README says: its Secret, then the rest.
-	exSetup, exRest := split(ordered(render(t, bundleVariants[5])), isSetup)
+	exSetup, exRest := split(ordered(noCertManager(render(t, example))), isSetup)
 	require.NoError(t, c.ServerSideApply(ctx, exSetup, false))
-	require.NoError(t, c.WaitServiceAccount(ctx, "redis"))
-	_, err = c.Client.CoreV1().Secrets("redis").Create(ctx, &corev1.Secret{
+	createSecrets("redis", &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "cache-auth"},
 		StringData: map[string]string{
-			"password":  password,
-			"auth.conf": fmt.Sprintf("requirepass %s\nmasterauth %s\n", password, password),
+			"password":  in.password,
+			"auth.conf": fmt.Sprintf("requirepass %s\nmasterauth %s\n", in.password, in.password),
 		},
-	}, metav1.CreateOptions{})
-	require.NoError(t, err)
+	})
 	for _, o := range exRest {
 		if o.GetKind() == "RedisReplicationGroup" {
 			// The one change this control plane needs: no cluster DNS.
@@ -204,8 +275,14 @@ func TestInstallBaseAndExample(t *testing.T) {
 		}
 	}
 	require.NoError(t, c.ServerSideApply(ctx, exRest, false))
+	return in
+}
 
-	// The scaler reconciles: one master, two replicas in sync.
+// checkWorking: the scaler reconciles the group, one copy leading; the
+// adapter serves its metrics through the aggregator and the HPA reads
+// them; the exporter scrapes every pod.
+func (in *installed) checkWorking(t *testing.T) {
+	c, ctx, start := in.c, in.ctx, time.Now()
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
 		pods, err := c.Client.CoreV1().Pods("redis").List(ctx, metav1.ListOptions{LabelSelector: "app=cache"})
 		if !assert.NoError(ct, err) {
@@ -217,7 +294,8 @@ func TestInstallBaseAndExample(t *testing.T) {
 		}
 		assert.Equal(ct, 1, roles["master/true"]+roles["master/"], "roles %v", roles)
 		assert.Equal(ct, 2, roles["replica/true"], "roles %v", roles)
-	}, 2*time.Minute, time.Second)
+	}, 2*time.Minute, time.Second, "group not converged: %s", in.describe())
+	t.Logf("group converged %v after the example was applied", time.Since(start).Round(100*time.Millisecond))
 
 	// One of the two scaler copies holds the Lease (its identity is the
 	// host name, the same for every pod here: count the copies that say
@@ -241,11 +319,6 @@ func TestInstallBaseAndExample(t *testing.T) {
 	require.Equal(t, 1, leaders, "scaler copies leading")
 
 	// The aggregated API through the aggregator, as kubectl get --raw.
-	raw := func(path string) []byte {
-		b, err := c.Client.CoreV1().RESTClient().Get().AbsPath(path).DoRaw(ctx)
-		require.NoError(t, err, path)
-		return b
-	}
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
 		b, err := c.Client.CoreV1().RESTClient().Get().
 			AbsPath("/apis/custom.metrics.k8s.io/v1beta2/namespaces/redis/pods/*/redis_ops_per_second").
@@ -257,7 +330,7 @@ func TestInstallBaseAndExample(t *testing.T) {
 		assert.NoError(ct, json.Unmarshal(b, &list))
 		assert.Len(ct, list.Items, 3, "%s", b)
 	}, time.Minute, time.Second)
-	require.Contains(t, string(raw("/apis/custom.metrics.k8s.io/v1beta1")), "redis_memory_fraction")
+	require.Contains(t, string(in.raw(t, "/apis/custom.metrics.k8s.io/v1beta1")), "redis_memory_fraction")
 
 	// The real HPA (controller-manager as its own ServiceAccount) reads
 	// all three signals.
@@ -275,12 +348,12 @@ func TestInstallBaseAndExample(t *testing.T) {
 		assert.Equal(ct, map[string]bool{"redis_ops_per_second": true, "redis_memory_fraction": true, "redis_response_time_seconds": true}, got,
 			"conditions: %+v", hpa.Status.Conditions)
 	}, 90*time.Second, time.Second)
+	t.Logf("HPA reads the three signals %v after the example was applied", time.Since(start).Round(100*time.Millisecond))
 
 	// The exporter found the three pods by discovery and authenticated,
 	// reached through its Service's ClusterIP.
 	svc, err := c.Client.CoreV1().Services("redis-autoscaler").Get(ctx, "redis-autoscaler-exporter", metav1.GetOptions{})
 	require.NoError(t, err)
-	var exporterMetrics string
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
 		resp, err := http.Get("http://" + svc.Spec.ClusterIP + ":9121/metrics")
 		if !assert.NoError(ct, err) {
@@ -288,25 +361,50 @@ func TestInstallBaseAndExample(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		exporterMetrics = string(b)
+		in.exporterMetrics = string(b)
 		up := 0
-		for _, line := range strings.Split(exporterMetrics, "\n") {
+		for _, line := range strings.Split(in.exporterMetrics, "\n") {
 			if strings.HasPrefix(line, "redis_up{") && strings.HasSuffix(line, " 1") {
 				up++
 			}
 		}
 		assert.Equal(ct, 3, up, "redis_up lines")
 	}, time.Minute, time.Second)
+}
 
-	// The password is nowhere but in Secrets (and the pods' own memory).
+// describe is what `kubectl describe rrg` would show: status and Events.
+func (in *installed) describe() string {
+	var b strings.Builder
+	if g, err := in.dyn.Resource(groupGVR).Namespace("redis").Get(in.ctx, "cache", metav1.GetOptions{}); err == nil {
+		st, _ := json.Marshal(g.Object["status"])
+		fmt.Fprintf(&b, "status %s\n", st)
+	}
+	if evs, err := in.c.Client.CoreV1().Events("redis").List(in.ctx, metav1.ListOptions{}); err == nil {
+		for _, e := range evs.Items {
+			fmt.Fprintf(&b, "%s %s %s: %s\n", e.InvolvedObject.Name, e.Type, e.Reason, e.Message)
+		}
+	}
+	return b.String()
+}
+
+func (in *installed) raw(t *testing.T, path string) []byte {
+	b, err := in.c.Client.CoreV1().RESTClient().Get().AbsPath(path).DoRaw(in.ctx)
+	require.NoError(t, err, path)
+	return b
+}
+
+// checkNoLeak: the password is nowhere but in Secrets (and the pods' own
+// memory): not in ConfigMaps, pod specs, Events, groups, logs or metrics.
+func (in *installed) checkNoLeak(t *testing.T) {
+	c, ctx := in.c, in.ctx
 	leaks := []string{}
 	check := func(what, text string) {
-		if strings.Contains(text, password) {
+		if strings.Contains(text, in.password) {
 			leaks = append(leaks, what)
 		}
 	}
-	check("exporter /metrics", exporterMetrics)
-	check("custom metrics", string(raw("/apis/custom.metrics.k8s.io/v1beta2/namespaces/redis/pods/*/redis_ops_per_second")))
+	check("exporter /metrics", in.exporterMetrics)
+	check("custom metrics", string(in.raw(t, "/apis/custom.metrics.k8s.io/v1beta2/namespaces/redis/pods/*/redis_ops_per_second")))
 	for _, ns := range []string{"redis", "redis-autoscaler"} {
 		cms, err := c.Client.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{})
 		require.NoError(t, err)
@@ -320,7 +418,7 @@ func TestInstallBaseAndExample(t *testing.T) {
 		require.NoError(t, err)
 		b, _ = json.Marshal(events)
 		check("events in "+ns, string(b))
-		groups, err := dyn.Resource(groupGVR).Namespace(ns).List(ctx, metav1.ListOptions{})
+		groups, err := in.dyn.Resource(groupGVR).Namespace(ns).List(ctx, metav1.ListOptions{})
 		if !apierrors.IsNotFound(err) {
 			require.NoError(t, err)
 			b, _ = json.Marshal(groups)

@@ -80,7 +80,7 @@ func (r *PodRunner) redisProcess(pod *corev1.Pod, st *podState, c *containerStat
 	// A leading non-option is a config file path. Use it when a volume
 	// (ConfigMap, Secret, ...) provides it; the image's own files do not
 	// exist here, so otherwise drop it.
-	confDir, confPassword := "", ""
+	confDir, confPassword, confPort, confTLSPort := "", "", "", ""
 	if len(argv) > 0 && !strings.HasPrefix(argv[0], "-") {
 		hp, ok := ms.hostPath(argv[0])
 		if _, statErr := os.Stat(hp); !ok || statErr != nil {
@@ -92,6 +92,11 @@ func (r *PodRunner) redisProcess(pod *corev1.Pod, st *podState, c *containerStat
 			if confDir, confPassword, err = rewriteRedisConf(hp, conf, ms); err != nil {
 				return processSpec{}, err
 			}
+			// The runner sets --port itself; a TLS-only config (port 0,
+			// tls-port N) must keep the plain port closed.
+			b, _ := os.ReadFile(hp)
+			confPort = confDirective(string(b), "port", ms)
+			confTLSPort = confDirective(string(b), "tls-port", ms)
 			argv[0] = conf
 		}
 	}
@@ -131,15 +136,21 @@ func (r *PodRunner) redisProcess(pod *corev1.Pod, st *podState, c *containerStat
 	if !ok {
 		password = confPassword
 	}
-	// TLS only (--port 0 --tls-port N): the plain port stays closed and
-	// readiness is checked on the TLS port.
+	// TLS only (port 0 and a tls-port, in args or the config file): the
+	// plain port stays closed and readiness is checked on the TLS port.
 	plainPort := strconv.Itoa(port)
 	tlsOnly := false
-	if p, ok := redisOption(argv, "port"); ok && p == "0" {
-		if tp, ok := redisOption(argv, "tls-port"); ok {
-			if n, err := strconv.Atoi(tp); err == nil && n > 0 {
-				port, plainPort, tlsOnly = n, "0", true
-			}
+	portOpt, hasPort := redisOption(argv, "port")
+	if !hasPort {
+		portOpt, hasPort = confPort, confPort != ""
+	}
+	tlsPortOpt, hasTLSPort := redisOption(argv, "tls-port")
+	if !hasTLSPort {
+		tlsPortOpt, hasTLSPort = confTLSPort, confTLSPort != ""
+	}
+	if hasPort && portOpt == "0" && hasTLSPort {
+		if n, err := strconv.Atoi(tlsPortOpt); err == nil && n > 0 {
+			port, plainPort, tlsOnly = n, "0", true
 		}
 	}
 	st.mu.Lock()
@@ -187,8 +198,16 @@ func rewriteRedisConf(src, dst string, ms mounts) (dir, password string, err err
 		return "", "", err
 	}
 	password = confDirective(string(b), "requirepass", ms)
+	dir, err = rewriteConfFile(string(b), dst, ms, 0)
+	return dir, password, err
+}
+
+// rewriteConfFile writes text to dst with container paths mapped; an
+// included file that a volume provides is rewritten the same way (its
+// paths are container paths too) into dst.<n> and included from there.
+func rewriteConfFile(text, dst string, ms mounts, depth int) (dir string, err error) {
 	var out []string
-	for _, line := range strings.Split(string(b), "\n") {
+	for i, line := range strings.Split(text, "\n") {
 		fields := strings.Fields(line)
 		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
 			out = append(out, line)
@@ -201,12 +220,28 @@ func rewriteRedisConf(src, dst string, ms mounts) (dir, password string, err err
 			}
 			continue
 		}
+		if name == "include" && len(fields) > 1 && depth < 5 {
+			if hp, ok := ms.hostPath(fields[1]); ok {
+				if b, rerr := os.ReadFile(hp); rerr == nil {
+					inc := fmt.Sprintf("%s.%d", dst, i)
+					d, werr := rewriteConfFile(string(b), inc, ms, depth+1)
+					if werr != nil {
+						return "", werr
+					}
+					if d != "" {
+						dir = d
+					}
+					out = append(out, "include "+inc)
+					continue
+				}
+			}
+		}
 		for i := 1; i < len(fields); i++ {
 			fields[i] = ms.rewriteArg(fields[i])
 		}
 		out = append(out, strings.Join(fields, " "))
 	}
-	return dir, password, os.WriteFile(dst, []byte(strings.Join(out, "\n")), 0o600)
+	return dir, os.WriteFile(dst, []byte(strings.Join(out, "\n")), 0o600)
 }
 
 // confDirective is the last value of a directive in a redis.conf text,

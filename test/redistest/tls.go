@@ -25,6 +25,18 @@ type TLSFiles struct {
 // NewTLS writes a fresh CA and certificates into a temporary directory.
 func NewTLS(t testing.TB) *TLSFiles {
 	t.Helper()
+	return newTLS(t, []string{"localhost", "redis.test"}, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth})
+}
+
+// NewTLSNamed is NewTLS with a server certificate for these DNS names
+// (and 127.0.0.1) that is also valid as a client certificate, as Redis
+// replicas present their own certificate to the master (tls-replication).
+func NewTLSNamed(t testing.TB, names ...string) *TLSFiles {
+	t.Helper()
+	return newTLS(t, names, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth})
+}
+
+func newTLS(t testing.TB, names []string, usages []x509.ExtKeyUsage) *TLSFiles {
 	dir := t.TempDir()
 	caKey, caCert, caDER := mustCA(t)
 	f := &TLSFiles{
@@ -36,10 +48,10 @@ func NewTLS(t testing.TB) *TLSFiles {
 	}
 	writePEM(t, f.CA, "CERTIFICATE", caDER)
 	issue(t, caCert, caKey, f.ServerCert, f.ServerKey, &x509.Certificate{
-		Subject:     pkix.Name{CommonName: "localhost"},
-		DNSNames:    []string{"localhost", "redis.test"},
+		Subject:     pkix.Name{CommonName: names[0]},
+		DNSNames:    names,
 		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage: usages,
 	})
 	issue(t, caCert, caKey, f.ClientCert, f.ClientKey, &x509.Certificate{
 		Subject:     pkix.Name{CommonName: "redis-autoscaler-test-client"},
