@@ -62,7 +62,8 @@ type Options struct {
 	Dir string
 	// CertValidity is how long a server certificate is valid; it is
 	// renewed when less than a third of it is left. Zero: cert-controller's
-	// defaults (10 years, renewed 90 days before expiry).
+	// defaults (1 year, renewed 90 days before expiry, checked every 12 h;
+	// the CA lasts 10 years).
 	CertValidity time.Duration
 	Logger       *slog.Logger
 }
@@ -73,6 +74,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Namespace, "serving-cert-namespace", os.Getenv("POD_NAMESPACE"), "Namespace of the adapter's Service and certificate Secret (default $POD_NAMESPACE)")
 	fs.StringVar(&o.SecretName, "serving-cert-secret", "redis-autoscaler-adapter-certs", "Secret holding the self-managed CA and certificate (must exist; it may be empty)")
 	fs.StringVar(&o.ServiceName, "serving-cert-service", "redis-autoscaler-adapter", "Service the APIServices point at: the certificate is for <service>.<namespace>.svc")
+	fs.DurationVar(&o.CertValidity, "serving-cert-validity", 0, "Validity of the self-managed serving certificate, renewed when a third is left (default 1 year, renewed 90 days before expiry)")
 	fs.StringSliceVar(&o.APIServices, "apiservices", []string{"v1beta1.custom.metrics.k8s.io", "v1beta2.custom.metrics.k8s.io"}, "APIServices whose caBundle the self-managed CA is injected into")
 }
 

@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -125,7 +126,7 @@ func (s *syncer) inject(ctx context.Context, name string, ca []byte) error {
 	if err != nil {
 		return fmt.Errorf("APIService %s: %w", name, err)
 	}
-	old, _, _ := unstructuredString(cur.Object, "spec", "caBundle")
+	old, _, _ := unstructured.NestedString(cur.Object, "spec", "caBundle")
 	if decoded, err := base64.StdEncoding.DecodeString(old); err == nil && bytes.Equal(bytes.TrimSpace(decoded), bytes.TrimSpace(ca)) {
 		return nil
 	}
@@ -138,17 +139,4 @@ func (s *syncer) inject(ctx context.Context, name string, ca []byte) error {
 	}
 	s.log.Info("injected the serving CA", "apiservice", name)
 	return nil
-}
-
-func unstructuredString(obj map[string]any, path ...string) (string, bool, error) {
-	var cur any = obj
-	for _, p := range path {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return "", false, nil
-		}
-		cur = m[p]
-	}
-	v, ok := cur.(string)
-	return v, ok, nil
 }
