@@ -100,7 +100,9 @@ type RedisReplicationGroupSpec struct {
 	StatefulSetName string `json:"statefulSetName"`
 	// Replicas is the wanted number of pods (master included), written by
 	// the HPA or `kubectl scale` through the scale subresource. Empty:
-	// the StatefulSet's count is left as it is.
+	// the StatefulSet's count is left as it is, but /scale then fails
+	// (Kubernetes reads this field for it): set it, e.g. to the
+	// StatefulSet's replicas, when an HPA targets the group.
 	// +kubebuilder:validation:Minimum=0
 	// +optional
 	Replicas *int32 `json:"replicas,omitempty"`
