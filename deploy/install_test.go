@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +26,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
+	"github.com/redis-autoscaler/redis-autoscaler/test/manifests"
 	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
 )
 
@@ -79,36 +79,8 @@ func standInCRDs() []*unstr.Unstructured {
 	}
 }
 
-// ordered puts Namespaces and CRDs first, as kubectl apply must.
-func ordered(objs []*unstr.Unstructured) []*unstr.Unstructured {
-	rank := func(o *unstr.Unstructured) int {
-		switch o.GetKind() {
-		case "Namespace":
-			return 0
-		case "CustomResourceDefinition":
-			return 1
-		}
-		return 2
-	}
-	out := append([]*unstr.Unstructured{}, objs...)
-	sort.SliceStable(out, func(i, j int) bool { return rank(out[i]) < rank(out[j]) })
-	return out
-}
 
-func split(objs []*unstr.Unstructured, first func(*unstr.Unstructured) bool) (a, b []*unstr.Unstructured) {
-	for _, o := range objs {
-		if first(o) {
-			a = append(a, o)
-		} else {
-			b = append(b, o)
-		}
-	}
-	return a, b
-}
 
-func isSetup(o *unstr.Unstructured) bool {
-	return o.GetKind() == "Namespace" || o.GetKind() == "CustomResourceDefinition"
-}
 
 // Every kustomization and the chart (in each mode) pass a server-side
 // dry-run: the API server's validation, defaulting and admission (Pod
@@ -124,11 +96,11 @@ func TestServerSideDryRun(t *testing.T) {
 		require.NoError(t, err)
 	}
 	for _, v := range allVariants() {
-		setup, rest := split(ordered(render(t, v)), isSetup)
+		setup, rest := manifests.Split(render(t, v))
 		// Namespaces and CRDs for real (a dry-run creates nothing that
 		// later objects could refer to), the rest dry-run only.
-		require.NoError(t, c.ServerSideApply(ctx, setup, false), v.name)
-		require.NoError(t, c.ServerSideApply(ctx, rest, true), v.name)
+		require.NoError(t, c.ServerSideApply(ctx, setup, false), v.Name)
+		require.NoError(t, c.ServerSideApply(ctx, rest, true), v.Name)
 	}
 }
 
@@ -205,15 +177,6 @@ func install(t *testing.T, c *cluster.Cluster, bundle, example variant, extra ma
 	pwb := make([]byte, 16)
 	_, _ = rand.Read(pwb)
 	in.password = hex.EncodeToString(pwb)
-	noCertManager := func(objs []*unstr.Unstructured) []*unstr.Unstructured {
-		var out []*unstr.Unstructured
-		for _, o := range objs {
-			if !strings.HasPrefix(o.GetAPIVersion(), "cert-manager.io/") {
-				out = append(out, o)
-			}
-		}
-		return out
-	}
 	createSecrets := func(ns string, secrets ...*corev1.Secret) {
 		require.NoError(t, c.WaitServiceAccount(ctx, ns))
 		if s := extra[ns]; s != nil {
@@ -226,7 +189,7 @@ func install(t *testing.T, c *cluster.Cluster, bundle, example variant, extra ma
 	}
 
 	start := time.Now()
-	setup, rest := split(ordered(noCertManager(render(t, bundle))), isSetup)
+	setup, rest := manifests.Split(manifests.Without(render(t, bundle), "cert-manager.io/"))
 	require.NoError(t, c.ServerSideApply(ctx, setup, false))
 	// The password the exporter and the adapter use (the group's).
 	createSecrets("redis-autoscaler", &corev1.Secret{
@@ -256,10 +219,10 @@ func install(t *testing.T, c *cluster.Cluster, bundle, example variant, extra ma
 		require.NotEmpty(t, ca)
 		require.False(t, skip)
 	}
-	t.Logf("%s: programs ready and APIServices Available %v after apply", bundle.name, time.Since(start).Round(100*time.Millisecond))
+	t.Logf("%s: programs ready and APIServices Available %v after apply", bundle.Name, time.Since(start).Round(100*time.Millisecond))
 
 	// The example group, as its README says: its Secret, then the rest.
-	exSetup, exRest := split(ordered(noCertManager(render(t, example))), isSetup)
+	exSetup, exRest := manifests.Split(manifests.Without(render(t, example), "cert-manager.io/"))
 	require.NoError(t, c.ServerSideApply(ctx, exSetup, false))
 	createSecrets("redis", &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "cache-auth"},

@@ -13,6 +13,8 @@ import (
 	unstr "k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
+
+	"github.com/redis-autoscaler/redis-autoscaler/test/manifests"
 )
 
 func allVariants() []variant { return append(append([]variant{}, bundleVariants...), chartVariants...) }
@@ -27,13 +29,13 @@ func TestRBACHasNoWildcard(t *testing.T) {
 				continue
 			}
 			rules, _, _ := unstr.NestedSlice(o.Object, "rules")
-			require.NotEmptyf(t, rules, "%s: %s has no rules", v.name, key(o))
+			require.NotEmptyf(t, rules, "%s: %s has no rules", v.Name, key(o))
 			for i, r := range rules {
 				rm := r.(map[string]any)
 				for _, field := range []string{"verbs", "resources", "apiGroups", "nonResourceURLs", "resourceNames"} {
 					vals, _, _ := unstr.NestedStringSlice(rm, field)
 					for _, s := range vals {
-						assert.NotContainsf(t, s, "*", "%s: %s rule %d: wildcard in %s", v.name, key(o), i, field)
+						assert.NotContainsf(t, s, "*", "%s: %s rule %d: wildcard in %s", v.Name, key(o), i, field)
 					}
 				}
 			}
@@ -88,10 +90,10 @@ func TestChartMatchesBundle(t *testing.T) {
 	}
 	for _, p := range pairs {
 		b, c := render(t, p.bundle), render(t, p.chart)
-		require.Equal(t, keys(b, "Namespace"), keys(c), "%s vs %s: objects differ", p.bundle.name, p.chart.name)
-		require.Equal(t, rbacSummary(b), rbacSummary(c), "%s vs %s: RBAC differs", p.bundle.name, p.chart.name)
+		require.Equal(t, keys(b, "Namespace"), keys(c), "%s vs %s: objects differ", p.bundle.Name, p.chart.Name)
+		require.Equal(t, rbacSummary(b), rbacSummary(c), "%s vs %s: RBAC differs", p.bundle.Name, p.chart.Name)
 		// Same containers: image and args.
-		require.Equal(t, containers(t, b), containers(t, c), "%s vs %s: containers differ", p.bundle.name, p.chart.name)
+		require.Equal(t, containers(t, b), containers(t, c), "%s vs %s: containers differ", p.bundle.Name, p.chart.Name)
 	}
 }
 
@@ -135,10 +137,10 @@ func TestChartCRDIsGenerated(t *testing.T) {
 
 func TestHelmLint(t *testing.T) {
 	t.Parallel()
-	out, err := exec.Command(tool(t, helmBin), "lint", "--strict", chartDir).CombinedOutput()
+	out, err := exec.Command(tool(t, manifests.HelmBin), "lint", "--strict", chartDir).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	// The schema refuses what the templates do not understand.
-	out, err = exec.Command(tool(t, helmBin), "template", "x", chartDir, "--set", "adapter.certificate.mode=insecure").CombinedOutput()
+	out, err = exec.Command(tool(t, manifests.HelmBin), "template", "x", chartDir, "--set", "adapter.certificate.mode=insecure").CombinedOutput()
 	require.Error(t, err)
 	require.Contains(t, string(out), "adapter/certificate/mode")
 }
@@ -155,7 +157,7 @@ func TestContainersHardened(t *testing.T) {
 				continue
 			}
 			for _, c := range spec.Containers {
-				where := v.name + ": " + key(o) + " " + c.Name
+				where := v.Name + ": " + key(o) + " " + c.Name
 				sc := c.SecurityContext
 				require.NotNil(t, sc, where)
 				assert.Equal(t, ptr(false), sc.AllowPrivilegeEscalation, where)
@@ -197,9 +199,9 @@ func TestPrometheusRuleMatchesAlerts(t *testing.T) {
 			}
 			found = true
 			groups, _, _ := unstr.NestedSlice(o.Object, "spec", "groups")
-			require.Equal(t, alerts["groups"], groups, "%s: PrometheusRule drifted from dashboards/alerts.yaml", v.name)
+			require.Equal(t, alerts["groups"], groups, "%s: PrometheusRule drifted from dashboards/alerts.yaml", v.Name)
 		}
-		require.True(t, found, v.name)
+		require.True(t, found, v.Name)
 	}
 }
 
@@ -215,7 +217,7 @@ func TestExamplePasswordOnlyInSecrets(t *testing.T) {
 					for _, line := range strings.Split(text, "\n") {
 						f := strings.Fields(line)
 						if len(f) > 1 && (f[0] == "requirepass" || f[0] == "masterauth") {
-							t.Errorf("%s: %s %s sets %s", v.name, key(o), k, f[0])
+							t.Errorf("%s: %s %s sets %s", v.Name, key(o), k, f[0])
 						}
 					}
 				}
@@ -226,10 +228,10 @@ func TestExamplePasswordOnlyInSecrets(t *testing.T) {
 			}
 			for _, c := range spec.Containers {
 				joined := strings.Join(append(c.Command, c.Args...), " ")
-				assert.NotContains(t, joined, "requirepass", v.name)
+				assert.NotContains(t, joined, "requirepass", v.Name)
 				for _, e := range c.Env {
 					if strings.Contains(strings.ToLower(e.Name), "pass") || strings.Contains(e.Name, "AUTH") {
-						assert.NotNilf(t, e.ValueFrom, "%s: %s env %s is a literal", v.name, key(o), e.Name)
+						assert.NotNilf(t, e.ValueFrom, "%s: %s env %s is a literal", v.Name, key(o), e.Name)
 					}
 				}
 			}
