@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,20 +32,17 @@ import (
 // TestMain builds the product's binary, which the pod runner runs for
 // pods of the redis-autoscaler image, and stops the shared cluster.
 func TestMain(m *testing.M) {
-	{
-		dir, err := os.MkdirTemp("", "redis-autoscaler-bin-")
-		if err != nil {
-			panic(err)
-		}
-		bin := filepath.Join(dir, "redis-autoscaler")
-		if out, err := exec.Command("go", "build", "-o", bin, "../cmd/redis-autoscaler").CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build redis-autoscaler: %v\n%s", err, out)
-			os.Exit(1)
-		}
-		os.Setenv("REDIS_AUTOSCALER_BIN", bin)
-		defer os.RemoveAll(dir)
+	dir, err := os.MkdirTemp("", "redis-autoscaler-bin-")
+	if err != nil {
+		panic(err)
 	}
-	cluster.Main(m)
+	bin, err := cluster.BuildRedisAutoscaler(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("REDIS_AUTOSCALER_BIN", bin)
+	cluster.Main(m, func() { os.RemoveAll(dir) })
 }
 
 // standInCRDs stand in for cert-manager's and the Prometheus Operator's

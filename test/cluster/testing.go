@@ -65,7 +65,7 @@ func Shared(t testing.TB) *Cluster {
 //
 // If a test panics, Main's stop does not run; every process still dies with
 // the test binary through its parent-death signal.
-func Main(m *testing.M) {
+func Main(m *testing.M, cleanups ...func()) {
 	if os.Getenv("CLUSTER_DEBUG") != "" {
 		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	}
@@ -76,6 +76,9 @@ func Main(m *testing.M) {
 			fmt.Fprintf(os.Stderr, "shared cluster logs kept in %s\n", shared.c.Dir)
 		}
 		shared.c.Stop()
+	}
+	for _, f := range cleanups {
+		f()
 	}
 	os.Exit(code)
 }

@@ -25,6 +25,9 @@ type AckWriterOptions struct {
 	// OnFail, when set, runs after a write that was not acknowledged
 	// (to look the master up again).
 	OnFail func()
+	// Interval between the starts of two writes (0: as fast as the
+	// round trips allow). A bounded writer leaves the load to measure.
+	Interval time.Duration
 }
 
 // AckWriter writes keys with SET + WAIT 1 in one pipeline, in a loop, and
@@ -53,11 +56,24 @@ func StartAckWriter(o AckWriterOptions) *AckWriter {
 
 func (w *AckWriter) run() {
 	defer close(w.done)
+	var tick <-chan time.Time
+	if w.o.Interval > 0 {
+		t := time.NewTicker(w.o.Interval)
+		defer t.Stop()
+		tick = t.C
+	}
 	for i := 0; ; i++ {
 		select {
 		case <-w.stop:
 			return
 		default:
+		}
+		if tick != nil {
+			select {
+			case <-w.stop:
+				return
+			case <-tick:
+			}
 		}
 		c := w.o.Target()
 		if c == nil {

@@ -1,0 +1,207 @@
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
+	"github.com/redis-autoscaler/redis-autoscaler/test/e2e"
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "redis-autoscaler-bin-")
+	if err != nil {
+		panic(err)
+	}
+	bin, err := cluster.BuildRedisAutoscaler(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("REDIS_AUTOSCALER_BIN", bin)
+	cluster.Main(m, func() { os.RemoveAll(dir) })
+}
+
+// The loop, installed from deploy/ (the programs under their shipped
+// ServiceAccounts): each signal makes the real HPA scale the group through
+// /scale, the scaler grows and shrinks the StatefulSet, and a SET + WAIT 1
+// writer loses nothing throughout. Steps share one install; each ends with
+// one master and every other pod replicating it.
+func TestLoop(t *testing.T) {
+	c := cluster.Shared(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
+	defer cancel()
+	env, err := e2e.Install(ctx, c, e2e.Options{
+		Replicas: 2, MinReplicas: 2, MaxReplicas: 4,
+		Metrics:         []autoscalingv2.MetricSpec{e2e.PodsMetric("redis_ops_per_second", "1k")},
+		ScaleDownWindow: 5 * time.Second,
+		AdapterArgs:     []string{"--interval=1s", "--window=10s"},
+		Progress:        t.Logf,
+	})
+	require.NoError(t, err)
+	rec := env.Record(ctx, nil, func(ev e2e.Event) { t.Log(ev) })
+	defer rec.Stop()
+	w := env.StartWriter(ctx)
+	defer w.Close()
+	load := env.StartLoad(ctx)
+	defer load.Stop()
+
+	// waitSpec waits for the HPA to set the group's size (cond), then for
+	// the group to converge at that size.
+	waitSpec := func(t *testing.T, what string, cond func(int32) bool, timeout time.Duration) int32 {
+		t.Helper()
+		start := time.Now()
+		var n int32
+		require.EventuallyWithTf(t, func(ct *assert.CollectT) {
+			var err error
+			n, err = env.GroupReplicas(ctx)
+			assert.NoError(ct, err)
+			assert.Truef(ct, cond(n), "spec.replicas %d; last sample %+v", n, rec.Last())
+		}, timeout, 500*time.Millisecond, what)
+		require.NoError(t, env.WaitConverged(ctx, n, 2*time.Minute), what)
+		t.Logf("%s: %d replicas, converged %v after the change", what, n, time.Since(start).Round(100*time.Millisecond))
+		return n
+	}
+	setMetrics := func(t *testing.T, metrics ...autoscalingv2.MetricSpec) {
+		t.Helper()
+		require.EventuallyWithT(t, func(ct *assert.CollectT) {
+			hpa, err := env.HPA(ctx)
+			if !assert.NoError(ct, err) {
+				return
+			}
+			hpa.Spec.Metrics = metrics
+			_, err = c.Client.AutoscalingV2().HorizontalPodAutoscalers(e2e.Namespace).Update(ctx, hpa, metav1.UpdateOptions{})
+			assert.NoError(ct, err)
+		}, 10*time.Second, 100*time.Millisecond)
+	}
+
+	t.Run("ops per second", func(t *testing.T) {
+		load.SetRate(6000)
+		waitSpec(t, "load 6000 ops/s, target 1k per pod", func(n int32) bool { return n == 4 }, 90*time.Second)
+		t.Logf("ops/s per pod read by the HPA: %s (target 1k)", currentMetric(t, env, "redis_ops_per_second"))
+		masterBefore := rec.Last().Master
+		load.SetRate(0)
+		waitSpec(t, "load stopped", func(n int32) bool { return n == 2 }, 2*time.Minute)
+		if masterBefore == e2e.Group+"-2" || masterBefore == e2e.Group+"-3" {
+			assert.True(t, hasEvent(rec, "Switchover"), "master %s removed without a switchover", masterBefore)
+		}
+	})
+
+	t.Run("response time", func(t *testing.T) {
+		setMetrics(t, e2e.PodsMetric("redis_response_time_seconds", "5m"))
+		// A Lua script that busy-waits 30 ms, over and over on one pod:
+		// every other command there (the adapter's probe included) waits.
+		stall, stop := context.WithCancel(ctx)
+		pods, err := env.Pods(ctx)
+		require.NoError(t, err)
+		rc := redis.NewClient(&redis.Options{Addr: pods[0].Status.PodIP + ":6379", Password: env.Password, MaxRetries: -1})
+		go func() {
+			for stall.Err() == nil {
+				rc.Eval(stall, `local t = redis.call('TIME'); local start = t[1]*1000000 + t[2]
+					repeat t = redis.call('TIME') until t[1]*1000000 + t[2] - start > 30000
+					return 1`, nil)
+			}
+		}()
+		n := waitSpec(t, "busy Lua on one pod, target 5 ms", func(n int32) bool { return n > 2 }, 90*time.Second)
+		t.Logf("response time read by the HPA: %s (target 5m), %d replicas", currentMetric(t, env, "redis_response_time_seconds"), n)
+		stop()
+		rc.Close()
+		waitSpec(t, "stall over", func(n int32) bool { return n == 2 }, 2*time.Minute)
+	})
+
+	t.Run("memory fraction", func(t *testing.T) {
+		setMetrics(t, e2e.PodsMetric("redis_memory_fraction", "20m"))
+		pods, err := env.Pods(ctx)
+		require.NoError(t, err)
+		master, _, _ := e2e.Roles(pods)
+		require.NotNil(t, master)
+		rc := redis.NewClient(&redis.Options{Addr: master.Status.PodIP + ":6379", Password: env.Password, MaxRetries: -1})
+		defer rc.Close()
+		// 16 MiB of values: about 4 % of maxmemory (384mb) on every pod,
+		// since each replica holds the whole dataset.
+		value := strings.Repeat("x", 64<<10)
+		for i := range 256 {
+			require.NoError(t, rc.Set(ctx, fmt.Sprintf("fill:%d", i), value, 0).Err())
+		}
+		n := waitSpec(t, "16 MiB written, target 2 % of maxmemory", func(n int32) bool { return n > 2 }, 90*time.Second)
+		t.Logf("memory fraction read by the HPA: %s (target 20m), %d replicas (memory per pod does not drop: every replica holds the data)", currentMetric(t, env, "redis_memory_fraction"), n)
+		fill := make([]string, 256)
+		for i := range fill {
+			fill[i] = fmt.Sprintf("fill:%d", i)
+		}
+		require.NoError(t, rc.Del(ctx, fill...).Err())
+		waitSpec(t, "data deleted", func(n int32) bool { return n == 2 }, 2*time.Minute)
+	})
+
+	t.Run("adapter outage", func(t *testing.T) {
+		setMetrics(t, e2e.PodsMetric("redis_ops_per_second", "1k"))
+		load.SetRate(3500)
+		n := waitSpec(t, "load 3500 ops/s", func(n int32) bool { return n > 2 }, 90*time.Second)
+		require.NoError(t, env.ScaleAdapter(ctx, 0))
+		load.SetRate(0)
+		// Without metrics the HPA must not scale down.
+		deadline := time.Now().Add(25 * time.Second)
+		for time.Now().Before(deadline) {
+			cur, err := env.GroupReplicas(ctx)
+			require.NoError(t, err)
+			require.Equal(t, n, cur, "the HPA changed the size while the adapter was down")
+			time.Sleep(time.Second)
+		}
+		hpa, err := env.HPA(ctx)
+		require.NoError(t, err)
+		active := false
+		for _, cnd := range hpa.Status.Conditions {
+			if cnd.Type == autoscalingv2.ScalingActive && cnd.Status == "False" {
+				active = true
+				t.Logf("HPA while the adapter is down: %s: %s", cnd.Reason, cnd.Message)
+			}
+		}
+		assert.True(t, active, "ScalingActive=False while metrics are missing")
+		require.NoError(t, env.ScaleAdapter(ctx, 2))
+		waitSpec(t, "adapter back, no load", func(n int32) bool { return n == 2 }, 2*time.Minute)
+	})
+
+	keys := w.Finish()
+	t.Logf("writer: %d writes acknowledged, %d not, longest gap between acknowledged writes %v", len(keys), w.Failed(), w.MaxGap())
+	require.NotEmpty(t, keys)
+	require.NoError(t, env.VerifyKeys(ctx, keys), "every acknowledged key on the master and every synced replica")
+}
+
+// currentMetric is the HPA's status.currentMetrics value of a Pods metric,
+// waiting until it shows one.
+func currentMetric(t *testing.T, env *e2e.Env, name string) string {
+	t.Helper()
+	val := ""
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		hpa, err := env.HPA(context.Background())
+		if !assert.NoError(ct, err) {
+			return
+		}
+		for _, m := range hpa.Status.CurrentMetrics {
+			if m.Pods != nil && m.Pods.Metric.Name == name {
+				val = m.Pods.Current.AverageValue.String()
+			}
+		}
+		assert.NotEmpty(ct, val, "%s in status.currentMetrics", name)
+	}, 30*time.Second, 200*time.Millisecond)
+	return val
+}
+
+func hasEvent(rec *e2e.Recorder, reason string) bool {
+	for _, ev := range rec.Events() {
+		if ev.Reason == reason {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,127 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
+)
+
+// Writer is a SET + WAIT 1 writer with unique keys on the current master
+// (found by its role label, again after each failed write).
+type Writer struct {
+	*redistest.AckWriter
+	mu     sync.Mutex
+	master *redis.Client
+	addr   string
+}
+
+// WriteInterval paces the writer: 100 writes a second, a steady trickle
+// beside the load rather than load of its own.
+const WriteInterval = 10 * time.Millisecond
+
+// StartWriter starts writing keys "ack:<n>".
+func (e *Env) StartWriter(ctx context.Context) *Writer {
+	w := &Writer{}
+	lookup := func() {
+		pods, err := e.Pods(ctx)
+		if err != nil {
+			return
+		}
+		m, _, _ := Roles(pods)
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if m == nil || podAddr(m) == w.addr {
+			return
+		}
+		if w.master != nil {
+			w.master.Close()
+		}
+		w.addr = podAddr(m)
+		w.master = redis.NewClient(&redis.Options{Addr: w.addr, Password: e.Password, PoolSize: 1,
+			DialTimeout: time.Second, MaxRetries: -1})
+	}
+	lookup()
+	w.AckWriter = redistest.StartAckWriter(redistest.AckWriterOptions{
+		Ctx: ctx, Prefix: "ack:", Wait: time.Second, OpTimeout: 2 * time.Second, Interval: WriteInterval,
+		Target: func() *redis.Client {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			return w.master
+		},
+		OnFail: func() {
+			time.Sleep(50 * time.Millisecond)
+			lookup()
+		},
+	})
+	return w
+}
+
+// Close releases the writer's connection (after Finish).
+func (w *Writer) Close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.master != nil {
+		w.master.Close()
+	}
+}
+
+// VerifyKeys checks that every key is on the master and on every synced
+// replica, and that there is exactly one master and every other pod
+// replicates it.
+func (e *Env) VerifyKeys(ctx context.Context, keys []string) error {
+	pods, err := e.Pods(ctx)
+	if err != nil {
+		return err
+	}
+	m, synced, other := Roles(pods)
+	if m == nil || other != 0 {
+		return fmt.Errorf("not converged: master %v, %d synced, %d other", m != nil, len(synced), other)
+	}
+	masterInfo := ""
+	for _, p := range append(synced, m) {
+		c := redis.NewClient(&redis.Options{Addr: podAddr(p), Password: e.Password, MaxRetries: -1})
+		info, err := c.Info(ctx, "replication").Result()
+		if err != nil {
+			c.Close()
+			return fmt.Errorf("%s: %w", p.Name, err)
+		}
+		if p == m {
+			masterInfo = info
+		} else if !containsLine(info, "master_host:"+m.Status.PodIP) {
+			c.Close()
+			return fmt.Errorf("%s does not replicate the master %s", p.Name, m.Name)
+		}
+		for i := 0; i < len(keys); i += 1000 {
+			chunk := keys[i:min(i+1000, len(keys))]
+			n, err := c.Exists(ctx, chunk...).Result()
+			if err != nil {
+				c.Close()
+				return fmt.Errorf("%s: %w", p.Name, err)
+			}
+			if int(n) != len(chunk) {
+				c.Close()
+				return fmt.Errorf("%s lacks %d of %d acknowledged keys", p.Name, len(chunk)-int(n), len(chunk))
+			}
+		}
+		c.Close()
+	}
+	if !containsLine(masterInfo, "role:master") {
+		return fmt.Errorf("%s is labelled master but reports otherwise", m.Name)
+	}
+	return nil
+}
+
+func containsLine(text, line string) bool {
+	for _, l := range strings.Split(text, "\n") {
+		if strings.TrimRight(l, "\r") == line {
+			return true
+		}
+	}
+	return false
+}
