@@ -22,7 +22,12 @@ build: ## Build bin/redis-autoscaler (static)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/redis-autoscaler ./cmd/redis-autoscaler
 
 .PHONY: run
-run: deps ## Run the exporter against localhost:6379, or a throwaway redis-server
+run: deps k8s-binaries tools ## The demo: local control plane, the bundle and an example group, load up and down, live view; ends with a summary and redis-autoscaler-demo.png/.json (DEMO_ARGS="-ramp 60s -peak 8000")
+	$(GO) build -o bin/demo ./hack/demo
+	bin/demo $(DEMO_ARGS)
+
+.PHONY: run-exporter
+run-exporter: deps ## Run the exporter alone against localhost:6379, or a throwaway redis-server
 	$(GO) run ./hack/devrun
 
 # The adapter's integration tests run the aggregated API server in this

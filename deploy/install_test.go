@@ -75,9 +75,6 @@ func standInCRDs() []*unstr.Unstructured {
 	}
 }
 
-
-
-
 // Every kustomization and the chart (in each mode) pass a server-side
 // dry-run: the API server's validation, defaulting and admission (Pod
 // Security "restricted" in our namespaces) accept every object.

@@ -55,4 +55,3 @@ func decodeAll(t testing.TB, b []byte) []*unstructured.Unstructured {
 }
 
 func key(o *unstructured.Unstructured) string { return manifests.Key(o) }
-

@@ -1,4 +1,4 @@
-// Command devrun is `make run`: it runs the exporter against the Redis on
+// Command devrun is `make run-exporter`: it runs the exporter against the Redis on
 // localhost:6379, or, when none answers there, against a throwaway
 // redis-server on a free port that it stops again on Ctrl-C.
 package main

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -86,12 +87,18 @@ func TestLoop(t *testing.T) {
 	}
 
 	t.Run("ops per second", func(t *testing.T) {
+		up := time.Now()
 		load.SetRate(6000)
 		waitSpec(t, "load 6000 ops/s, target 1k per pod", func(n int32) bool { return n == 4 }, 90*time.Second)
 		t.Logf("ops/s per pod read by the HPA: %s (target 1k)", currentMetric(t, env, "redis_ops_per_second"))
 		masterBefore := rec.Last().Master
+		down := time.Now()
 		load.SetRate(0)
 		waitSpec(t, "load stopped", func(n int32) bool { return n == 2 }, 2*time.Minute)
+		time.Sleep(2 * time.Second) // one more sample after convergence
+		for _, re := range e2e.Reactions(rec.Samples(), []e2e.Change{{At: up, Up: true}, {At: down, Up: false}}, "redis_ops_per_second") {
+			t.Logf("reaction (load step, 10 s adapter window, 5 s scale-down window): %s", re)
+		}
 		if masterBefore == e2e.Group+"-2" || masterBefore == e2e.Group+"-3" {
 			assert.True(t, hasEvent(rec, "Switchover"), "master %s removed without a switchover", masterBefore)
 		}
@@ -141,6 +148,46 @@ func TestLoop(t *testing.T) {
 		}
 		require.NoError(t, rc.Del(ctx, fill...).Err())
 		waitSpec(t, "data deleted", func(n int32) bool { return n == 2 }, 2*time.Minute)
+	})
+
+	t.Run("one pod with a password the adapter lacks", func(t *testing.T) {
+		pods, err := env.Pods(ctx)
+		require.NoError(t, err)
+		_, synced, _ := e2e.Roles(pods)
+		require.NotEmpty(t, synced)
+		odd := synced[0]
+		rc := redis.NewClient(&redis.Options{Addr: odd.Status.PodIP + ":6379", Password: env.Password, MaxRetries: -1})
+		defer rc.Close()
+		require.NoError(t, rc.ConfigSet(ctx, "requirepass", "another-password").Err())
+		// The adapter serves every other pod, leaves this one out, says
+		// why in its log (without any password), and keeps running.
+		require.EventuallyWithT(t, func(ct *assert.CollectT) {
+			b, err := c.Client.CoreV1().RESTClient().Get().
+				AbsPath("/apis/custom.metrics.k8s.io/v1beta2/namespaces/redis/pods/*/redis_ops_per_second").
+				Param("labelSelector", "app="+e2e.Group).DoRaw(ctx)
+			if !assert.NoError(ct, err) {
+				return
+			}
+			assert.NotContains(ct, string(b), `"name":"`+odd.Name+`"`)
+			for _, p := range pods {
+				if p.Name != odd.Name {
+					assert.Contains(ct, string(b), `"name":"`+p.Name+`"`)
+				}
+			}
+		}, 30*time.Second, 500*time.Millisecond)
+		logs := adapterLogs(t, c)
+		assert.Contains(t, logs, odd.Name)
+		assert.Regexp(t, `WRONGPASS|NOAUTH|invalid password`, logs)
+		assert.NotContains(t, logs, env.Password)
+		assert.NotContains(t, logs, "another-password")
+		dep, err := c.Client.AppsV1().Deployments(e2e.System).Get(ctx, "redis-autoscaler-adapter", metav1.GetOptions{})
+		require.NoError(t, err)
+		assert.EqualValues(t, 2, dep.Status.ReadyReplicas, "the adapter keeps running")
+
+		rc2 := redis.NewClient(&redis.Options{Addr: odd.Status.PodIP + ":6379", Password: "another-password", MaxRetries: -1})
+		defer rc2.Close()
+		require.NoError(t, rc2.ConfigSet(ctx, "requirepass", env.Password).Err())
+		require.NoError(t, env.WaitConverged(ctx, 2, time.Minute))
 	})
 
 	t.Run("adapter outage", func(t *testing.T) {
@@ -195,6 +242,20 @@ func currentMetric(t *testing.T, env *e2e.Env, name string) string {
 		assert.NotEmpty(ct, val, "%s in status.currentMetrics", name)
 	}, 30*time.Second, 200*time.Millisecond)
 	return val
+}
+
+// adapterLogs is the log text of every adapter pod so far.
+func adapterLogs(t *testing.T, c *cluster.Cluster) string {
+	files, err := filepath.Glob(filepath.Join(c.Dir, "pods", e2e.System+"_redis-autoscaler-adapter-*", "adapter.log"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	var b strings.Builder
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		b.Write(data)
+	}
+	return b.String()
 }
 
 func hasEvent(rec *e2e.Recorder, reason string) bool {

@@ -135,7 +135,29 @@ func Install(ctx context.Context, c *cluster.Cluster, o Options) (*Env, error) {
 		return nil, err
 	}
 	progress("group %s/%s converged: %d pods, one master, replicas in sync, after %v", Namespace, Group, o.Replicas, time.Since(start).Round(100*time.Millisecond))
+	// kube-controller-manager finds a new CRD's /scale on its next
+	// discovery refresh (every 30 s): until then the HPA reports
+	// FailedGetScale. Start once it reads metrics.
+	if err := e.waitHPAReading(ctx, 2*time.Minute); err != nil {
+		return nil, err
+	}
+	progress("the HPA reads our metrics, %v after install began", time.Since(start).Round(100*time.Millisecond))
 	return e, nil
+}
+
+func (e *Env) waitHPAReading(ctx context.Context, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if hpa, err := e.HPA(ctx); err == nil && len(hpa.Status.CurrentMetrics) > 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	return fmt.Errorf("the HPA read no metric in %v", timeout)
 }
 
 func (e *Env) createSecret(ctx context.Context, ns, name string, data map[string]string) error {

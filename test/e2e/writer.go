@@ -125,3 +125,26 @@ func containsLine(text, line string) bool {
 	}
 	return false
 }
+
+// CountOnMaster counts how many of the keys the current master holds.
+func (e *Env) CountOnMaster(ctx context.Context, keys []string) (int, error) {
+	pods, err := e.Pods(ctx)
+	if err != nil {
+		return 0, err
+	}
+	m, _, _ := Roles(pods)
+	if m == nil {
+		return 0, fmt.Errorf("no master")
+	}
+	c := redis.NewClient(&redis.Options{Addr: podAddr(m), Password: e.Password, MaxRetries: -1})
+	defer c.Close()
+	found := 0
+	for i := 0; i < len(keys); i += 1000 {
+		n, err := c.Exists(ctx, keys[i:min(i+1000, len(keys))]...).Result()
+		if err != nil {
+			return found, err
+		}
+		found += int(n)
+	}
+	return found, nil
+}
