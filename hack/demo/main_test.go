@@ -75,6 +75,7 @@ var kubeconfigRE = regexp.MustCompile(`KUBECONFIG=(\S+)`)
 // (control plane, Redis pods, the programs) and removes the cluster's
 // directory, then exits 130.
 func TestInterruptLeavesNothing(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts the control plane")
 	}
@@ -130,6 +131,7 @@ func TestInterruptLeavesNothing(t *testing.T) {
 // A short run ends by itself, exits 0, and writes the plot and the JSON,
 // whose summary says every acknowledged write is on the final master.
 func TestShortRun(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts the control plane")
 	}

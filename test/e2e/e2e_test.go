@@ -158,7 +158,10 @@ func TestLoop(t *testing.T) {
 		odd := synced[0]
 		rc := redis.NewClient(&redis.Options{Addr: odd.Status.PodIP + ":6379", Password: env.Password, MaxRetries: -1})
 		defer rc.Close()
+		// As if it restarted with another password: new password, every
+		// client connection dropped (replication links stay).
 		require.NoError(t, rc.ConfigSet(ctx, "requirepass", "another-password").Err())
+		require.NoError(t, rc.Do(ctx, "CLIENT", "KILL", "TYPE", "normal").Err())
 		// The adapter serves every other pod, leaves this one out, says
 		// why in its log (without any password), and keeps running.
 		require.EventuallyWithT(t, func(ct *assert.CollectT) {

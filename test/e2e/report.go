@@ -65,10 +65,12 @@ func Reactions(samples []Sample, changes []Change, metric string) []Reaction {
 				to = s.Spec
 				r.To = to
 				r.Stages = append(r.Stages, Stage{"HPA decision (spec.replicas)", after})
-			case len(r.Stages) == 2 && s.Pods == int(to) && s.Ready == int(to):
+			case len(r.Stages) == 2 && ((ch.Up && s.Ready >= int(to)) || (!ch.Up && s.Pods <= int(to))):
 				r.Stages = append(r.Stages, Stage{podsStage, after})
 			}
-			if len(r.Stages) == 3 && s.Synced == int(to) {
+			// The HPA may take further steps: each stage is reached when the
+			// first decision's size is.
+			if len(r.Stages) == 3 && ((ch.Up && s.Synced >= int(to)) || (!ch.Up && s.Synced <= int(to) && s.Synced > 0)) {
 				r.Stages = append(r.Stages, Stage{"all attached and in sync", after})
 				break
 			}
