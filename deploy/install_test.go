@@ -249,7 +249,8 @@ func (in *installed) checkWorking(t *testing.T) {
 			roles[p.Labels["redisautoscaler.io/role"]+"/"+p.Labels["redisautoscaler.io/synced"]]++
 		}
 		assert.Equal(ct, 1, roles["master/true"]+roles["master/"], "roles %v", roles)
-		assert.Equal(ct, 2, roles["replica/true"], "roles %v", roles)
+		assert.GreaterOrEqual(ct, roles["replica/true"], 2, "roles %v", roles)
+		assert.Equal(ct, len(pods.Items)-1, roles["replica/true"], "every other pod a synced replica: roles %v", roles)
 	}, 2*time.Minute, time.Second, "group not converged: %s", in.describe())
 	t.Logf("group converged %v after the example was applied", time.Since(start).Round(100*time.Millisecond))
 
@@ -284,7 +285,7 @@ func (in *installed) checkWorking(t *testing.T) {
 		}
 		var list struct{ Items []any }
 		assert.NoError(ct, json.Unmarshal(b, &list))
-		assert.Len(ct, list.Items, 3, "%s", b)
+		assert.GreaterOrEqual(ct, len(list.Items), 3, "%s", b)
 	}, time.Minute, time.Second)
 	require.Contains(t, string(in.raw(t, "/apis/custom.metrics.k8s.io/v1beta1")), "redis_memory_fraction")
 
@@ -324,7 +325,9 @@ func (in *installed) checkWorking(t *testing.T) {
 				up++
 			}
 		}
-		assert.Equal(ct, 3, up, "redis_up lines")
+		// At least the 3 pods (the HPA may have added some: the example's
+		// response-time target is 2 ms, which a busy test machine exceeds).
+		assert.GreaterOrEqual(ct, up, 3, "redis_up 1 lines")
 	}, time.Minute, time.Second)
 }
 

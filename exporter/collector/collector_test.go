@@ -214,6 +214,23 @@ func TestReplication(t *testing.T) {
 	assert.GreaterOrEqual(t, secs, 1.0)
 }
 
+// Replicas that announce the same address (as behind NAT) must not make
+// the master's scrape invalid: one series per address, nothing lost else.
+func TestReplicasAnnouncingOneAddress(t *testing.T) {
+	master := redistest.Start(t)
+	args := []string{"--replicaof", master.Host, fmt.Sprint(master.Port), "--repl-diskless-sync-delay", "0",
+		"--replica-announce-ip", "10.9.9.9", "--replica-announce-port", "7000"}
+	r1 := redistest.Start(t, args...)
+	r2 := redistest.Start(t, args...)
+	waitSynced(t, r1, r2)
+	c := newCollector(t, Options{}, mustTarget(t, master.URL()))
+	mfs := gather(t, c) // fails on an invalid scrape
+	slaves, _ := value(t, mfs, "redis_connected_slaves", nil)
+	assert.Equal(t, 2.0, slaves)
+	require.Contains(t, mfs, "redis_connected_slave_offset_bytes")
+	assert.Len(t, mfs["redis_connected_slave_offset_bytes"].Metric, 1)
+}
+
 func waitSynced(t *testing.T, replicas ...*redistest.Server) {
 	t.Helper()
 	for _, r := range replicas {

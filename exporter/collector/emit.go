@@ -163,7 +163,17 @@ func (rs *Results) emitServer(e emitter, r *Result, info *redisinfo.Info) {
 
 func (rs *Results) emitReplication(e emitter, r *Result, info *redisinfo.Info) {
 	d := rs.descs
+	seen := make(map[[3]string]bool, len(info.Replicas))
 	for _, s := range info.Replicas {
+		// Two replicas can announce the same address (NAT, a shared
+		// replica-announce-ip, or all from 127.0.0.1 on one host): a second
+		// series with the same labels would make the whole scrape invalid,
+		// so only the first is exported.
+		k := [3]string{s.IP, s.Port, s.State}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
 		e.gauge(d.slaveOffset, s.Offset, s.IP, s.Port, s.State)
 		e.gauge(d.slaveLag, s.Lag, s.IP, s.Port, s.State)
 	}
