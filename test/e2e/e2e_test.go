@@ -13,8 +13,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 	"github.com/redis-autoscaler/redis-autoscaler/test/e2e"
 )
@@ -91,16 +93,47 @@ func TestLoop(t *testing.T) {
 		load.SetRate(6000)
 		waitSpec(t, "load 6000 ops/s, target 1k per pod", func(n int32) bool { return n == 4 }, 90*time.Second)
 		t.Logf("ops/s per pod read by the HPA: %s (target 1k)", currentMetric(t, env, "redis_ops_per_second"))
-		masterBefore := rec.Last().Master
+		// Move the master to the highest ordinal (a switchover as the
+		// scaler does it, paused writes), so that the scale-down removes it
+		// and the scaler must switch it over first.
+		pods, err := env.Pods(ctx)
+		require.NoError(t, err)
+		master, synced, _ := e2e.Roles(pods)
+		require.NotNil(t, master)
+		node := func(p *corev1.Pod) redisops.Node {
+			rc := redis.NewClient(&redis.Options{Addr: p.Status.PodIP + ":6379", Password: env.Password, MaxRetries: -1})
+			t.Cleanup(func() { rc.Close() })
+			return redisops.Node{Name: p.Name, Client: rc, Host: p.Status.PodIP, Port: 6379}
+		}
+		var top *corev1.Pod
+		var others []redisops.Node
+		for _, p := range synced {
+			if p.Name == e2e.Group+"-3" {
+				top = p
+			} else {
+				others = append(others, node(p))
+			}
+		}
+		require.NotNil(t, top, "cache-3 synced")
+		res, err := redisops.Switchover(ctx, node(master), node(top), top.Status.PodIP, 6379, others,
+			redisops.SwitchoverOptions{Auth: redisops.Auth{Password: env.Password}})
+		require.NoError(t, err)
+		t.Logf("moved the master %s -> %s (writes paused %v)", master.Name, top.Name, res.WritePause)
+		require.EventuallyWithT(t, func(ct *assert.CollectT) {
+			assert.Equal(ct, top.Name, rec.Last().Master, "the scaler follows the new master")
+		}, 30*time.Second, 200*time.Millisecond)
+		require.NoError(t, env.WaitConverged(ctx, 4, time.Minute))
+
 		down := time.Now()
 		load.SetRate(0)
 		waitSpec(t, "load stopped", func(n int32) bool { return n == 2 }, 2*time.Minute)
+		assert.True(t, hasEvent(rec, "Switchover"), "the master was removed without a switchover")
+		for _, p := range e2e.WritePauses(rec.Events()) {
+			t.Logf("scale-down switchover: writes paused %v", p)
+		}
 		time.Sleep(2 * time.Second) // one more sample after convergence
 		for _, re := range e2e.Reactions(rec.Samples(), []e2e.Change{{At: up, Up: true}, {At: down, Up: false}}, "redis_ops_per_second") {
 			t.Logf("reaction (load step, 10 s adapter window, 5 s scale-down window): %s", re)
-		}
-		if masterBefore == e2e.Group+"-2" || masterBefore == e2e.Group+"-3" {
-			assert.True(t, hasEvent(rec, "Switchover"), "master %s removed without a switchover", masterBefore)
 		}
 	})
 
