@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"strings"
 	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -326,7 +325,5 @@ func PodsMetric(name, averageValue string) autoscalingv2.MetricSpec {
 
 // podAddr is host:port of a pod's Redis.
 func podAddr(p *corev1.Pod) string { return p.Status.PodIP + ":6379" }
-
-func shortName(name string) string { return strings.TrimPrefix(name, Group+"-") }
 
 func mustQuantity(s string) resource.Quantity { return resource.MustParse(s) }
