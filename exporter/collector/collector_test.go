@@ -79,7 +79,7 @@ next:
 }
 
 func TestStandalone(t *testing.T) {
-	srv := redistest.Start(t, "--maxmemory", "10mb")
+	srv := redistest.Start(t, "--maxmemory", "10mb", "--maxclients", "500")
 	rc := srv.Client(t)
 	ctx := context.Background()
 	for db := 0; db < 3; db++ {
@@ -101,6 +101,9 @@ func TestStandalone(t *testing.T) {
 		assert.True(t, ok, db)
 		assert.Equal(t, keys, v, db)
 	}
+	maxclients, ok := value(t, mfs, "redis_config_maxclients", nil)
+	assert.True(t, ok, "maxclients from INFO clients")
+	assert.Equal(t, 500.0, maxclients)
 	maxmem, _ := value(t, mfs, "redis_memory_max_bytes", nil)
 	assert.Equal(t, 10.0*1024*1024, maxmem)
 	used, _ := value(t, mfs, "redis_memory_used_bytes", nil)

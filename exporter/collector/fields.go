@@ -10,8 +10,10 @@ var gaugeFields = map[string]string{
 	"uptime_in_seconds": "uptime_in_seconds",
 	"process_id":        "process_id",
 	// Clients
-	"connected_clients":               "connected_clients",
-	"blocked_clients":                 "blocked_clients",
+	"connected_clients": "connected_clients",
+	"blocked_clients":   "blocked_clients",
+	// In INFO since Redis 7.0; redis_exporter reads it with CONFIG GET.
+	"maxclients":                      "config_maxclients",
 	"tracking_clients":                "tracking_clients",
 	"client_recent_max_output_buffer": "client_recent_max_output_buffer_bytes",
 	"client_recent_max_input_buffer":  "client_recent_max_input_buffer_bytes",
