@@ -48,6 +48,10 @@ test: deps k8s-binaries tools ## Install what tests need and run every test
 tools: ## Install kustomize v5.7.1 and helm v3.22.0 (go install) for the deploy tests
 	@hack/tools.sh
 
+.PHONY: dashboards
+dashboards: ## Write the Grafana dashboards (Go code in dashboards/) as JSON into dashboards/
+	$(GO) run ./hack/dashboards
+
 .PHONY: alerts
 alerts: ## Write dashboards/alerts.yaml as the PrometheusRule of the monitoring component and the chart
 	$(GO) run ./hack/prometheusrule

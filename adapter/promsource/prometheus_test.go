@@ -2,17 +2,8 @@ package promsource
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/redis-autoscaler/redis-autoscaler/adapter/source"
-	"github.com/redis-autoscaler/redis-autoscaler/exporter"
+	"github.com/redis-autoscaler/redis-autoscaler/test/promtest"
 	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
 )
 
@@ -30,7 +21,7 @@ import (
 // the real exporter, Debian's Prometheus scraping it every second, and this
 // source querying Prometheus.
 func TestAgainstPrometheus(t *testing.T) {
-	bin := prometheusBinary(t)
+	bin := promtest.Binary(t)
 	master := redistest.Start(t, "--maxmemory", "64mb")
 	replica := redistest.Start(t, "--replicaof", master.Host, strconv.Itoa(master.Port))
 	mc := master.Client(t)
@@ -41,11 +32,12 @@ func TestAgainstPrometheus(t *testing.T) {
 
 	// The exporter labels namespace/pod only for pods it discovers itself;
 	// here Prometheus adds them per target, as static labels.
-	targets := []scrapeTarget{
-		{addr: startExporter(t, master.URL()), namespace: "cache", pod: "redis-0"},
-		{addr: startExporter(t, replica.URL()), namespace: "cache", pod: "redis-1"},
+	exporterFlags := []string{"--redis-only-metrics", "--redis.addr"}
+	targets := []promtest.Target{
+		{Addr: promtest.StartExporter(t, append(exporterFlags, master.URL())...), Labels: map[string]string{"namespace": "cache", "pod": "redis-0"}},
+		{Addr: promtest.StartExporter(t, append(exporterFlags, replica.URL())...), Labels: map[string]string{"namespace": "cache", "pod": "redis-1"}},
 	}
-	promURL := startPrometheus(t, bin, targets)
+	promURL := promtest.Start(t, bin, "redis", targets)
 
 	const window = 10 * time.Second
 	src, err := New(Options{URL: promURL, Window: window, MaxStaleness: 30 * time.Second})
@@ -157,106 +149,9 @@ func keys(m map[string]source.Value) []string {
 	return out
 }
 
-// prometheusBinary finds Prometheus or skips: make test installs Debian's.
-func prometheusBinary(t *testing.T) string {
-	if _, err := os.Stat("/usr/bin/prometheus"); err == nil {
-		return "/usr/bin/prometheus"
-	}
-	if p, err := exec.LookPath("prometheus"); err == nil {
-		return p
-	}
-	t.Skip("prometheus is not installed (apt-get install -y prometheus; make test installs it)")
-	return ""
-}
 
-// startExporter runs the exporter in-process for one Redis, until the test ends.
-func startExporter(t *testing.T, redisURL string) string {
-	t.Helper()
-	cfg, err := exporter.ParseFlags([]string{
-		"--web.listen-address", "127.0.0.1:0", "--redis.addr", redisURL, "--redis-only-metrics",
-	}, func(string) string { return "" }, io.Discard)
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- exporter.Run(ctx, cfg, slog.New(slog.DiscardHandler), ready) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("exporter did not stop within 10s")
-		}
-	})
-	select {
-	case addr := <-ready:
-		return addr
-	case err := <-done:
-		t.Fatalf("exporter exited: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("exporter did not start within 10s")
-	}
-	return ""
-}
 
-type scrapeTarget struct{ addr, namespace, pod string }
 
-// startPrometheus runs Prometheus scraping targets every second and returns
-// its URL once ready. It is killed when the test ends.
-func startPrometheus(t *testing.T, bin string, targets []scrapeTarget) string {
-	t.Helper()
-	dir := t.TempDir()
-	var b strings.Builder
-	b.WriteString("global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: redis\n    static_configs:\n")
-	for _, tg := range targets {
-		fmt.Fprintf(&b, "      - targets: [%q]\n        labels: {namespace: %q, pod: %q}\n", tg.addr, tg.namespace, tg.pod)
-	}
-	cfgPath := filepath.Join(dir, "prometheus.yml")
-	require.NoError(t, os.WriteFile(cfgPath, []byte(b.String()), 0o600))
-	port, err := redistest.FreePort()
-	require.NoError(t, err)
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	logPath := filepath.Join(dir, "prometheus.log")
-	logFile, err := os.Create(logPath)
-	require.NoError(t, err)
-	defer logFile.Close()
-
-	cmd := exec.Command(bin, "--config.file="+cfgPath, "--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--log.level=warn")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	require.NoError(t, cmd.Start())
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-		if t.Failed() {
-			logs, _ := os.ReadFile(logPath)
-			t.Logf("prometheus log:\n%s", logs)
-		}
-	})
-
-	url := "http://" + addr
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case <-exited:
-			logs, _ := os.ReadFile(logPath)
-			t.Fatalf("prometheus exited during start:\n%s", logs)
-		default:
-		}
-		resp, err := http.Get(url + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return url
-			}
-		}
-		require.True(t, time.Now().Before(deadline), "prometheus not ready within 60s")
-		time.Sleep(200 * time.Millisecond)
-	}
-}
 
 // counterLog samples total_commands_processed, so the rate the load really
 // achieved is known over any recent window.

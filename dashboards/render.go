@@ -1,0 +1,42 @@
+package dashboards
+
+import (
+	"encoding/json"
+
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+)
+
+// Files maps each dashboard's file name (in dashboards/) to its builder.
+var Files = map[string]func() (dashboard.Dashboard, error){
+	"redis-overview.json": Overview,
+}
+
+// JSON renders a dashboard as `make dashboards` writes it.
+func JSON(build func() (dashboard.Dashboard, error)) ([]byte, error) {
+	d, err := build()
+	if err != nil {
+		return nil, err
+	}
+	assignIDs(&d)
+	b, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// assignIDs numbers panels (rows included) from 1 in order, so ids are
+// stable across generations and never repeat.
+func assignIDs(d *dashboard.Dashboard) {
+	var id uint32
+	for i := range d.Panels {
+		id++
+		switch p := d.Panels[i]; {
+		case p.Panel != nil:
+			v := id
+			p.Panel.Id = &v
+		case p.RowPanel != nil:
+			p.RowPanel.Id = id
+		}
+	}
+}

@@ -1,0 +1,163 @@
+// Package promtest runs Debian's Prometheus and this project's exporter for
+// tests: the exporter in-process, Prometheus as a process scraping every
+// second, and instant queries through its HTTP API.
+package promtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/redis-autoscaler/redis-autoscaler/exporter"
+	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
+)
+
+// Binary finds Prometheus or skips: make test installs Debian's.
+func Binary(t testing.TB) string {
+	if _, err := os.Stat("/usr/bin/prometheus"); err == nil {
+		return "/usr/bin/prometheus"
+	}
+	if p, err := exec.LookPath("prometheus"); err == nil {
+		return p
+	}
+	t.Skip("prometheus is not installed (apt-get install -y prometheus; make test installs it)")
+	return ""
+}
+
+// StartExporter runs the exporter in-process with these flags (a listen
+// address on a free loopback port is added) until the test ends, and
+// returns its address.
+func StartExporter(t testing.TB, args ...string) string {
+	t.Helper()
+	cfg, err := exporter.ParseFlags(append([]string{"--web.listen-address", "127.0.0.1:0"}, args...),
+		func(string) string { return "" }, io.Discard)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- exporter.Run(ctx, cfg, slog.New(slog.DiscardHandler), ready) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("exporter did not stop within 10s")
+		}
+	})
+	select {
+	case addr := <-ready:
+		return addr
+	case err := <-done:
+		t.Fatalf("exporter exited: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("exporter did not start within 10s")
+	}
+	return ""
+}
+
+// Target is one static scrape target with its labels.
+type Target struct {
+	Addr   string
+	Labels map[string]string
+}
+
+// Start runs Prometheus scraping the targets every second in job "job"
+// (labels kept as given) and returns its URL once ready. It is killed
+// when the test ends.
+func Start(t testing.TB, bin, job string, targets []Target) string {
+	t.Helper()
+	dir := t.TempDir()
+	var b strings.Builder
+	fmt.Fprintf(&b, "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: %s\n    static_configs:\n", job)
+	for _, tg := range targets {
+		labels, _ := json.Marshal(tg.Labels)
+		fmt.Fprintf(&b, "      - targets: [%q]\n        labels: %s\n", tg.Addr, labels)
+	}
+	cfgPath := filepath.Join(dir, "prometheus.yml")
+	require.NoError(t, os.WriteFile(cfgPath, []byte(b.String()), 0o600))
+	port, err := redistest.FreePort()
+	require.NoError(t, err)
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	logPath := filepath.Join(dir, "prometheus.log")
+	logFile, err := os.Create(logPath)
+	require.NoError(t, err)
+	defer logFile.Close()
+
+	cmd := exec.Command(bin, "--config.file="+cfgPath, "--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr, "--log.level=warn")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	require.NoError(t, cmd.Start())
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-exited
+		if t.Failed() {
+			logs, _ := os.ReadFile(logPath)
+			t.Logf("prometheus log:\n%s", logs)
+		}
+	})
+
+	base := "http://" + addr
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case <-exited:
+			logs, _ := os.ReadFile(logPath)
+			t.Fatalf("prometheus exited during start:\n%s", logs)
+		default:
+		}
+		resp, err := http.Get(base + "/-/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return base
+			}
+		}
+		require.True(t, time.Now().Before(deadline), "prometheus not ready within 60s")
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// Query runs an instant query and returns how many series it returned,
+// or the error Prometheus reported.
+func Query(base, expr string) (int, error) {
+	resp, err := http.Get(base + "/api/v1/query?query=" + url.QueryEscape(expr))
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			Result json.RawMessage `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return 0, err
+	}
+	if body.Status != "success" {
+		return 0, fmt.Errorf("%s", body.Error)
+	}
+	var series []any
+	if err := json.Unmarshal(body.Data.Result, &series); err != nil {
+		return 1, nil // a scalar or string result
+	}
+	return len(series), nil
+}
