@@ -149,10 +149,6 @@ func keys(m map[string]source.Value) []string {
 	return out
 }
 
-
-
-
-
 // counterLog samples total_commands_processed, so the rate the load really
 // achieved is known over any recent window.
 type counterLog struct {
