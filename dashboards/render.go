@@ -1,5 +1,7 @@
 package dashboards
 
+//lint:file-ignore SA1019 The classic dashboard model (v1 JSON) is what every Grafana version and the grafana_dashboard ConfigMap sidecar import; the SDK's dashboardv2 is the Grafana 12+ schema.
+
 import (
 	"encoding/json"
 
