@@ -13,6 +13,10 @@ var Files = map[string]func() (dashboard.Dashboard, error){
 	"redis-overview.json": Overview,
 }
 
+// Dirs are where `make dashboards` writes each file, from the repository
+// root: here, and the copies the monitoring component and the chart ship.
+var Dirs = []string{"dashboards", "deploy/components/monitoring/dashboards", "deploy/helm/redis-autoscaler/dashboards"}
+
 // JSON renders a dashboard as `make dashboards` writes it.
 func JSON(build func() (dashboard.Dashboard, error)) ([]byte, error) {
 	d, err := build()

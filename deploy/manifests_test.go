@@ -287,3 +287,23 @@ func TestScalerRBACMatchesMarkers(t *testing.T) {
 	require.NotEmpty(t, generated)
 	require.Equal(t, generated, perms(render(t, bundleVariants[0])))
 }
+
+// The monitoring component and the chart ship every dashboard as a
+// ConfigMap for Grafana's sidecar, with the generated JSON.
+func TestDashboardsShippedAsConfigMaps(t *testing.T) {
+	t.Parallel()
+	want, err := os.ReadFile("../dashboards/redis-overview.json")
+	require.NoError(t, err)
+	for _, v := range []variant{bundleVariants[1], chartVariants[1]} {
+		found := false
+		for _, o := range render(t, v) {
+			if o.GetKind() != "ConfigMap" || o.GetLabels()["grafana_dashboard"] != "1" {
+				continue
+			}
+			found = true
+			data, _, _ := unstr.NestedStringMap(o.Object, "data")
+			require.Equal(t, strings.TrimSpace(string(want)), strings.TrimSpace(data["redis-overview.json"]), v.Name)
+		}
+		require.True(t, found, "%s: no dashboards ConfigMap", v.Name)
+	}
+}
