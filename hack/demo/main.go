@@ -37,7 +37,8 @@ func main() {
 	if !term.IsTerminal(int(os.Stdout.Fd())) || !term.IsTerminal(int(os.Stdin.Fd())) {
 		o.plain = true
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP too: a closed terminal stops the demo as Ctrl-C does.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	err := run(ctx, o)
 	stop()
 	switch {
@@ -75,13 +76,18 @@ func run(ctx context.Context, o options) error {
 	if _, err := cluster.FindBinaries(); err != nil {
 		return fmt.Errorf("%w (make run builds them first: make k8s-binaries)", err)
 	}
-	tmp, err := os.MkdirTemp("", "redis-autoscaler-demo-")
+	// The binary goes to the user's cache, not a temp dir: nothing is left
+	// behind even when the demo is killed, and the next run reuses it.
+	cache, err := os.UserCacheDir()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
+	binDir := filepath.Join(cache, "redis-autoscaler", "demo")
+	if err := os.MkdirAll(binDir, 0o755); err != nil {
+		return err
+	}
 	step("building the redis-autoscaler binary (go build; ~30 s the first time)")
-	bin, err := cluster.BuildRedisAutoscaler(tmp)
+	bin, err := cluster.BuildRedisAutoscaler(binDir)
 	if err != nil {
 		return err
 	}
