@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/collector"
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
@@ -45,11 +46,17 @@ func TestDiscoveryInRealCluster(t *testing.T) {
 		return len(u) == 2 && u["cache-0"] && u["cache-1"]
 	}, time.Minute, 250*time.Millisecond, "both pods discovered and scraped")
 
-	scale, err := c.Client.AppsV1().StatefulSets(ns).GetScale(ctx, "cache", metav1.GetOptions{})
-	require.NoError(t, err)
-	scale.Spec.Replicas = 1
-	_, err = c.Client.AppsV1().StatefulSets(ns).UpdateScale(ctx, "cache", scale, metav1.UpdateOptions{})
-	require.NoError(t, err)
+	// The StatefulSet controller writes status concurrently: retry on a
+	// conflict, as kubectl scale does.
+	require.NoError(t, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		scale, err := c.Client.AppsV1().StatefulSets(ns).GetScale(ctx, "cache", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		scale.Spec.Replicas = 1
+		_, err = c.Client.AppsV1().StatefulSets(ns).UpdateScale(ctx, "cache", scale, metav1.UpdateOptions{})
+		return err
+	}))
 	require.Eventually(t, func() bool {
 		u := up()
 		return len(u) == 1 && u["cache-0"]
