@@ -197,5 +197,6 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if err := r.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("controller: %w", err)
 	}
+	metrics.RegisterGroups(ctrlmetrics.Registry).SetSource(r.GroupStates)
 	return mgr.Start(ctx)
 }

@@ -133,7 +133,10 @@ func TestMainPasswordLeaderElectionMetrics(t *testing.T) {
 		require.NoError(ct, err)
 		body = string(b)
 		for _, name := range []string{"redis_autoscaler_scaler_reconciles_total", "redis_autoscaler_scaler_reconcile_duration_seconds_count",
-			"redis_autoscaler_scaler_topology_commands_total{command=\"replicaof\"}", "redis_autoscaler_scaler_attach_duration_seconds_count"} {
+			"redis_autoscaler_scaler_topology_commands_total{command=\"replicaof\"}", "redis_autoscaler_scaler_attach_duration_seconds_count",
+			`redis_autoscaler_scaler_group_replicas{group="auth",namespace="` + e.ns + `",state="synced"} 3`,
+			`redis_autoscaler_scaler_group_replicas{group="auth",namespace="` + e.ns + `",state="desired"} 3`,
+			`redis_autoscaler_scaler_group_master{group="auth",namespace="` + e.ns + `",pod="auth-0"} 1`} {
 			require.Contains(ct, body, name)
 		}
 	}, 20*time.Second, 200*time.Millisecond)

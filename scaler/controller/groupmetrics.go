@@ -1,0 +1,46 @@
+package controller
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/metrics"
+)
+
+// GroupStates reads every group and its pods from the informer cache, for
+// the redis_autoscaler_scaler_group_* metrics: no API call per scrape.
+func (r *Reconciler) GroupStates(ctx context.Context) ([]metrics.GroupState, error) {
+	var groups v1alpha1.RedisReplicationGroupList
+	if err := r.Client.List(ctx, &groups); err != nil {
+		return nil, err
+	}
+	out := make([]metrics.GroupState, 0, len(groups.Items))
+	for _, g := range groups.Items {
+		s := metrics.GroupState{
+			Namespace: g.Namespace, Name: g.Name,
+			Current: g.Status.Replicas, Ready: g.Status.ReadyReplicas, Master: g.Status.Master,
+		}
+		if g.Spec.Replicas != nil {
+			s.Desired, s.HasDesired = *g.Spec.Replicas, true
+		}
+		if sel, err := labels.Parse(g.Status.Selector); err == nil && !sel.Empty() {
+			var pods corev1.PodList
+			if err := r.Client.List(ctx, &pods, client.InNamespace(g.Namespace), client.MatchingLabelsSelector{Selector: sel}); err == nil {
+				for _, p := range pods.Items {
+					if p.DeletionTimestamp != nil {
+						continue
+					}
+					if p.Labels[LabelRole] == RoleMaster || (p.Labels[LabelRole] == RoleReplica && p.Labels[LabelSynced] == "true") {
+						s.Synced++
+					}
+				}
+			}
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}

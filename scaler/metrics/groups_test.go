@@ -1,0 +1,58 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/require"
+)
+
+func TestGroupCollector(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		groups []GroupState
+		err    error
+		want   string
+	}{
+		{name: "no source yet", want: ``},
+		{name: "a converged group and one without spec.replicas", groups: []GroupState{
+			{Namespace: "redis", Name: "cache", Desired: 3, HasDesired: true, Current: 3, Ready: 3, Synced: 3, Master: "cache-0"},
+			{Namespace: "redis", Name: "queue", Current: 2, Ready: 1, Synced: 1},
+		}, want: `
+# HELP redis_autoscaler_scaler_group_master 1 for the pod that is a RedisReplicationGroup's master.
+# TYPE redis_autoscaler_scaler_group_master gauge
+redis_autoscaler_scaler_group_master{group="cache",namespace="redis",pod="cache-0"} 1
+# HELP redis_autoscaler_scaler_group_replicas Replicas of a RedisReplicationGroup by state: desired (spec.replicas), current and ready (the StatefulSet's pods), synced (master plus replicas attached and in sync).
+# TYPE redis_autoscaler_scaler_group_replicas gauge
+redis_autoscaler_scaler_group_replicas{group="cache",namespace="redis",state="current"} 3
+redis_autoscaler_scaler_group_replicas{group="cache",namespace="redis",state="desired"} 3
+redis_autoscaler_scaler_group_replicas{group="cache",namespace="redis",state="ready"} 3
+redis_autoscaler_scaler_group_replicas{group="cache",namespace="redis",state="synced"} 3
+redis_autoscaler_scaler_group_replicas{group="queue",namespace="redis",state="current"} 2
+redis_autoscaler_scaler_group_replicas{group="queue",namespace="redis",state="ready"} 1
+redis_autoscaler_scaler_group_replicas{group="queue",namespace="redis",state="synced"} 1
+`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := NewGroupCollector()
+			if tc.groups != nil || tc.err != nil {
+				c.SetSource(func(context.Context) ([]GroupState, error) { return tc.groups, tc.err })
+			}
+			require.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(tc.want)))
+		})
+	}
+	// A failing source is a scrape error, not a panic or silence.
+	c := NewGroupCollector()
+	c.SetSource(func(context.Context) ([]GroupState, error) { return nil, errors.New("cache not synced") })
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(c))
+	_, err := reg.Gather()
+	require.ErrorContains(t, err, "cache not synced")
+	// Registering twice returns the first.
+	reg2 := prometheus.NewRegistry()
+	require.Same(t, RegisterGroups(reg2), RegisterGroups(reg2))
+}
