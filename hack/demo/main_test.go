@@ -16,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 	"github.com/redis-autoscaler/redis-autoscaler/test/e2e"
 )
 
@@ -58,15 +59,6 @@ func descendants(pid int) map[int]bool {
 		}
 	}
 	return out
-}
-
-func alive(pid int) bool {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return false
-	}
-	rest := string(b[strings.LastIndexByte(string(b), ')')+2:])
-	return !strings.HasPrefix(rest, "Z")
 }
 
 var kubeconfigRE = regexp.MustCompile(`KUBECONFIG=(\S+)`)
@@ -118,7 +110,7 @@ func TestInterruptLeavesNothing(t *testing.T) {
 	// PID 1 here reaps orphans a little late: allow it.
 	require.Eventually(t, func() bool {
 		for p := range children {
-			if alive(p) {
+			if cluster.ProcessAlive(p) {
 				return false
 			}
 		}

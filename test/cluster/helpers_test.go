@@ -48,20 +48,11 @@ func readyPods(t *testing.T, client kubernetes.Interface, ns string, sel map[str
 		require.NoError(c, err)
 		require.Len(c, list.Items, n)
 		for _, p := range list.Items {
-			require.Truef(c, podReady(&p), "pod %s not ready: phase %s", p.Name, p.Status.Phase)
+			require.Truef(c, cluster.PodReady(&p), "pod %s not ready: phase %s", p.Name, p.Status.Phase)
 		}
 		pods = list.Items
 	}, timeout, 200*time.Millisecond)
 	return pods
-}
-
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // redisClient connects to a pod by IP: there is no cluster DNS.

@@ -27,7 +27,7 @@ func killRedis(t *testing.T, c *cluster.Cluster, ns, pod string) *corev1.Pod {
 		require.Len(ct, p.Status.ContainerStatuses, 1)
 		cs := p.Status.ContainerStatuses[0]
 		require.EqualValues(ct, 1, cs.RestartCount)
-		require.True(ct, podReady(p))
+		require.True(ct, cluster.PodReady(p))
 		require.NotNil(ct, cs.LastTerminationState.Terminated)
 		require.EqualValues(ct, 128+int(syscall.SIGKILL), cs.LastTerminationState.Terminated.ExitCode)
 	}, 30*time.Second, 200*time.Millisecond)
@@ -84,7 +84,7 @@ func TestRestartWithPVCKeepsData(t *testing.T) {
 		np, err := c.Client.CoreV1().Pods(ns).Get(context.Background(), pod.Name, metav1.GetOptions{})
 		require.NoError(ct, err)
 		require.NotEqual(ct, pod.UID, np.UID)
-		require.True(ct, podReady(np))
+		require.True(ct, cluster.PodReady(np))
 		again = *np
 	}, 30*time.Second, 200*time.Millisecond)
 	require.EqualValues(t, 0, again.Status.ContainerStatuses[0].RestartCount)

@@ -12,7 +12,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	listersv1 "k8s.io/client-go/listers/core/v1"
 )
 
@@ -83,7 +82,7 @@ func (r *PodRunner) desiredSlice(svc *corev1.Service) *discoveryv1.EndpointSlice
 		slice.Ports = append(slice.Ports, discoveryv1.EndpointPort{Name: &name, Port: &port, Protocol: &proto})
 	}
 	for _, pod := range pods {
-		if pod.DeletionTimestamp != nil || pod.Status.PodIP == "" || !podReady(pod) {
+		if pod.DeletionTimestamp != nil || pod.Status.PodIP == "" || !PodReady(pod) {
 			continue
 		}
 		slice.Endpoints = append(slice.Endpoints, discoveryv1.Endpoint{
@@ -93,16 +92,6 @@ func (r *PodRunner) desiredSlice(svc *corev1.Service) *discoveryv1.EndpointSlice
 		})
 	}
 	return slice
-}
-
-func targetPort(pod *corev1.Pod, sp corev1.ServicePort) int {
-	switch {
-	case sp.TargetPort.Type == intstr.String:
-		return namedPort(pod, sp.TargetPort.StrVal)
-	case sp.TargetPort.IntVal > 0:
-		return int(sp.TargetPort.IntVal)
-	}
-	return int(sp.Port)
 }
 
 func (r *PodRunner) applySlice(ctx context.Context, want *discoveryv1.EndpointSlice) error {

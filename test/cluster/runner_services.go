@@ -34,7 +34,7 @@ type proxiedPort struct {
 	ln        net.Listener
 	namespace string
 	selector  labels.Selector
-	target    intstr.IntOrString
+	port      corev1.ServicePort
 	// version changes when the Service changes, so a port that moved to
 	// another Service is re-opened.
 	version string
@@ -74,16 +74,12 @@ func (p *serviceProxy) update(svc *corev1.Service) {
 			}
 			addr := net.JoinHostPort(svc.Spec.ClusterIP, strconv.Itoa(int(sp.Port)))
 			keep[addr] = true
-			target := sp.TargetPort
-			if target.Type == intstr.Int && target.IntVal == 0 {
-				target = intstr.FromInt32(sp.Port)
-			}
 			version := svc.ResourceVersion
 			p.mu.Lock()
 			old := p.ports[addr]
 			if old != nil && old.namespace == svc.Namespace {
 				// Same Service: swap selector and target in place.
-				old.selector, old.target, old.version = sel, target, version
+				old.selector, old.port, old.version = sel, sp, version
 				p.mu.Unlock()
 				continue
 			}
@@ -97,7 +93,7 @@ func (p *serviceProxy) update(svc *corev1.Service) {
 				p.log.Warn("service proxy: listen", "service", svc.Namespace+"/"+svc.Name, "addr", addr, "err", err)
 				continue
 			}
-			pp := &proxiedPort{ln: ln, namespace: svc.Namespace, selector: sel, target: target, version: version}
+			pp := &proxiedPort{ln: ln, namespace: svc.Namespace, selector: sel, port: sp, version: version}
 			p.ports[addr] = pp
 			p.mu.Unlock()
 			go p.serve(pp)
@@ -136,9 +132,9 @@ func (p *serviceProxy) serve(pp *proxiedPort) {
 func (p *serviceProxy) forward(pp *proxiedPort, conn net.Conn) {
 	defer conn.Close()
 	p.mu.Lock()
-	ns, sel, target := pp.namespace, pp.selector, pp.target
+	ns, sel, sp := pp.namespace, pp.selector, pp.port
 	p.mu.Unlock()
-	backends := p.endpoints(ns, sel, target)
+	backends := p.endpoints(ns, sel, sp)
 	if len(backends) == 0 {
 		return
 	}
@@ -170,35 +166,44 @@ func (p *serviceProxy) forward(pp *proxiedPort, conn net.Conn) {
 }
 
 // endpoints are podIP:port of the Ready, not terminating pods the
-// selector matches, the target port resolved by name per pod.
-func (p *serviceProxy) endpoints(ns string, sel labels.Selector, target intstr.IntOrString) []string {
+// selector matches, the target port resolved per pod.
+func (p *serviceProxy) endpoints(ns string, sel labels.Selector, sp corev1.ServicePort) []string {
 	pods, err := p.pods.Pods(ns).List(sel)
 	if err != nil {
 		return nil
 	}
 	var out []string
 	for _, pod := range pods {
-		if pod.DeletionTimestamp != nil || pod.Status.PodIP == "" || !podReady(pod) {
+		if pod.DeletionTimestamp != nil || pod.Status.PodIP == "" || !PodReady(pod) {
 			continue
 		}
-		port := int(target.IntVal)
-		if target.Type == intstr.String {
-			port = namedPort(pod, target.StrVal)
-		}
-		if port > 0 {
+		if port := targetPort(pod, sp); port > 0 {
 			out = append(out, net.JoinHostPort(pod.Status.PodIP, strconv.Itoa(port)))
 		}
 	}
 	return out
 }
 
-func podReady(pod *corev1.Pod) bool {
+// PodReady reports the pod's Ready condition, as the runner writes it.
+func PodReady(pod *corev1.Pod) bool {
 	for _, c := range pod.Status.Conditions {
 		if c.Type == corev1.PodReady {
 			return c.Status == corev1.ConditionTrue
 		}
 	}
 	return false
+}
+
+// targetPort is the pod's port a Service port forwards to: the target
+// port by number or by container port name, else the Service port.
+func targetPort(pod *corev1.Pod, sp corev1.ServicePort) int {
+	switch {
+	case sp.TargetPort.Type == intstr.String:
+		return namedPort(pod, sp.TargetPort.StrVal)
+	case sp.TargetPort.IntVal > 0:
+		return int(sp.TargetPort.IntVal)
+	}
+	return int(sp.Port)
 }
 
 func namedPort(pod *corev1.Pod, name string) int {

@@ -7,8 +7,9 @@ import (
 	"sync"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 )
 
 // Metric is one HPA metric: the value the HPA read and its target.
@@ -134,7 +135,7 @@ func (r *Recorder) sample(ctx context.Context) {
 				continue
 			}
 			s.Pods++
-			if podIsReady(&pods[i]) {
+			if cluster.PodReady(&pods[i]) {
 				s.Ready++
 			}
 		}
@@ -146,15 +147,6 @@ func (r *Recorder) sample(ctx context.Context) {
 	r.mu.Lock()
 	r.samples = append(r.samples, s)
 	r.mu.Unlock()
-}
-
-func podIsReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // collectEvents keeps the HPA's and the group's Events (each new one, and
