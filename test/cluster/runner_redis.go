@@ -80,7 +80,7 @@ func (r *PodRunner) redisProcess(pod *corev1.Pod, st *podState, c *containerStat
 	// A leading non-option is a config file path. Use it when a volume
 	// (ConfigMap, Secret, ...) provides it; the image's own files do not
 	// exist here, so otherwise drop it.
-	confDir, confPassword, confPort, confTLSPort := "", "", "", ""
+	var cf confSettings
 	if len(argv) > 0 && !strings.HasPrefix(argv[0], "-") {
 		hp, ok := ms.hostPath(argv[0])
 		if _, statErr := os.Stat(hp); !ok || statErr != nil {
@@ -89,20 +89,15 @@ func (r *PodRunner) redisProcess(pod *corev1.Pod, st *podState, c *containerStat
 			argv = argv[1:]
 		} else {
 			conf := filepath.Join(st.dir, c.spec.Name+"-redis.conf")
-			if confDir, confPassword, err = rewriteRedisConf(hp, conf, ms); err != nil {
+			if cf, err = rewriteRedisConf(hp, conf, ms); err != nil {
 				return processSpec{}, err
 			}
-			// The runner sets --port itself; a TLS-only config (port 0,
-			// tls-port N) must keep the plain port closed.
-			b, _ := os.ReadFile(hp)
-			confPort = confDirective(string(b), "port", ms)
-			confTLSPort = confDirective(string(b), "tls-port", ms)
 			argv[0] = conf
 		}
 	}
 	userDir, hasUserDir := redisOption(argv, "dir")
-	if !hasUserDir && confDir != "" {
-		userDir, hasUserDir = confDir, true
+	if !hasUserDir && cf.dir != "" {
+		userDir, hasUserDir = cf.dir, true
 	}
 	for i := range argv {
 		argv[i] = ms.rewriteArg(argv[i])
@@ -134,7 +129,7 @@ func (r *PodRunner) redisProcess(pod *corev1.Pod, st *podState, c *containerStat
 	port := redisPort(&c.spec, argv)
 	password, ok := redisOption(argv, "requirepass")
 	if !ok {
-		password = confPassword
+		password = cf.password
 	}
 	// TLS only (port 0 and a tls-port, in args or the config file): the
 	// plain port stays closed and readiness is checked on the TLS port.
@@ -142,11 +137,11 @@ func (r *PodRunner) redisProcess(pod *corev1.Pod, st *podState, c *containerStat
 	tlsOnly := false
 	portOpt, hasPort := redisOption(argv, "port")
 	if !hasPort {
-		portOpt, hasPort = confPort, confPort != ""
+		portOpt, hasPort = cf.port, cf.port != ""
 	}
 	tlsPortOpt, hasTLSPort := redisOption(argv, "tls-port")
 	if !hasTLSPort {
-		tlsPortOpt, hasTLSPort = confTLSPort, confTLSPort != ""
+		tlsPortOpt, hasTLSPort = cf.tlsPort, cf.tlsPort != ""
 	}
 	if hasPort && portOpt == "0" && hasTLSPort {
 		if n, err := strconv.Atoi(tlsPortOpt); err == nil && n > 0 {
@@ -189,17 +184,33 @@ var overriddenDirectives = map[string]bool{
 
 // rewriteRedisConf copies a redis.conf, dropping the directives the runner
 // sets and mapping absolute container paths (include, tls-*-file, aclfile
-// ...) to host paths. It returns the file's "dir", which chooses the data
-// directory as --dir would, and its requirepass (also from included files,
-// e.g. a mounted Secret), which readiness checks authenticate with.
-func rewriteRedisConf(src, dst string, ms mounts) (dir, password string, err error) {
+// ...) to host paths, and returns the settings of the file the runner needs.
+func rewriteRedisConf(src, dst string, ms mounts) (confSettings, error) {
 	b, err := os.ReadFile(src)
 	if err != nil {
-		return "", "", err
+		return confSettings{}, err
 	}
-	password = confDirective(string(b), "requirepass", ms)
-	dir, err = rewriteConfFile(string(b), dst, ms, 0)
-	return dir, password, err
+	text := string(b)
+	cf := confSettings{
+		password: confDirective(text, "requirepass", ms),
+		port:     confDirective(text, "port", ms),
+		tlsPort:  confDirective(text, "tls-port", ms),
+	}
+	cf.dir, err = rewriteConfFile(text, dst, ms, 0)
+	return cf, err
+}
+
+// confSettings are what a config file (and its includes) says that the
+// runner acts on.
+type confSettings struct {
+	// dir chooses the data directory as --dir would.
+	dir string
+	// password (requirepass, often from an included Secret) is what
+	// readiness checks authenticate with.
+	password string
+	// port and tlsPort: the runner sets --port itself, so a TLS-only
+	// config (port 0, tls-port N) must keep the plain port closed.
+	port, tlsPort string
 }
 
 // rewriteConfFile writes text to dst with container paths mapped; an
