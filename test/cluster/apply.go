@@ -27,12 +27,7 @@ func (c *Cluster) Apply(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	dc, err := discovery.NewDiscoveryClientForConfig(c.Config)
-	if err != nil {
-		return err
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	dyn, err := dynamic.NewForConfig(c.Config)
+	res, err := c.newResources()
 	if err != nil {
 		return err
 	}
@@ -49,13 +44,9 @@ func (c *Cluster) Apply(ctx context.Context, path string) error {
 			continue
 		}
 		gvk := obj.GroupVersionKind()
-		m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		ri, err := res.of(&obj)
 		if err != nil {
-			return fmt.Errorf("%s: %s: %w", path, gvk, err)
-		}
-		var ri dynamic.ResourceInterface = dyn.Resource(m.Resource)
-		if m.Scope.Name() == "namespace" {
-			ri = dyn.Resource(m.Resource).Namespace(obj.GetNamespace())
+			return fmt.Errorf("%s: %w", path, err)
 		}
 		if _, err := ri.Create(ctx, &obj, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("%s: create %s %s/%s: %w", path, gvk.Kind, obj.GetNamespace(), obj.GetName(), err)
@@ -69,12 +60,7 @@ func (c *Cluster) Apply(ctx context.Context, path string) error {
 // is stored. Objects are applied in order; CRDs must come before their
 // objects.
 func (c *Cluster) ServerSideApply(ctx context.Context, objs []*unstructured.Unstructured, dryRun bool) error {
-	dc, err := discovery.NewDiscoveryClientForConfig(c.Config)
-	if err != nil {
-		return err
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	dyn, err := dynamic.NewForConfig(c.Config)
+	res, err := c.newResources()
 	if err != nil {
 		return err
 	}
@@ -84,16 +70,9 @@ func (c *Cluster) ServerSideApply(ctx context.Context, objs []*unstructured.Unst
 	}
 	for _, obj := range objs {
 		gvk := obj.GroupVersionKind()
-		m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		ri, err := res.of(obj)
 		if err != nil {
-			mapper.Reset() // a CRD applied just before
-			if m, err = mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
-				return fmt.Errorf("%s %s: %w", gvk.Kind, obj.GetName(), err)
-			}
-		}
-		var ri dynamic.ResourceInterface = dyn.Resource(m.Resource)
-		if m.Scope.Name() == "namespace" {
-			ri = dyn.Resource(m.Resource).Namespace(obj.GetNamespace())
+			return err
 		}
 		body, err := obj.MarshalJSON()
 		if err != nil {
@@ -107,3 +86,37 @@ func (c *Cluster) ServerSideApply(ctx context.Context, objs []*unstructured.Unst
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// resources maps objects to their dynamic client, rediscovering once when
+// a kind is unknown (a CRD applied just before).
+type resources struct {
+	mapper *restmapper.DeferredDiscoveryRESTMapper
+	dyn    dynamic.Interface
+}
+
+func (c *Cluster) newResources() (*resources, error) {
+	dc, err := discovery.NewDiscoveryClientForConfig(c.Config)
+	if err != nil {
+		return nil, err
+	}
+	dyn, err := dynamic.NewForConfig(c.Config)
+	if err != nil {
+		return nil, err
+	}
+	return &resources{mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)), dyn: dyn}, nil
+}
+
+func (r *resources) of(obj *unstructured.Unstructured) (dynamic.ResourceInterface, error) {
+	gvk := obj.GroupVersionKind()
+	m, err := r.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		r.mapper.Reset()
+		if m, err = r.mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", gvk, obj.GetName(), err)
+		}
+	}
+	if m.Scope.Name() == "namespace" {
+		return r.dyn.Resource(m.Resource).Namespace(obj.GetNamespace()), nil
+	}
+	return r.dyn.Resource(m.Resource), nil
+}
