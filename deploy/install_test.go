@@ -31,19 +31,7 @@ import (
 
 // TestMain builds the product's binary, which the pod runner runs for
 // pods of the redis-autoscaler image, and stops the shared cluster.
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "redis-autoscaler-bin-")
-	if err != nil {
-		panic(err)
-	}
-	bin, err := cluster.BuildRedisAutoscaler(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Setenv("REDIS_AUTOSCALER_BIN", bin)
-	cluster.Main(m, func() { os.RemoveAll(dir) })
-}
+func TestMain(m *testing.M) { cluster.MainWithRedisAutoscaler(m) }
 
 // standInCRDs stand in for cert-manager's and the Prometheus Operator's
 // CRDs, which cannot be installed here: they accept any spec, so a dry-run

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"testing"
 )
 
 // BuildRedisAutoscaler builds this project's binary (./cmd/redis-autoscaler)
@@ -22,4 +23,23 @@ func BuildRedisAutoscaler(dir string) (string, error) {
 		return "", fmt.Errorf("build redis-autoscaler: %v\n%s", err, out)
 	}
 	return bin, nil
+}
+
+// MainWithRedisAutoscaler is Main for packages whose pods run this
+// project's image: it builds the binary into a temporary directory, points
+// REDIS_AUTOSCALER_BIN at it, runs the tests and removes it.
+func MainWithRedisAutoscaler(m *testing.M) {
+	dir, err := os.MkdirTemp("", "redis-autoscaler-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bin, err := BuildRedisAutoscaler(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("REDIS_AUTOSCALER_BIN", bin)
+	Main(m, func() { os.RemoveAll(dir) })
 }

@@ -21,19 +21,7 @@ import (
 	"github.com/redis-autoscaler/redis-autoscaler/test/e2e"
 )
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "redis-autoscaler-bin-")
-	if err != nil {
-		panic(err)
-	}
-	bin, err := cluster.BuildRedisAutoscaler(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Setenv("REDIS_AUTOSCALER_BIN", bin)
-	cluster.Main(m, func() { os.RemoveAll(dir) })
-}
+func TestMain(m *testing.M) { cluster.MainWithRedisAutoscaler(m) }
 
 // The loop, installed from deploy/ (the programs under their shipped
 // ServiceAccounts): each signal makes the real HPA scale the group through
@@ -101,7 +89,7 @@ func TestLoop(t *testing.T) {
 		master, synced, _ := e2e.Roles(pods)
 		require.NotNil(t, master)
 		node := func(p *corev1.Pod) redisops.Node {
-			rc := redis.NewClient(&redis.Options{Addr: p.Status.PodIP + ":6379", Password: env.Password, MaxRetries: -1})
+			rc := env.Client(p)
 			t.Cleanup(func() { rc.Close() })
 			return redisops.Node{Name: p.Name, Client: rc, Host: p.Status.PodIP, Port: 6379}
 		}
@@ -144,7 +132,7 @@ func TestLoop(t *testing.T) {
 		stall, stop := context.WithCancel(ctx)
 		pods, err := env.Pods(ctx)
 		require.NoError(t, err)
-		rc := redis.NewClient(&redis.Options{Addr: pods[0].Status.PodIP + ":6379", Password: env.Password, MaxRetries: -1})
+		rc := env.Client(&pods[0])
 		go func() {
 			for stall.Err() == nil {
 				rc.Eval(stall, `local t = redis.call('TIME'); local start = t[1]*1000000 + t[2]
@@ -165,7 +153,7 @@ func TestLoop(t *testing.T) {
 		require.NoError(t, err)
 		master, _, _ := e2e.Roles(pods)
 		require.NotNil(t, master)
-		rc := redis.NewClient(&redis.Options{Addr: master.Status.PodIP + ":6379", Password: env.Password, MaxRetries: -1})
+		rc := env.Client(master)
 		defer rc.Close()
 		// 16 MiB of values: about 4 % of maxmemory (384mb) on every pod,
 		// since each replica holds the whole dataset.
@@ -189,7 +177,7 @@ func TestLoop(t *testing.T) {
 		_, synced, _ := e2e.Roles(pods)
 		require.NotEmpty(t, synced)
 		odd := synced[0]
-		rc := redis.NewClient(&redis.Options{Addr: odd.Status.PodIP + ":6379", Password: env.Password, MaxRetries: -1})
+		rc := env.Client(odd)
 		defer rc.Close()
 		// As if it restarted with another password: new password, every
 		// client connection dropped (replication links stay).
