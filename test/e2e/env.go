@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -321,6 +322,12 @@ func PodsMetric(name, averageValue string) autoscalingv2.MetricSpec {
 		Metric: autoscalingv2.MetricIdentifier{Name: name},
 		Target: autoscalingv2.MetricTarget{Type: autoscalingv2.AverageValueMetricType, AverageValue: &q},
 	}}
+}
+
+// Client connects to a pod's Redis by IP with the group's password (no
+// retries: a test sees each failure).
+func (e *Env) Client(p *corev1.Pod) *redis.Client {
+	return redis.NewClient(&redis.Options{Addr: podAddr(p), Password: e.Password, MaxRetries: -1})
 }
 
 // podAddr is host:port of a pod's Redis.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
 )
@@ -85,36 +86,53 @@ func (e *Env) VerifyKeys(ctx context.Context, keys []string) error {
 	}
 	masterInfo := ""
 	for _, p := range append(synced, m) {
-		c := redis.NewClient(&redis.Options{Addr: podAddr(p), Password: e.Password, MaxRetries: -1})
-		info, err := c.Info(ctx, "replication").Result()
+		info, err := e.checkPod(ctx, p, m, keys)
 		if err != nil {
-			c.Close()
-			return fmt.Errorf("%s: %w", p.Name, err)
+			return err
 		}
 		if p == m {
 			masterInfo = info
-		} else if !containsLine(info, "master_host:"+m.Status.PodIP) {
-			c.Close()
-			return fmt.Errorf("%s does not replicate the master %s", p.Name, m.Name)
 		}
-		for i := 0; i < len(keys); i += 1000 {
-			chunk := keys[i:min(i+1000, len(keys))]
-			n, err := c.Exists(ctx, chunk...).Result()
-			if err != nil {
-				c.Close()
-				return fmt.Errorf("%s: %w", p.Name, err)
-			}
-			if int(n) != len(chunk) {
-				c.Close()
-				return fmt.Errorf("%s lacks %d of %d acknowledged keys", p.Name, len(chunk)-int(n), len(chunk))
-			}
-		}
-		c.Close()
 	}
 	if !containsLine(masterInfo, "role:master") {
 		return fmt.Errorf("%s is labelled master but reports otherwise", m.Name)
 	}
 	return nil
+}
+
+// checkPod returns the pod's INFO replication after checking that it
+// replicates master (unless it is the master) and holds every key.
+func (e *Env) checkPod(ctx context.Context, p, master *corev1.Pod, keys []string) (string, error) {
+	c := e.Client(p)
+	defer c.Close()
+	info, err := c.Info(ctx, "replication").Result()
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", p.Name, err)
+	}
+	if p != master && !containsLine(info, "master_host:"+master.Status.PodIP) {
+		return "", fmt.Errorf("%s does not replicate the master %s", p.Name, master.Name)
+	}
+	n, err := countExisting(ctx, c, keys)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", p.Name, err)
+	}
+	if n != len(keys) {
+		return "", fmt.Errorf("%s lacks %d of %d acknowledged keys", p.Name, len(keys)-n, len(keys))
+	}
+	return info, nil
+}
+
+// countExisting counts the keys c holds, a thousand per EXISTS.
+func countExisting(ctx context.Context, c *redis.Client, keys []string) (int, error) {
+	found := 0
+	for i := 0; i < len(keys); i += 1000 {
+		n, err := c.Exists(ctx, keys[i:min(i+1000, len(keys))]...).Result()
+		if err != nil {
+			return found, err
+		}
+		found += int(n)
+	}
+	return found, nil
 }
 
 func containsLine(text, line string) bool {
@@ -136,15 +154,7 @@ func (e *Env) CountOnMaster(ctx context.Context, keys []string) (int, error) {
 	if m == nil {
 		return 0, fmt.Errorf("no master")
 	}
-	c := redis.NewClient(&redis.Options{Addr: podAddr(m), Password: e.Password, MaxRetries: -1})
+	c := e.Client(m)
 	defer c.Close()
-	found := 0
-	for i := 0; i < len(keys); i += 1000 {
-		n, err := c.Exists(ctx, keys[i:min(i+1000, len(keys))]...).Result()
-		if err != nil {
-			return found, err
-		}
-		found += int(n)
-	}
-	return found, nil
+	return countExisting(ctx, c, keys)
 }
