@@ -109,15 +109,26 @@ func StartContext(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("certificates: %w", err)
 	}
-	ports, err := freePorts(3)
+	var etcdURL string
+	err = retryPortClash(func() error {
+		ports, err := freePorts(2)
+		if err != nil {
+			return err
+		}
+		etcdURL, err = c.startEtcd(ctx, ports[0], ports[1])
+		return err
+	}, func() { c.etcd.stop(time.Second) })
 	if err != nil {
 		return nil, err
 	}
-	etcdURL, err := c.startEtcd(ctx, ports[0], ports[1])
+	err = retryPortClash(func() error {
+		ports, err := freePorts(1)
+		if err != nil {
+			return err
+		}
+		return c.startAPIServer(ctx, etcdURL, ports[0], certs)
+	}, func() { c.apiserver.stop(time.Second) })
 	if err != nil {
-		return nil, err
-	}
-	if err := c.startAPIServer(ctx, etcdURL, ports[2], certs); err != nil {
 		return nil, err
 	}
 	c.KubeconfigPath = filepath.Join(c.Dir, "admin.kubeconfig")

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 )
 
 // freePorts returns n distinct free loopback ports. They are released before
-// the caller binds them, so another process could take one in between; the
-// window is tiny and a clash fails start-up loudly. All listeners stay open
+// the caller binds them, so another process could take one in between (with
+// many test packages in parallel, an outgoing connection's ephemeral port
+// does, now and then): callers retry with retryPortClash. All listeners stay open
 // until every port is chosen, so the kernel cannot hand out one twice.
 func freePorts(n int) ([]int, error) {
 	ls := make([]net.Listener, 0, n)
@@ -37,4 +39,27 @@ func canBind(ip string, port int) bool {
 	}
 	l.Close()
 	return true
+}
+
+// portClashAttempts bounds retryPortClash.
+const portClashAttempts = 4
+
+// retryPortClash runs start until it does not fail because its port was
+// taken between freePorts and the bind; before each retry, undo stops what
+// the failed attempt started. Other errors are returned at once.
+func retryPortClash(start func() error, undo func()) error {
+	var err error
+	for range portClashAttempts {
+		if err = start(); err == nil || !isPortClash(err) {
+			return err
+		}
+		undo()
+	}
+	return fmt.Errorf("after %d attempts: %w", portClashAttempts, err)
+}
+
+// isPortClash recognises a bind failure in an error or in the log tail a
+// start function wraps into it (the processes are not ours to inspect).
+func isPortClash(err error) bool {
+	return strings.Contains(err.Error(), "address already in use")
 }

@@ -1,13 +1,17 @@
 package cluster
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -93,4 +97,57 @@ func TestRemoveStaleDirs(t *testing.T) {
 	require.DirExists(t, fresh)
 	require.DirExists(t, live)
 	require.DirExists(t, other)
+}
+
+// TestRetryPortClash: a bind that fails because another socket holds the
+// port is retried on a new port; any other error is returned at once.
+func TestRetryPortClash(t *testing.T) {
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer held.Close()
+	heldPort := held.Addr().(*net.TCPAddr).Port
+
+	for _, tc := range []struct {
+		name      string
+		clashes   int // attempts that bind the held port first
+		other     error
+		wantErr   string
+		wantTries int
+	}{
+		{name: "free at once", wantTries: 1},
+		{name: "taken twice, then free", clashes: 2, wantTries: 3},
+		{name: "always taken", clashes: 100, wantErr: "after 4 attempts", wantTries: portClashAttempts},
+		{name: "other error", other: errors.New("etcd exited: bad flag"), wantErr: "bad flag", wantTries: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tries, undos := 0, 0
+			var bound net.Listener
+			err := retryPortClash(func() error {
+				tries++
+				if tc.other != nil {
+					return tc.other
+				}
+				port := 0
+				if tries <= tc.clashes {
+					port = heldPort
+				}
+				l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+				if err != nil {
+					return fmt.Errorf("start: %w", err)
+				}
+				bound = l
+				return nil
+			}, func() { undos++ })
+			if bound != nil {
+				bound.Close()
+			}
+			assert.Equal(t, tc.wantTries, tries)
+			if tc.wantErr != "" {
+				require.ErrorContains(t, err, tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tries-1, undos, "each failed attempt is undone")
+		})
+	}
 }

@@ -6,6 +6,7 @@ package promtest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -80,38 +81,67 @@ type Target struct {
 // when the test ends.
 func Start(t testing.TB, bin, job string, targets []Target) string {
 	t.Helper()
-	dir := t.TempDir()
 	var b strings.Builder
-	fmt.Fprintf(&b, "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: %s\n    static_configs:\n", job)
+	fmt.Fprintf(&b, "  - job_name: %s\n    static_configs:\n", job)
 	for _, tg := range targets {
 		labels, _ := json.Marshal(tg.Labels)
 		fmt.Fprintf(&b, "      - targets: [%q]\n        labels: %s\n", tg.Addr, labels)
 	}
+	return StartWithScrapeConfigs(t, bin, b.String())
+}
+
+// StartWithScrapeConfigs runs Prometheus with the given YAML list of
+// scrape_configs (each item indented by two spaces), scraping and
+// evaluating every second, and returns its URL once ready.
+func StartWithScrapeConfigs(t testing.TB, bin, scrapeConfigs string) string {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n  evaluation_interval: 1s\nscrape_configs:\n" + scrapeConfigs
 	cfgPath := filepath.Join(dir, "prometheus.yml")
-	require.NoError(t, os.WriteFile(cfgPath, []byte(b.String()), 0o600))
+	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
+	// The port is free when chosen but released before Prometheus binds
+	// it; with many test packages in parallel another socket takes it now
+	// and then, so a bind failure is retried on a new port.
+	var err error
+	for attempt := range 3 {
+		var base string
+		if base, err = startPrometheus(t, bin, cfgPath, filepath.Join(dir, strconv.Itoa(attempt))); err == nil {
+			return base
+		}
+		if !strings.Contains(err.Error(), "address already in use") {
+			break
+		}
+	}
+	t.Fatal(err)
+	return ""
+}
+
+func startPrometheus(t testing.TB, bin, cfgPath, dir string) (string, error) {
 	port, err := redistest.FreePort()
-	require.NoError(t, err)
+	if err != nil {
+		return "", err
+	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	logPath := filepath.Join(dir, "prometheus.log")
+	logPath := dir + ".log"
 	logFile, err := os.Create(logPath)
-	require.NoError(t, err)
+	if err != nil {
+		return "", err
+	}
 	defer logFile.Close()
 
-	cmd := exec.Command(bin, "--config.file="+cfgPath, "--storage.tsdb.path="+filepath.Join(dir, "data"),
+	cmd := exec.Command(bin, "--config.file="+cfgPath, "--storage.tsdb.path="+dir,
 		"--web.listen-address="+addr, "--log.level=warn")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	require.NoError(t, cmd.Start())
+	if err := cmd.Start(); err != nil {
+		return "", err
+	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
+	kill := func() {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-exited
-		if t.Failed() {
-			logs, _ := os.ReadFile(logPath)
-			t.Logf("prometheus log:\n%s", logs)
-		}
-	})
+	}
 
 	base := "http://" + addr
 	deadline := time.Now().Add(60 * time.Second)
@@ -119,19 +149,30 @@ func Start(t testing.TB, bin, job string, targets []Target) string {
 		select {
 		case <-exited:
 			logs, _ := os.ReadFile(logPath)
-			t.Fatalf("prometheus exited during start:\n%s", logs)
+			return "", fmt.Errorf("prometheus exited during start:\n%s", logs)
 		default:
 		}
 		resp, err := http.Get(base + "/-/ready")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return base
+				break
 			}
 		}
-		require.True(t, time.Now().Before(deadline), "prometheus not ready within 60s")
+		if time.Now().After(deadline) {
+			kill()
+			return "", errors.New("prometheus not ready within 60s")
+		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	t.Cleanup(func() {
+		kill()
+		if t.Failed() {
+			logs, _ := os.ReadFile(logPath)
+			t.Logf("prometheus log:\n%s", logs)
+		}
+	})
+	return base, nil
 }
 
 // Query runs an instant query and returns how many series it returned,
