@@ -24,6 +24,7 @@ import (
 	cmprovider "sigs.k8s.io/custom-metrics-apiserver/pkg/provider"
 
 	"github.com/redis-autoscaler/redis-autoscaler/adapter/embedded"
+	"github.com/redis-autoscaler/redis-autoscaler/adapter/hpastate"
 	"github.com/redis-autoscaler/redis-autoscaler/adapter/promsource"
 	"github.com/redis-autoscaler/redis-autoscaler/adapter/provider"
 	"github.com/redis-autoscaler/redis-autoscaler/adapter/servingcert"
@@ -139,6 +140,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	for _, c := range metrics.Collectors() {
 		legacyregistry.RawMustRegister(c)
 	}
+	// Asking for the lister before Run makes the base start the informer.
+	legacyregistry.RawMustRegister(hpastate.New(informers.Autoscaling().V2().HorizontalPodAutoscalers().Lister()))
 	prov := &provider.Provider{
 		Source:  src,
 		Pods:    informers.Core().V1().Pods().Lister(),

@@ -24,7 +24,7 @@ import (
 // The committed JSON is what the generator writes: hand edits fail here.
 func TestCommittedJSONIsGenerated(t *testing.T) {
 	for name, build := range dashboards.Files {
-		want, err := dashboards.JSON(build)
+		want, err := dashboards.JSON(build, dashboards.Options{})
 		require.NoError(t, err)
 		for _, dir := range dashboards.Dirs {
 			path := filepath.Join("..", dir, name)
@@ -35,38 +35,9 @@ func TestCommittedJSONIsGenerated(t *testing.T) {
 	}
 }
 
-type panel struct {
-	ID          int    `json:"id"`
-	Type        string `json:"type"`
-	Title       string `json:"title"`
-	Description string `json:"description"`
-	GridPos     struct{ X, Y, W, H int }
-	FieldConfig struct {
-		Defaults struct {
-			Unit string `json:"unit"`
-		} `json:"defaults"`
-	} `json:"fieldConfig"`
-	Targets []struct {
-		Expr string `json:"expr"`
-	} `json:"targets"`
-}
-
-type board struct {
-	UID        string  `json:"uid"`
-	Editable   bool    `json:"editable"`
-	Panels     []panel `json:"panels"`
-	Templating struct {
-		List []struct {
-			Name string `json:"name"`
-		} `json:"list"`
-	} `json:"templating"`
-}
-
-func load(t *testing.T, name string) board {
-	b, err := os.ReadFile(name)
+func load(t *testing.T, name string) dashboards.Board {
+	d, err := dashboards.Load(name)
 	require.NoError(t, err)
-	var d board
-	require.NoError(t, json.Unmarshal(b, &d))
 	return d
 }
 
@@ -83,8 +54,11 @@ func TestConventions(t *testing.T) {
 		var vars []string
 		for _, v := range d.Templating.List {
 			vars = append(vars, v.Name)
+			if v.Name == "cluster" {
+				assert.Equal(t, 2, v.Hide, "%s: the cluster variable is hidden unless -multi-cluster", name)
+			}
 		}
-		require.Subset(t, vars, []string{"datasource", "job", "namespace", "pod"}, name)
+		require.Subset(t, vars, []string{"datasource", "cluster", "job", "namespace", "pod"}, name)
 		ids := map[int]bool{}
 		type cell struct{ x, y int }
 		used := map[cell]string{}
@@ -108,18 +82,40 @@ func TestConventions(t *testing.T) {
 			assert.NotEmpty(t, p.Description, where)
 			assert.NotEmpty(t, p.FieldConfig.Defaults.Unit, where)
 			require.NotEmpty(t, p.Targets, where)
-			for _, q := range p.Targets {
-				assert.Contains(t, q.Expr, `job=~"$job"`, where)
-				assert.NotRegexp(t, fixedRange, q.Expr, "%s: use $__rate_interval", where)
+		}
+		for _, q := range d.Queries() {
+			assert.Contains(t, q.Expr, `job=~"$job"`, "%s: %s", name, q.Where)
+			assert.Contains(t, q.Expr, `cluster=~"$cluster"`, "%s: %s", name, q.Where)
+			assert.NotRegexp(t, fixedRange, q.Expr, "%s: %s: use $__rate_interval", name, q.Where)
+		}
+	}
+}
+
+// -multi-cluster shows the cluster variable, and changes nothing else.
+func TestMultiCluster(t *testing.T) {
+	for name, build := range dashboards.Files {
+		single, err := dashboards.JSON(build, dashboards.Options{})
+		require.NoError(t, err)
+		multi, err := dashboards.JSON(build, dashboards.Options{MultiCluster: true})
+		require.NoError(t, err)
+		var a, b dashboards.Board
+		require.NoError(t, json.Unmarshal(single, &a))
+		require.NoError(t, json.Unmarshal(multi, &b))
+		require.Equal(t, a.Panels, b.Panels, name)
+		for i, v := range b.Templating.List {
+			if v.Name == "cluster" {
+				assert.Equal(t, 0, v.Hide, name)
+				b.Templating.List[i].Hide = 2
 			}
 		}
+		require.Equal(t, a, b, name)
 	}
 }
 
 // expand substitutes the dashboard variables as Grafana would with "All"
 // selected, and $__rate_interval with a range that holds several scrapes.
 func expand(expr string) string {
-	return strings.NewReplacer(`$job`, `redis`, `$namespace`, `.*`, `$pod`, `.*`, `$__rate_interval`, `20s`).Replace(expr)
+	return strings.NewReplacer(`$cluster`, `.*`, `$job`, `redis`, `$namespace`, `.*`, `$pod`, `.*`, `$__rate_interval`, `20s`).Replace(expr)
 }
 
 // Every query of redis-overview returns series from a live Prometheus

@@ -6,71 +6,28 @@ package dashboards
 //lint:file-ignore SA1019 The classic dashboard model (v1 JSON) is what every Grafana version and the grafana_dashboard ConfigMap sidecar import; the SDK's dashboardv2 is the Grafana 12+ schema.
 
 import (
-	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
-	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
-	"github.com/grafana/grafana-foundation-sdk/go/stat"
-	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 )
 
-// sel selects the exporter's series of the chosen job, namespace and pods.
-const sel = `job=~"$job", namespace=~"$namespace", pod=~"$pod"`
-
-var datasource = common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr("${datasource}")}
-
-// query is one PromQL target with a legend.
-func query(expr, legend string) *prometheus.DataqueryBuilder {
-	return prometheus.NewDataqueryBuilder().Expr(expr).LegendFormat(legend).Datasource(datasource)
-}
-
-// series is a time-series panel: title, description, unit, queries.
-func series(title, description, unit string, queries ...*prometheus.DataqueryBuilder) *timeseries.PanelBuilder {
-	p := timeseries.NewPanelBuilder().Title(title).Description(description).Unit(unit).
-		Datasource(datasource).Height(8).Span(12)
-	for _, q := range queries {
-		p.WithTarget(q)
-	}
-	return p
-}
-
-// single is a stat panel.
-func single(title, description, unit string, queries ...*prometheus.DataqueryBuilder) *stat.PanelBuilder {
-	p := stat.NewPanelBuilder().Title(title).Description(description).Unit(unit).
-		Datasource(datasource).Height(4).Span(8)
-	for _, q := range queries {
-		p.WithTarget(q)
-	}
-	return p
-}
-
-// variables: datasource, then job, namespace and pod chained on redis_up.
-func variables(b *dashboard.DashboardBuilder, metric string) *dashboard.DashboardBuilder {
-	b.WithVariable(dashboard.NewDatasourceVariableBuilder("datasource").Label("Data source").Type("prometheus"))
-	chain := []struct{ name, query string }{
-		{"job", `label_values(` + metric + `, job)`},
-		{"namespace", `label_values(` + metric + `{job=~"$job"}, namespace)`},
-		{"pod", `label_values(` + metric + `{job=~"$job", namespace=~"$namespace"}, pod)`},
-	}
-	for _, v := range chain {
-		b.WithVariable(dashboard.NewQueryVariableBuilder(v.name).Label(v.name).
-			Query(dashboard.StringOrMap{String: cog.ToPtr(v.query)}).Definition(v.query).
-			Datasource(datasource).Multi(true).IncludeAll(true).AllValue(".*").
-			Refresh(dashboard.VariableRefreshOnTimeRangeChanged).Sort(dashboard.VariableSortAlphabeticalAsc))
-	}
-	return b
-}
+// sel selects the exporter's series of the chosen cluster, job, namespace
+// and pods.
+const sel = `cluster=~"$cluster", job=~"$job", namespace=~"$namespace", pod=~"$pod"`
 
 // Overview is redis-overview.json: every Redis the exporter scrapes, per
 // pod.
-func Overview() (dashboard.Dashboard, error) {
+func Overview(o Options) (dashboard.Dashboard, error) {
 	b := dashboard.NewDashboardBuilder("Redis / Overview").
 		Uid("redis-autoscaler-redis-overview").
 		Description("Every Redis the redis-autoscaler exporter scrapes: health, load, memory, clients, replication, latency, keys, persistence.").
 		Tags([]string{"redis", "redis-autoscaler"}).
 		Refresh("30s").Time("now-1h", "now").Timezone(common.TimeZoneBrowser).
 		Tooltip(dashboard.DashboardCursorSyncCrosshair).Readonly()
-	variables(b, "redis_up")
+	variables(b, o, "redis_up", []chained{
+		{name: "job", label: "job"},
+		{name: "namespace", label: "namespace", matchers: `job=~"$job"`},
+		{name: "pod", label: "pod", matchers: `job=~"$job", namespace=~"$namespace"`},
+	})
 
 	b.WithRow(dashboard.NewRowBuilder("Health"))
 	b.WithPanel(single("Up", "1 when the exporter's last scrape of the pod succeeded.", "none",

@@ -1,8 +1,10 @@
 package deploy_test
 
 import (
+	"maps"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -292,18 +294,24 @@ func TestScalerRBACMatchesMarkers(t *testing.T) {
 // ConfigMap for Grafana's sidecar, with the generated JSON.
 func TestDashboardsShippedAsConfigMaps(t *testing.T) {
 	t.Parallel()
-	want, err := os.ReadFile("../dashboards/redis-overview.json")
+	files, err := filepath.Glob("../dashboards/*.json")
 	require.NoError(t, err)
+	require.Len(t, files, 2, "redis-overview and redis-autoscaling")
 	for _, v := range []variant{bundleVariants[1], chartVariants[1]} {
-		found := false
+		shipped := map[string]string{}
 		for _, o := range render(t, v) {
 			if o.GetKind() != "ConfigMap" || o.GetLabels()["grafana_dashboard"] != "1" {
 				continue
 			}
-			found = true
 			data, _, _ := unstr.NestedStringMap(o.Object, "data")
-			require.Equal(t, strings.TrimSpace(string(want)), strings.TrimSpace(data["redis-overview.json"]), v.Name)
+			maps.Copy(shipped, data)
 		}
-		require.True(t, found, "%s: no dashboards ConfigMap", v.Name)
+		for _, f := range files {
+			want, err := os.ReadFile(f)
+			require.NoError(t, err)
+			name := filepath.Base(f)
+			require.Contains(t, shipped, name, v.Name)
+			require.Equal(t, strings.TrimSpace(string(want)), strings.TrimSpace(shipped[name]), "%s: %s", v.Name, name)
+		}
 	}
 }

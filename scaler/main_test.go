@@ -133,7 +133,10 @@ func TestMainPasswordLeaderElectionMetrics(t *testing.T) {
 		require.NoError(ct, err)
 		body = string(b)
 		for _, name := range []string{"redis_autoscaler_scaler_reconciles_total", "redis_autoscaler_scaler_reconcile_duration_seconds_count",
-			"redis_autoscaler_scaler_topology_commands_total{command=\"replicaof\"}", "redis_autoscaler_scaler_attach_duration_seconds_count",
+			"redis_autoscaler_scaler_topology_commands_total{command=\"replicaof\"}",
+			`redis_autoscaler_scaler_attach_duration_seconds_count{group="auth",namespace="` + e.ns + `"}`,
+			`redis_autoscaler_scaler_group_pod_info{group="auth",namespace="` + e.ns + `",pod="auth-0",role="master",synced="false"} 1`,
+			`redis_autoscaler_scaler_group_pod_info{group="auth",namespace="` + e.ns + `",pod="auth-2",role="replica",synced="true"} 1`,
 			`redis_autoscaler_scaler_group_replicas{group="auth",namespace="` + e.ns + `",state="synced"} 3`,
 			`redis_autoscaler_scaler_group_replicas{group="auth",namespace="` + e.ns + `",state="desired"} 3`,
 			`redis_autoscaler_scaler_group_master{group="auth",namespace="` + e.ns + `",pod="auth-0"} 1`} {
@@ -146,6 +149,14 @@ func TestMainPasswordLeaderElectionMetrics(t *testing.T) {
 	stops[0]()
 	e.scale("auth", 2)
 	e.waitConverged("auth", 2, 90*time.Second)
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		resp, err := http.Get("http://" + metricsAddr + "/metrics")
+		require.NoError(ct, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(ct, err)
+		require.Contains(ct, string(b), `redis_autoscaler_scaler_scale_events_total{direction="down",group="auth",namespace="`+e.ns+`"} 1`)
+	}, 20*time.Second, 200*time.Millisecond)
 
 	var events corev1.EventList
 	require.NoError(t, e.cl.List(e.ctx, &events, client.InNamespace(e.ns)))

@@ -133,6 +133,9 @@ func TestScaleSwitchoverAndRestart(t *testing.T) {
 	t.Logf("scale 4 -> 2: master %s, %d writes acknowledged, %d failed", m.Name, len(acked), w.Failed())
 	e.requireKeys(m.Status.PodIP, append(acked, before...))
 	t.Logf("event %s", e.requireEvent("Switchover"))
+	last := e.group("cache").Status.LastSwitchoverTime
+	require.NotNil(t, last, "status.lastSwitchoverTime after the switchover")
+	require.WithinRange(t, last.Time, scaledAt.Truncate(time.Second), time.Now())
 
 	// Kill the master's process: the runner restarts it empty. The group
 	// keeps its data: a replica is promoted, the restarted pod follows it.

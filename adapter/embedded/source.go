@@ -161,8 +161,11 @@ func (s *Source) Round(ctx context.Context) {
 	defer s.mu.Unlock()
 	for _, r := range res.Results {
 		key := r.Target.Namespace + "/" + r.Target.Pod
+		// Every scraped namespace has a series, 0 until the first error,
+		// so dashboards and rate() see errors start rather than appear.
+		errs := s.scrapeErrors.WithLabelValues(r.Target.Namespace)
 		if r.Err != nil {
-			s.scrapeErrors.WithLabelValues(r.Target.Namespace).Inc()
+			errs.Inc()
 			continue
 		}
 		w := s.windows[key].add(toSample(r), s.opts.Window)

@@ -3,7 +3,6 @@ package embedded
 import (
 	"context"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -92,23 +91,18 @@ func (r *Resolver) PodsToScrape(ctx context.Context) []*corev1.Pod {
 // about: its scale target when it uses one of our Pods or Object metrics,
 // and each Object metric's described object. Pure, for tests.
 func ObjectsOf(hpa *autoscalingv2.HorizontalPodAutoscaler) []objectRef {
-	uses := false
-	var refs []objectRef
-	for _, m := range hpa.Spec.Metrics {
-		switch {
-		case m.Type == autoscalingv2.PodsMetricSourceType && m.Pods != nil && slices.Contains(source.Names, m.Pods.Metric.Name):
-			uses = true
-		case m.Type == autoscalingv2.ObjectMetricSourceType && m.Object != nil && slices.Contains(source.Names, m.Object.Metric.Name):
-			uses = true
-			d := m.Object.DescribedObject
-			refs = append(refs, objectRef{hpa.Namespace, d.APIVersion, d.Kind, d.Name})
-		}
-	}
-	if !uses {
+	ours := source.InHPA(hpa)
+	if len(ours) == 0 {
 		return nil
 	}
 	t := hpa.Spec.ScaleTargetRef
-	return append([]objectRef{{hpa.Namespace, t.APIVersion, t.Kind, t.Name}}, refs...)
+	refs := []objectRef{{hpa.Namespace, t.APIVersion, t.Kind, t.Name}}
+	for _, m := range ours {
+		if d := m.Described; d != nil {
+			refs = append(refs, objectRef{hpa.Namespace, d.APIVersion, d.Kind, d.Name})
+		}
+	}
+	return refs
 }
 
 func (r *Resolver) selectorOf(ctx context.Context, ref objectRef) (labels.Selector, bool) {

@@ -63,15 +63,17 @@ func (p *Provider) ListAllMetrics() []provider.CustomMetricInfo {
 	return out
 }
 
+// servedResources are the resources whose metrics we serve.
+var servedResources = []schema.GroupResource{Pods, StatefulSets, RedisReplicationGroups}
+
 func (p *Provider) served(info provider.CustomMetricInfo) bool {
-	return info.Namespaced && slices.Contains(source.Names, info.Metric) &&
-		(info.GroupResource == Pods || info.GroupResource == StatefulSets || info.GroupResource == RedisReplicationGroups)
+	return info.Namespaced && slices.Contains(source.Names, info.Metric) && slices.Contains(servedResources, info.GroupResource)
 }
 
 // GetMetricByName serves one pod's value, or an object's aggregate over its
 // pods.
-func (p *Provider) GetMetricByName(ctx context.Context, name types.NamespacedName, info provider.CustomMetricInfo, _ labels.Selector) (*custom_metrics.MetricValue, error) {
-	defer p.Metrics.observe(info)()
+func (p *Provider) GetMetricByName(ctx context.Context, name types.NamespacedName, info provider.CustomMetricInfo, _ labels.Selector) (_ *custom_metrics.MetricValue, err error) {
+	defer p.Metrics.observe(info, &err)()
 	if !p.served(info) {
 		return nil, provider.NewMetricNotFoundError(info.GroupResource, info.Metric)
 	}
@@ -101,8 +103,8 @@ func (p *Provider) GetMetricByName(ctx context.Context, name types.NamespacedNam
 
 // GetMetricBySelector serves every selected pod that has a fresh value (an
 // empty list when none match), or every selected object's aggregate.
-func (p *Provider) GetMetricBySelector(ctx context.Context, namespace string, selector labels.Selector, info provider.CustomMetricInfo, _ labels.Selector) (*custom_metrics.MetricValueList, error) {
-	defer p.Metrics.observe(info)()
+func (p *Provider) GetMetricBySelector(ctx context.Context, namespace string, selector labels.Selector, info provider.CustomMetricInfo, _ labels.Selector) (_ *custom_metrics.MetricValueList, err error) {
+	defer p.Metrics.observe(info, &err)()
 	if !p.served(info) {
 		return nil, provider.NewMetricNotFoundError(info.GroupResource, info.Metric)
 	}

@@ -3,9 +3,11 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -171,4 +173,31 @@ func BenchmarkGetMetricBySelector(b *testing.B) {
 			}
 		})
 	}
+}
+
+// The provider's own metrics: every request timed, errors counted by
+// reason, and label values only from what we serve, whatever callers ask.
+func TestRequestMetrics(t *testing.T) {
+	p := newProvider(t, 2, fakeSource{source.OpsPerSecond: {"redis-0": 100}})
+	p.Metrics = NewMetrics()
+	ctx := context.Background()
+	_, err := p.GetMetricByName(ctx, types.NamespacedName{Namespace: "ns", Name: "redis-0"}, info(Pods, source.OpsPerSecond), labels.Everything())
+	require.NoError(t, err)
+	_, err = p.GetMetricByName(ctx, types.NamespacedName{Namespace: "ns", Name: "redis-1"}, info(Pods, source.OpsPerSecond), labels.Everything())
+	require.Error(t, err)
+	for i := range 5 { // callers' made-up names
+		_, err = p.GetMetricBySelector(ctx, "ns", labels.Everything(), info(schema.GroupResource{Resource: fmt.Sprintf("r%d", i)}, fmt.Sprintf("m%d", i)), labels.Everything())
+		require.Error(t, err)
+	}
+	assert.Equal(t, 2, testutil.CollectAndCount(p.Metrics.Requests), "pods/redis_ops_per_second and other/other")
+	want := `
+# HELP redis_autoscaler_adapter_request_errors_total Custom-metrics requests the provider answered with an error, by reason (NotFound: no fresh value or unknown object).
+# TYPE redis_autoscaler_adapter_request_errors_total counter
+redis_autoscaler_adapter_request_errors_total{metric="other",reason="NotFound",resource="other"} 5
+redis_autoscaler_adapter_request_errors_total{metric="other",reason="ServiceUnavailable",resource="other"} 0
+redis_autoscaler_adapter_request_errors_total{metric="redis_ops_per_second",reason="NotFound",resource="pods"} 1
+redis_autoscaler_adapter_request_errors_total{metric="redis_ops_per_second",reason="ServiceUnavailable",resource="pods"} 0
+`
+	require.NoError(t, testutil.CollectAndCompare(p.Metrics.Errors, strings.NewReader(want)))
+	assert.Equal(t, 1, testutil.CollectAndCount(p.Metrics.ValueAge))
 }

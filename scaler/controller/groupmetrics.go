@@ -24,6 +24,9 @@ func (r *Reconciler) GroupStates(ctx context.Context) ([]metrics.GroupState, err
 			Namespace: g.Namespace, Name: g.Name,
 			Current: g.Status.Replicas, Ready: g.Status.ReadyReplicas, Master: g.Status.Master,
 		}
+		if t := g.Status.LastSwitchoverTime; t != nil {
+			s.LastSwitchover = t.Time
+		}
 		if g.Spec.Replicas != nil {
 			s.Desired, s.HasDesired = *g.Spec.Replicas, true
 		}
@@ -34,9 +37,11 @@ func (r *Reconciler) GroupStates(ctx context.Context) ([]metrics.GroupState, err
 					if p.DeletionTimestamp != nil {
 						continue
 					}
-					if p.Labels[LabelRole] == RoleMaster || (p.Labels[LabelRole] == RoleReplica && p.Labels[LabelSynced] == "true") {
+					role, synced := p.Labels[LabelRole], p.Labels[LabelSynced] == "true"
+					if role == RoleMaster || (role == RoleReplica && synced) {
 						s.Synced++
 					}
+					s.Pods = append(s.Pods, metrics.PodState{Name: p.Name, Role: role, Synced: synced})
 				}
 			}
 		}

@@ -118,8 +118,12 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	log := logf.FromContext(ctx)
 	var g v1alpha1.RedisReplicationGroup
 	if err := r.Client.Get(ctx, req.NamespacedName, &g); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.Metrics.ForgetGroup(req.Namespace, req.Name)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	r.Metrics.InitGroup(g.Namespace, g.Name)
 	orig := g.DeepCopy()
 	out := &outcome{}
 
@@ -164,7 +168,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	g.Status.Master = master.obs.Name
 	g.Status.MasterRunID = master.obs.RunID
 	attached := r.attach(ctx, &g, members, master, demote, auth, out)
-	r.label(ctx, members, master, attached, out)
+	r.label(ctx, &g, members, master, attached, out)
 	if master.obs.Terminating {
 		// Graceful master loss (rolling update, drain, kubectl delete):
 		// hand over while it is alive, before anything else.
@@ -283,7 +287,7 @@ func (r *Reconciler) attach(ctx context.Context, g *v1alpha1.RedisReplicationGro
 }
 
 // label sets role and synced labels; it counts ready pods on the way.
-func (r *Reconciler) label(ctx context.Context, members []*member, master *member, attached map[string]bool, out *outcome) {
+func (r *Reconciler) label(ctx context.Context, g *v1alpha1.RedisReplicationGroup, members []*member, master *member, attached map[string]bool, out *outcome) {
 	host, port := master.obs.Address, master.obs.Port
 	for _, m := range members {
 		role, synced := "", ""
@@ -319,7 +323,7 @@ func (r *Reconciler) label(ctx context.Context, members []*member, master *membe
 		}
 		if synced == "true" && old[LabelSynced] == "" {
 			if started, ok := containerStarted(m.pod); ok {
-				r.Metrics.AttachSeconds.Observe(time.Since(started).Seconds())
+				r.Metrics.AttachSeconds.WithLabelValues(g.Namespace, g.Name).Observe(time.Since(started).Seconds())
 			}
 		}
 		patch := client.MergeFrom(m.pod.DeepCopy())

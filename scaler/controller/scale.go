@@ -32,7 +32,7 @@ func (r *Reconciler) scale(ctx context.Context, g *v1alpha1.RedisReplicationGrou
 	}
 	switch {
 	case desired > current:
-		if err := r.setReplicas(ctx, sts, desired); err != nil {
+		if err := r.setReplicas(ctx, g, sts, current, desired); err != nil {
 			return false, err
 		}
 		r.Recorder.Eventf(g, corev1.EventTypeNormal, "ScaledUp", "statefulset %s: %d -> %d replicas", sts.Name, current, desired)
@@ -44,7 +44,7 @@ func (r *Reconciler) scale(ctx context.Context, g *v1alpha1.RedisReplicationGrou
 		logf.FromContext(ctx).V(1).Info("scale-down plan", "from", current, "to", desired, "plan", plan.Summary())
 		switch {
 		case plan.Safe:
-			if err := r.setReplicas(ctx, sts, desired); err != nil {
+			if err := r.setReplicas(ctx, g, sts, current, desired); err != nil {
 				return false, err
 			}
 			r.Recorder.Eventf(g, corev1.EventTypeNormal, "ScaledDown", "statefulset %s: %d -> %d replicas (master %s stays)", sts.Name, current, desired, master.obs.Name)
@@ -88,7 +88,7 @@ func (r *Reconciler) handOver(ctx context.Context, g *v1alpha1.RedisReplicationG
 
 // setReplicas writes the StatefulSet's scale subresource (RBAC needs only
 // statefulsets/scale, not update on the whole StatefulSet).
-func (r *Reconciler) setReplicas(ctx context.Context, sts *appsv1.StatefulSet, n int32) error {
+func (r *Reconciler) setReplicas(ctx context.Context, g *v1alpha1.RedisReplicationGroup, sts *appsv1.StatefulSet, from, n int32) error {
 	scale := &autoscalingv1.Scale{
 		ObjectMeta: metav1.ObjectMeta{Name: sts.Name, Namespace: sts.Namespace},
 		Spec:       autoscalingv1.ScaleSpec{Replicas: n},
@@ -97,6 +97,11 @@ func (r *Reconciler) setReplicas(ctx context.Context, sts *appsv1.StatefulSet, n
 		r.Metrics.Errors.WithLabelValues("scale").Inc()
 		return fmt.Errorf("scale statefulset %s to %d: %w", sts.Name, n, err)
 	}
+	direction := "up"
+	if n < from {
+		direction = "down"
+	}
+	r.Metrics.ScaleEvents.WithLabelValues(g.Namespace, g.Name, direction).Inc()
 	return nil
 }
 
@@ -117,18 +122,20 @@ func (r *Reconciler) switchover(ctx context.Context, g *v1alpha1.RedisReplicatio
 		redisops.SwitchoverOptions{PauseTimeout: g.Spec.PauseTimeout(), Auth: auth, AfterPromote: r.AfterPromote})
 	r.Metrics.Commands.WithLabelValues("client_pause").Inc()
 	if res.WritePause > 0 {
-		r.Metrics.WritePauseSeconds.Observe(res.WritePause.Seconds())
+		r.Metrics.WritePauseSeconds.WithLabelValues(g.Namespace, g.Name).Observe(res.WritePause.Seconds())
 	}
 	if err != nil {
 		result := "error"
 		if errors.Is(err, redisops.ErrCatchUpTimeout) || errors.Is(err, redisops.ErrPauseExpiring) {
 			result = "aborted"
 		}
-		r.Metrics.Switchovers.WithLabelValues(result).Inc()
+		r.Metrics.Switchovers.WithLabelValues(g.Namespace, g.Name, result).Inc()
 		r.Recorder.Eventf(g, corev1.EventTypeWarning, "SwitchoverFailed", "switchover %s -> %s (write pause %s): %v", master.obs.Name, target.obs.Name, res.WritePause, err)
 		return fmt.Errorf("switchover %s -> %s: %w", master.obs.Name, target.obs.Name, err)
 	}
-	r.Metrics.Switchovers.WithLabelValues("ok").Inc()
+	r.Metrics.Switchovers.WithLabelValues(g.Namespace, g.Name, "ok").Inc()
+	now := metav1.Now()
+	g.Status.LastSwitchoverTime = &now
 	r.Metrics.Commands.WithLabelValues("replicaof_no_one").Inc()
 	r.Metrics.Commands.WithLabelValues("replicaof").Add(float64(1 + len(others)))
 	r.Recorder.Eventf(g, corev1.EventTypeNormal, "Switchover",

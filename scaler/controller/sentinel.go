@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/redis/go-redis/v9"
@@ -122,11 +123,13 @@ func (r *Reconciler) sentinelSwitchover(ctx context.Context, g *v1alpha1.RedisRe
 			// Asked in an earlier reconcile; Sentinel is on it.
 			return nil
 		}
-		r.Metrics.Switchovers.WithLabelValues("error").Inc()
+		r.Metrics.Switchovers.WithLabelValues(g.Namespace, g.Name, "error").Inc()
 		r.Recorder.Eventf(g, corev1.EventTypeWarning, "SwitchoverFailed", "SENTINEL FAILOVER %s: %v", g.Spec.Sentinel.MasterName, err)
 		return err
 	}
-	r.Metrics.Switchovers.WithLabelValues("ok").Inc()
+	r.Metrics.Switchovers.WithLabelValues(g.Namespace, g.Name, "ok").Inc()
+	now := metav1.Now()
+	g.Status.LastSwitchoverTime = &now
 	r.Metrics.Commands.WithLabelValues("sentinel_failover").Inc()
 	r.Recorder.Eventf(g, corev1.EventTypeNormal, "Switchover", "SENTINEL FAILOVER %s: master %s is removed by the scale-down", g.Spec.Sentinel.MasterName, master.obs.Name)
 	return nil

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"time"
 
@@ -20,6 +21,17 @@ type GroupState struct {
 	Current, Ready, Synced int32
 	// Master is the pod the scaler made master ("" when none).
 	Master string
+	// LastSwitchover is when the scaler last moved the master (zero: never).
+	LastSwitchover time.Time
+	// Pods are the group's pods with the role the scaler gave each.
+	Pods []PodState
+}
+
+// PodState is one pod of a group: its role label ("master", "replica" or
+// "" while down or unknown) and whether a replica is in sync.
+type PodState struct {
+	Name, Role string
+	Synced     bool
 }
 
 // GroupCollector exports every group's state at scrape time (from the
@@ -28,8 +40,10 @@ type GroupState struct {
 type GroupCollector struct {
 	mu       sync.Mutex
 	list     func(context.Context) ([]GroupState, error)
-	replicas *prometheus.Desc
-	master   *prometheus.Desc
+	replicas       *prometheus.Desc
+	master         *prometheus.Desc
+	lastSwitchover *prometheus.Desc
+	pod            *prometheus.Desc
 }
 
 // NewGroupCollector creates the collector; SetSource gives it its groups.
@@ -41,6 +55,12 @@ func NewGroupCollector() *GroupCollector {
 		master: prometheus.NewDesc("redis_autoscaler_scaler_group_master",
 			"1 for the pod that is a RedisReplicationGroup's master.",
 			[]string{"namespace", "group", "pod"}, nil),
+		lastSwitchover: prometheus.NewDesc("redis_autoscaler_scaler_group_last_switchover_timestamp_seconds",
+			"Unix time the scaler last moved a RedisReplicationGroup's master (status.lastSwitchoverTime); absent until the first switchover.",
+			[]string{"namespace", "group"}, nil),
+		pod: prometheus.NewDesc("redis_autoscaler_scaler_group_pod_info",
+			"1 for each pod of a RedisReplicationGroup, with the role the scaler gave it (master, replica, or empty while down) and whether a replica is in sync; joins the exporter's per-pod series to their group.",
+			[]string{"namespace", "group", "pod", "role", "synced"}, nil),
 	}
 }
 
@@ -56,6 +76,8 @@ func (c *GroupCollector) SetSource(list func(context.Context) ([]GroupState, err
 func (c *GroupCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.replicas
 	ch <- c.master
+	ch <- c.lastSwitchover
+	ch <- c.pod
 }
 
 // Collect implements prometheus.Collector.
@@ -85,6 +107,12 @@ func (c *GroupCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge("synced", g.Synced)
 		if g.Master != "" {
 			ch <- prometheus.MustNewConstMetric(c.master, prometheus.GaugeValue, 1, g.Namespace, g.Name, g.Master)
+		}
+		if !g.LastSwitchover.IsZero() {
+			ch <- prometheus.MustNewConstMetric(c.lastSwitchover, prometheus.GaugeValue, float64(g.LastSwitchover.UnixMilli())/1000, g.Namespace, g.Name)
+		}
+		for _, p := range g.Pods {
+			ch <- prometheus.MustNewConstMetric(c.pod, prometheus.GaugeValue, 1, g.Namespace, g.Name, p.Name, p.Role, strconv.FormatBool(p.Synced))
 		}
 	}
 }

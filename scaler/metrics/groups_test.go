@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -20,12 +21,22 @@ func TestGroupCollector(t *testing.T) {
 	}{
 		{name: "no source yet", want: ``},
 		{name: "a converged group and one without spec.replicas", groups: []GroupState{
-			{Namespace: "redis", Name: "cache", Desired: 3, HasDesired: true, Current: 3, Ready: 3, Synced: 3, Master: "cache-0"},
+			{Namespace: "redis", Name: "cache", Desired: 3, HasDesired: true, Current: 3, Ready: 3, Synced: 3, Master: "cache-0",
+				LastSwitchover: time.Unix(1764561600, 250_000_000),
+				Pods:           []PodState{{Name: "cache-0", Role: "master"}, {Name: "cache-1", Role: "replica", Synced: true}, {Name: "cache-2"}}},
 			{Namespace: "redis", Name: "queue", Current: 2, Ready: 1, Synced: 1},
 		}, want: `
+# HELP redis_autoscaler_scaler_group_last_switchover_timestamp_seconds Unix time the scaler last moved a RedisReplicationGroup's master (status.lastSwitchoverTime); absent until the first switchover.
+# TYPE redis_autoscaler_scaler_group_last_switchover_timestamp_seconds gauge
+redis_autoscaler_scaler_group_last_switchover_timestamp_seconds{group="cache",namespace="redis"} 1.76456160025e+09
 # HELP redis_autoscaler_scaler_group_master 1 for the pod that is a RedisReplicationGroup's master.
 # TYPE redis_autoscaler_scaler_group_master gauge
 redis_autoscaler_scaler_group_master{group="cache",namespace="redis",pod="cache-0"} 1
+# HELP redis_autoscaler_scaler_group_pod_info 1 for each pod of a RedisReplicationGroup, with the role the scaler gave it (master, replica, or empty while down) and whether a replica is in sync; joins the exporter's per-pod series to their group.
+# TYPE redis_autoscaler_scaler_group_pod_info gauge
+redis_autoscaler_scaler_group_pod_info{group="cache",namespace="redis",pod="cache-0",role="master",synced="false"} 1
+redis_autoscaler_scaler_group_pod_info{group="cache",namespace="redis",pod="cache-1",role="replica",synced="true"} 1
+redis_autoscaler_scaler_group_pod_info{group="cache",namespace="redis",pod="cache-2",role="",synced="false"} 1
 # HELP redis_autoscaler_scaler_group_replicas Replicas of a RedisReplicationGroup by state: desired (spec.replicas), current and ready (the StatefulSet's pods), synced (master plus replicas attached and in sync).
 # TYPE redis_autoscaler_scaler_group_replicas gauge
 redis_autoscaler_scaler_group_replicas{group="cache",namespace="redis",state="current"} 3

@@ -14,11 +14,14 @@ import (
 	"github.com/stretchr/testify/require"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/redis-autoscaler/redis-autoscaler/dashboards"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 	"github.com/redis-autoscaler/redis-autoscaler/test/e2e"
+	"github.com/redis-autoscaler/redis-autoscaler/test/promtest"
 )
 
 func TestMain(m *testing.M) { cluster.MainWithRedisAutoscaler(m) }
@@ -40,6 +43,8 @@ func TestLoop(t *testing.T) {
 		Progress:        t.Logf,
 	})
 	require.NoError(t, err)
+	promStart := time.Now()
+	prom := env.StartPrometheus(ctx, t, promtest.Binary(t))
 	rec := env.Record(ctx, nil, func(ev e2e.Event) { t.Log(ev) })
 	defer rec.Stop()
 	w := env.StartWriter(ctx)
@@ -240,6 +245,54 @@ func TestLoop(t *testing.T) {
 		assert.True(t, active, "ScalingActive=False while metrics are missing")
 		require.NoError(t, env.ScaleAdapter(ctx, 2))
 		waitSpec(t, "adapter back, no load", func(n int32) bool { return n == 2 }, 2*time.Minute)
+	})
+
+	// Every panel and annotation of redis-autoscaling.json returns data
+	// over the whole run, as Grafana would draw it, from the programs
+	// scraped through the shipped ServiceMonitors; every rule of
+	// alerts.yaml evaluates without error on these real series.
+	t.Run("dashboards and alerts", func(t *testing.T) {
+		// Requests the adapter must refuse (no such pod), as an HPA naming
+		// a pod that just went away would make; repeated until Prometheus
+		// sees the errors rise.
+		targets := map[string]int{"redis-autoscaler-exporter": 1, "redis-autoscaler-scaler-metrics": 2, "redis-autoscaler-adapter": 2}
+		require.EventuallyWithT(t, func(ct *assert.CollectT) {
+			_, err := c.Client.CoreV1().RESTClient().Get().
+				AbsPath("/apis/custom.metrics.k8s.io/v1beta2/namespaces/redis/pods/no-such-pod/redis_ops_per_second").DoRaw(ctx)
+			assert.True(ct, apierrors.IsNotFound(err), "%v", err)
+			for job, n := range targets {
+				up, err := promtest.Query(prom, fmt.Sprintf(`up{job=%q} == 1`, job))
+				assert.NoError(ct, err)
+				assert.Equal(ct, n, up, "%s targets up", job)
+			}
+			rising, err := promtest.Query(prom, `sum(increase(redis_autoscaler_adapter_request_errors_total{reason="NotFound"}[20s])) > 0`)
+			assert.NoError(ct, err)
+			assert.Positive(ct, rising, "the refused requests are counted")
+		}, 30*time.Second, time.Second)
+
+		d, err := dashboards.Load(filepath.Join("..", "..", "dashboards", "redis-autoscaling.json"))
+		require.NoError(t, err)
+		vars := strings.NewReplacer(`$cluster`, `.*`, `$job`, `.*`, `$namespace`, e2e.Namespace, `$group`, e2e.Group, `$pod`, `.*`, `$__rate_interval`, `20s`)
+		queries := d.Queries()
+		require.NotEmpty(t, queries)
+		for _, q := range queries {
+			expr := vars.Replace(q.Expr)
+			n, err := promtest.QueryRange(prom, expr, promStart, time.Now(), 5*time.Second)
+			if assert.NoError(t, err, "%s: %s", q.Where, expr) {
+				assert.Positive(t, n, "%s returns no data over the run: %s", q.Where, expr)
+			}
+		}
+		t.Logf("%d queries of redis-autoscaling.json returned data over the %v run", len(queries), time.Since(promStart).Round(time.Second))
+
+		rules, err := promtest.Rules(prom)
+		require.NoError(t, err)
+		require.NotEmpty(t, rules)
+		for _, r := range rules {
+			assert.Equal(t, "ok", r.Health, "rule %s: %s", r.Name, r.LastError)
+			if r.State == "firing" {
+				t.Logf("alert %s is firing", r.Name)
+			}
+		}
 	})
 
 	keys := w.Finish()

@@ -91,12 +91,19 @@ func Start(t testing.TB, bin, job string, targets []Target) string {
 }
 
 // StartWithScrapeConfigs runs Prometheus with the given YAML list of
-// scrape_configs (each item indented by two spaces), scraping and
-// evaluating every second, and returns its URL once ready.
-func StartWithScrapeConfigs(t testing.TB, bin, scrapeConfigs string) string {
+// scrape_configs (each item indented by two spaces) and rule files,
+// scraping and evaluating every second, and returns its URL once ready.
+func StartWithScrapeConfigs(t testing.TB, bin, scrapeConfigs string, ruleFiles ...string) string {
 	t.Helper()
 	dir := t.TempDir()
-	cfg := "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n  evaluation_interval: 1s\nscrape_configs:\n" + scrapeConfigs
+	cfg := "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n  evaluation_interval: 1s\n"
+	if len(ruleFiles) > 0 {
+		cfg += "rule_files:\n"
+		for _, f := range ruleFiles {
+			cfg += fmt.Sprintf("  - %q\n", f)
+		}
+	}
+	cfg += "scrape_configs:\n" + scrapeConfigs
 	cfgPath := filepath.Join(dir, "prometheus.yml")
 	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
 	// The port is free when chosen but released before Prometheus binds
@@ -178,27 +185,90 @@ func startPrometheus(t testing.TB, bin, cfgPath, dir string) (string, error) {
 // Query runs an instant query and returns how many series it returned,
 // or the error Prometheus reported.
 func Query(base, expr string) (int, error) {
-	resp, err := http.Get(base + "/api/v1/query?query=" + url.QueryEscape(expr))
-	if err != nil {
+	return count(base + "/api/v1/query?query=" + url.QueryEscape(expr))
+}
+
+// QueryRange runs a range query, as a dashboard panel does, and returns
+// how many series have at least one sample that is a number (NaN, as
+// histogram_quantile gives over an empty window, does not count).
+func QueryRange(base, expr string, start, end time.Time, step time.Duration) (int, error) {
+	q := url.Values{"query": {expr}, "start": {strconv.FormatInt(start.Unix(), 10)},
+		"end": {strconv.FormatInt(end.Unix(), 10)}, "step": {step.String()}}
+	return count(base + "/api/v1/query_range?" + q.Encode())
+}
+
+func count(u string) (int, error) {
+	var data struct {
+		Result json.RawMessage `json:"result"`
+	}
+	if err := get(u, &data); err != nil {
 		return 0, err
+	}
+	var series []struct {
+		Value  []any   `json:"value"`
+		Values [][]any `json:"values"`
+	}
+	if err := json.Unmarshal(data.Result, &series); err != nil {
+		return 1, nil // a scalar or string result
+	}
+	n := 0
+	for _, s := range series {
+		values := s.Values
+		if s.Value != nil {
+			values = append(values, s.Value)
+		}
+		for _, v := range values {
+			if len(v) == 2 && v[1] != "NaN" {
+				n++
+				break
+			}
+		}
+	}
+	return n, nil
+}
+
+// Rule is one recording or alerting rule as Prometheus evaluates it.
+type Rule struct {
+	Name      string `json:"name"`
+	Health    string `json:"health"`
+	LastError string `json:"lastError"`
+	State     string `json:"state"` // alerting rules: inactive, pending, firing
+}
+
+// Rules lists every rule of the loaded rule files with its health.
+func Rules(base string) ([]Rule, error) {
+	var data struct {
+		Groups []struct {
+			Rules []Rule `json:"rules"`
+		} `json:"groups"`
+	}
+	if err := get(base+"/api/v1/rules", &data); err != nil {
+		return nil, err
+	}
+	var out []Rule
+	for _, g := range data.Groups {
+		out = append(out, g.Rules...)
+	}
+	return out, nil
+}
+
+// get decodes the data of a Prometheus API answer, or returns its error.
+func get(u string, data any) error {
+	resp, err := http.Get(u)
+	if err != nil {
+		return err
 	}
 	defer resp.Body.Close()
 	var body struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			Result json.RawMessage `json:"result"`
-		} `json:"data"`
+		Status string          `json:"status"`
+		Error  string          `json:"error"`
+		Data   json.RawMessage `json:"data"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return 0, err
+		return err
 	}
 	if body.Status != "success" {
-		return 0, fmt.Errorf("%s", body.Error)
+		return fmt.Errorf("%s", body.Error)
 	}
-	var series []any
-	if err := json.Unmarshal(body.Data.Result, &series); err != nil {
-		return 1, nil // a scalar or string result
-	}
-	return len(series), nil
+	return json.Unmarshal(body.Data, data)
 }

@@ -176,6 +176,10 @@ type RedisReplicationGroupStatus struct {
 	// run_id changed restarted, and is not followed if it came back empty.
 	// +optional
 	MasterRunID string `json:"masterRunID,omitempty"`
+	// LastSwitchoverTime is when the scaler last moved the master (its own
+	// switchover or a Sentinel failover it asked for).
+	// +optional
+	LastSwitchoverTime *metav1.Time `json:"lastSwitchoverTime,omitempty"`
 	// ObservedGeneration is the spec generation this status is about.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
