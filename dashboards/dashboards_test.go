@@ -160,12 +160,10 @@ func TestOverviewQueriesReturnData(t *testing.T) {
 	}, 90*time.Second, time.Second, "Prometheus did not scrape the three exporters")
 
 	d := load(t, "redis-overview.json")
-	for _, p := range d.Panels {
-		for _, q := range p.Targets {
-			expr := expand(q.Expr)
-			n, err := promtest.Query(prom, expr)
-			assert.NoError(t, err, "panel %q: %s", p.Title, expr)
-			assert.Positive(t, n, "panel %q returns no series: %s", p.Title, expr)
-		}
+	for _, q := range d.Queries() {
+		expr := expand(q.Expr)
+		n, err := promtest.Query(prom, expr)
+		assert.NoError(t, err, "%s: %s", q.Where, expr)
+		assert.Positive(t, n, "%s returns no series: %s", q.Where, expr)
 	}
 }

@@ -99,14 +99,12 @@ func TestMainPasswordLeaderElectionMetrics(t *testing.T) {
 	// Copy 0 starts first and leads; copy 1 waits for the lease.
 	var logs []*syncBuffer
 	var stops []func()
-	var metricsAddr string
+	var metricsAddrs []string
 	for i := range 2 {
 		port, err := redistest.FreePort()
 		require.NoError(t, err)
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		if i == 0 {
-			metricsAddr = addr
-		}
+		metricsAddrs = append(metricsAddrs, addr)
 		l, stop := e.runMain("--kubeconfig", kubeconfig, "--namespace", e.ns,
 			"--leader-elect", "--leader-election-namespace", e.ns,
 			"--metrics-bind-address", addr, "--health-probe-bind-address", "0", "--log-format", "json")
@@ -126,7 +124,7 @@ func TestMainPasswordLeaderElectionMetrics(t *testing.T) {
 	// either copy's endpoint shows them).
 	var body string
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
-		resp, err := http.Get("http://" + metricsAddr + "/metrics")
+		resp, err := http.Get("http://" + metricsAddrs[0] + "/metrics")
 		require.NoError(ct, err)
 		defer resp.Body.Close()
 		b, err := io.ReadAll(resp.Body)
@@ -150,7 +148,8 @@ func TestMainPasswordLeaderElectionMetrics(t *testing.T) {
 	e.scale("auth", 2)
 	e.waitConverged("auth", 2, 90*time.Second)
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
-		resp, err := http.Get("http://" + metricsAddr + "/metrics")
+		// Copy 0 is gone; copy 1 took over and scaled down.
+		resp, err := http.Get("http://" + metricsAddrs[1] + "/metrics")
 		require.NoError(ct, err)
 		defer resp.Body.Close()
 		b, err := io.ReadAll(resp.Body)

@@ -147,6 +147,7 @@ func TestSentinelMode(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, m.Status.PodIP, host)
 	e.requireEvent("Switchover")
+	require.NotNil(t, e.group("cache").Status.LastSwitchoverTime, "the failover the scaler asked for is recorded")
 	keys := make([]string, 100)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("s%d", i)

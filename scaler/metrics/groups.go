@@ -38,8 +38,8 @@ type PodState struct {
 // scaler's informer cache), so a deleted group's series go with it and
 // dashboards and alerts need no kube-state-metrics.
 type GroupCollector struct {
-	mu       sync.Mutex
-	list     func(context.Context) ([]GroupState, error)
+	mu             sync.Mutex
+	list           func(context.Context) ([]GroupState, error)
 	replicas       *prometheus.Desc
 	master         *prometheus.Desc
 	lastSwitchover *prometheus.Desc
