@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -27,6 +28,13 @@ type Config struct {
 	ConnectionTimeout time.Duration
 	ScrapeTimeout     time.Duration
 	Concurrency       int
+	// AllowedTargets (--scrape.allowed-targets): the /scrape targets
+	// accepted, a regular expression fully matching redis://host:port.
+	AllowedTargets *regexp.Regexp
+	// MaxScrapeTargets bounds the /scrape connection pool.
+	MaxScrapeTargets int
+	// MaxLabelValues bounds distinct cmd and err label values per target.
+	MaxLabelValues int
 
 	TLSCAFile     string
 	TLSCertFile   string
@@ -68,30 +76,33 @@ func (a *addrList) Set(v string) error {
 
 // flagEnv pairs each flag with its environment variable.
 var flagEnv = map[string]string{
-	"redis.addr":            "REDIS_ADDR",
-	"redis.user":            "REDIS_USER",
-	"redis.password":        "REDIS_PASSWORD",
-	"redis.password-file":   "REDIS_PASSWORD_FILE",
-	"namespace":             "REDIS_EXPORTER_NAMESPACE",
-	"web.listen-address":    "REDIS_EXPORTER_WEB_LISTEN_ADDRESS",
-	"web.telemetry-path":    "REDIS_EXPORTER_WEB_TELEMETRY_PATH",
-	"web.config.file":       "REDIS_EXPORTER_WEB_CONFIG_FILE",
-	"connection-timeout":    "REDIS_EXPORTER_CONNECTION_TIMEOUT",
-	"scrape.timeout":        "REDIS_EXPORTER_SCRAPE_TIMEOUT",
-	"scrape.concurrency":    "REDIS_EXPORTER_SCRAPE_CONCURRENCY",
-	"tls-ca-cert-file":      "REDIS_EXPORTER_TLS_CA_CERT_FILE",
-	"tls-client-cert-file":  "REDIS_EXPORTER_TLS_CLIENT_CERT_FILE",
-	"tls-client-key-file":   "REDIS_EXPORTER_TLS_CLIENT_KEY_FILE",
-	"tls-server-name":       "REDIS_EXPORTER_TLS_SERVER_NAME",
-	"skip-tls-verification": "REDIS_EXPORTER_SKIP_TLS_VERIFICATION",
-	"kubernetes.namespace":  "REDIS_EXPORTER_KUBERNETES_NAMESPACE",
-	"kubernetes.selector":   "REDIS_EXPORTER_KUBERNETES_SELECTOR",
-	"kubernetes.port":       "REDIS_EXPORTER_KUBERNETES_PORT",
-	"kubernetes.tls":        "REDIS_EXPORTER_KUBERNETES_TLS",
-	"kubernetes.kubeconfig": "KUBECONFIG",
-	"redis-only-metrics":    "REDIS_EXPORTER_REDIS_ONLY_METRICS",
-	"log-format":            "REDIS_EXPORTER_LOG_FORMAT",
-	"debug":                 "REDIS_EXPORTER_DEBUG",
+	"redis.addr":             "REDIS_ADDR",
+	"redis.user":             "REDIS_USER",
+	"redis.password":         "REDIS_PASSWORD",
+	"redis.password-file":    "REDIS_PASSWORD_FILE",
+	"namespace":              "REDIS_EXPORTER_NAMESPACE",
+	"web.listen-address":     "REDIS_EXPORTER_WEB_LISTEN_ADDRESS",
+	"web.telemetry-path":     "REDIS_EXPORTER_WEB_TELEMETRY_PATH",
+	"web.config.file":        "REDIS_EXPORTER_WEB_CONFIG_FILE",
+	"connection-timeout":     "REDIS_EXPORTER_CONNECTION_TIMEOUT",
+	"scrape.timeout":         "REDIS_EXPORTER_SCRAPE_TIMEOUT",
+	"scrape.concurrency":     "REDIS_EXPORTER_SCRAPE_CONCURRENCY",
+	"scrape.allowed-targets": "REDIS_EXPORTER_SCRAPE_ALLOWED_TARGETS",
+	"scrape.max-targets":     "REDIS_EXPORTER_SCRAPE_MAX_TARGETS",
+	"max-label-values":       "REDIS_EXPORTER_MAX_LABEL_VALUES",
+	"tls-ca-cert-file":       "REDIS_EXPORTER_TLS_CA_CERT_FILE",
+	"tls-client-cert-file":   "REDIS_EXPORTER_TLS_CLIENT_CERT_FILE",
+	"tls-client-key-file":    "REDIS_EXPORTER_TLS_CLIENT_KEY_FILE",
+	"tls-server-name":        "REDIS_EXPORTER_TLS_SERVER_NAME",
+	"skip-tls-verification":  "REDIS_EXPORTER_SKIP_TLS_VERIFICATION",
+	"kubernetes.namespace":   "REDIS_EXPORTER_KUBERNETES_NAMESPACE",
+	"kubernetes.selector":    "REDIS_EXPORTER_KUBERNETES_SELECTOR",
+	"kubernetes.port":        "REDIS_EXPORTER_KUBERNETES_PORT",
+	"kubernetes.tls":         "REDIS_EXPORTER_KUBERNETES_TLS",
+	"kubernetes.kubeconfig":  "KUBECONFIG",
+	"redis-only-metrics":     "REDIS_EXPORTER_REDIS_ONLY_METRICS",
+	"log-format":             "REDIS_EXPORTER_LOG_FORMAT",
+	"debug":                  "REDIS_EXPORTER_DEBUG",
 }
 
 // ParseFlags reads flags, then the environment for flags not given.
@@ -110,6 +121,10 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (*C
 	fs.DurationVar(&c.ConnectionTimeout, "connection-timeout", 5*time.Second, "Timeout of one target's scrape: dial and reply")
 	fs.DurationVar(&c.ScrapeTimeout, "scrape.timeout", 10*time.Second, "Deadline of a whole scrape of all targets (lowered to Prometheus' scrape timeout when it sends one)")
 	fs.IntVar(&c.Concurrency, "scrape.concurrency", 64, "Targets scraped at once")
+	var allowed string
+	fs.StringVar(&allowed, "scrape.allowed-targets", "", "Regular expression the /scrape target (as redis://host:port, rediss://... or unix://...) must match in full; others are refused, and only these (besides --redis.addr and discovered pods) get the configured password")
+	fs.IntVar(&c.MaxLabelValues, "max-label-values", 1000, "Distinct cmd and err label values exported per target (commands, error prefixes); the rest are summed into \"other\"")
+	fs.IntVar(&c.MaxScrapeTargets, "scrape.max-targets", 1000, "Connections kept for /scrape targets; beyond this the least recently used is closed")
 	fs.StringVar(&c.TLSCAFile, "tls-ca-cert-file", "", "CA certificate file to verify rediss:// servers")
 	fs.StringVar(&c.TLSCertFile, "tls-client-cert-file", "", "Client certificate file for rediss:// servers that require one")
 	fs.StringVar(&c.TLSKeyFile, "tls-client-key-file", "", "Client key file for rediss:// servers that require one")
@@ -139,12 +154,23 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (*C
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if allowed != "" {
+		re, err := regexp.Compile("^(?:" + allowed + ")$")
+		if err != nil {
+			return nil, fmt.Errorf("--scrape.allowed-targets: %w", err)
+		}
+		c.AllowedTargets = re
+	}
 	if len(c.Addrs.values) == 0 && c.KubeSelector == "" && c.KubeNamespace == "" {
 		c.Addrs.values = []string{"redis://localhost:6379"}
 	}
 	switch {
 	case c.Concurrency < 1:
 		return nil, errors.New("--scrape.concurrency must be at least 1")
+	case c.MaxLabelValues < 1:
+		return nil, errors.New("--max-label-values must be at least 1")
+	case c.MaxScrapeTargets < 1:
+		return nil, errors.New("--scrape.max-targets must be at least 1")
 	case c.ConnectionTimeout <= 0 || c.ScrapeTimeout <= 0:
 		return nil, errors.New("--connection-timeout and --scrape.timeout must be positive")
 	case c.LogFormat != "txt" && c.LogFormat != "json" && c.LogFormat != "logfmt":

@@ -117,11 +117,11 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger, ready chan<- str
 
 	pool := collector.NewPool(tlsConfig, cfg.ConnectionTimeout)
 	defer pool.Close()
-	scrapePool := collector.NewPool(tlsConfig, cfg.ConnectionTimeout)
+	scrapePool := collector.NewPool(tlsConfig, cfg.ConnectionTimeout).WithLimit(cfg.MaxScrapeTargets)
 	defer scrapePool.Close()
 	col := collector.New(targets, pool, collector.Options{
 		Namespace: cfg.Namespace, KubernetesLabels: kube, Concurrency: cfg.Concurrency,
-		Timeout: cfg.ConnectionTimeout, Deadline: cfg.ScrapeTimeout, Logger: logger,
+		Timeout: cfg.ConnectionTimeout, Deadline: cfg.ScrapeTimeout, MaxLabelValues: cfg.MaxLabelValues, Logger: logger,
 	})
 
 	self := prometheus.NewRegistry()
@@ -130,7 +130,7 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger, ready chan<- str
 		self.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	handler, err := web.NewHandler(web.Config{
-		Collector: col, ScrapePool: scrapePool, Credentials: creds, Self: self,
+		Collector: col, ScrapePool: scrapePool, Credentials: creds, AllowedTargets: cfg.AllowedTargets, Self: self,
 		MetricsPath: cfg.MetricsPath, Logger: logger, Version: Version, ScrapeTimeout: cfg.ScrapeTimeout,
 	})
 	if err != nil {

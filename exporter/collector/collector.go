@@ -26,6 +26,9 @@ type Options struct {
 	Timeout time.Duration
 	// Deadline bounds a whole scrape of all targets.
 	Deadline time.Duration
+	// MaxLabelValues bounds the distinct cmd and err label values exported
+	// per target and family (the rest are summed into "other"); 0: 1000.
+	MaxLabelValues int
 	Logger   *slog.Logger
 }
 
@@ -41,6 +44,9 @@ func (o *Options) defaults() {
 	}
 	if o.Deadline <= 0 {
 		o.Deadline = 10 * time.Second
+	}
+	if o.MaxLabelValues <= 0 {
+		o.MaxLabelValues = 1000
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -69,7 +75,7 @@ func New(targets func() []target.Target, pool *Pool, opts Options) *Collector {
 		opts:    opts,
 		targets: targets,
 		pool:    pool,
-		aux:     NewPool(pool.tlsConfig, opts.Timeout),
+		aux:     NewPool(pool.tlsConfig, opts.Timeout).WithLimit(auxLimit),
 		descs:   newDescs(opts.Namespace, opts.KubernetesLabels),
 		scrapes: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: opts.Namespace, Name: "exporter_scrapes_total",
@@ -80,6 +86,21 @@ func New(targets func() []target.Target, pool *Pool, opts Options) *Collector {
 
 // SelfMetrics are the collector's own metrics, for the exporter's registry.
 func (c *Collector) SelfMetrics() prometheus.Collector { return c.scrapes }
+
+// auxLimit bounds connections to masters that are not targets (one per
+// distinct master a replica reports).
+const auxLimit = 1000
+
+// HasTarget reports whether t is one of the configured or discovered
+// targets (by address and scheme), whose credentials it may use.
+func (c *Collector) HasTarget(t target.Target) bool {
+	for _, known := range c.targets() {
+		if known.String() == t.String() {
+			return true
+		}
+	}
+	return false
+}
 
 // Scrape scrapes every current target once and returns the results.
 // Concurrent callers share one in-flight scrape instead of queueing; pool
@@ -100,6 +121,8 @@ func (c *Collector) Scrape(ctx context.Context) *Results {
 func (c *Collector) ScrapeOne(ctx context.Context, pool *Pool, t target.Target) *Results {
 	v, _, _ := c.inflight.Do("one|"+entryKey(t), func() (any, error) {
 		c.scrapes.Inc()
+		// In /scrape-only setups Scrape never runs: expire here too.
+		c.aux.Expire(10 * time.Minute)
 		return c.scrapeTargets(ctx, pool, []target.Target{t}), nil
 	})
 	return v.(*Results)

@@ -1,6 +1,10 @@
 package collector
 
 import (
+	"slices"
+	"strings"
+	"unicode/utf8"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisinfo"
@@ -15,7 +19,7 @@ type descs struct {
 	lagBytes, lagSeconds, masterLinkUp, masterSyncInProgress           *prometheus.Desc
 	masterLastIO, slaveReplOffset, slaveOffset, slaveLag               *prometheus.Desc
 	commands, commandsDuration, commandsRejected, commandsFailed, errs *prometheus.Desc
-	dbKeys, dbKeysExpiring, dbAvgTTL                                   *prometheus.Desc
+	dbKeys, dbKeysExpiring, dbAvgTTL, dropped                          *prometheus.Desc
 }
 
 func newDescs(ns string, kube bool) *descs {
@@ -62,50 +66,86 @@ func newDescs(ns string, kube bool) *descs {
 	ds.dbKeys = d("db_keys", "Total number of keys by DB.", "db")
 	ds.dbKeysExpiring = d("db_keys_expiring", "Total number of expiring keys by DB.", "db")
 	ds.dbAvgTTL = d("db_avg_ttl_seconds", "Average TTL of expiring keys by DB in seconds.", "db")
+	ds.dropped = d("exporter_dropped_metrics", "Metrics of the target left out of the last scrape because they could not be built (a duplicate series, a limit); 0 normally.")
 	return ds
 }
 
 // Describe sends nothing: see Collector.Describe.
 func (rs *Results) Describe(chan<- *prometheus.Desc) {}
 
-// Collect emits every target's metrics.
+// Collect emits every target's metrics. A metric that cannot be built is
+// left out and counted in redis_exporter_dropped_metrics; it never costs
+// the rest of the scrape.
 func (rs *Results) Collect(ch chan<- prometheus.Metric) {
 	for _, r := range rs.Results {
-		e := emitter{ch: ch, labels: rs.targetLabels(r)}
+		dropped := 0
+		e := emitter{ch: ch, labels: rs.targetLabels(r), dropped: &dropped}
 		rs.emit(e, r)
+		e.gauge(rs.descs.dropped, float64(dropped))
 	}
 }
 
 func (rs *Results) targetLabels(r *Result) []string {
+	l := []string{r.Target.String()}
 	if rs.kube {
-		return []string{r.Target.String(), r.Target.Namespace, r.Target.Pod}
+		l = append(l, r.Target.Namespace, r.Target.Pod)
 	}
-	return []string{r.Target.String()}
+	for i, v := range l {
+		l[i] = labelValue(v)
+	}
+	return l
 }
 
 // emitter sends const metrics with the target's labels first.
 type emitter struct {
 	ch     chan<- prometheus.Metric
 	labels []string
+	// dropped counts metrics that could not be built; they are left out,
+	// never allowed to abort the collection (client_golang would lose
+	// every metric after a panic, other targets' included).
+	dropped *int
 }
 
 func (e emitter) with(extra []string) []string {
-	return append(append(make([]string, 0, len(e.labels)+len(extra)), e.labels...), extra...)
+	out := make([]string, 0, len(e.labels)+len(extra))
+	out = append(out, e.labels...)
+	for _, v := range extra {
+		out = append(out, labelValue(v))
+	}
+	return out
+}
+
+// labelValue makes text from Redis (error prefixes from Lua scripts,
+// master_host, client and command names) a valid label value: invalid
+// UTF-8 bytes become U+FFFD.
+func labelValue(v string) string {
+	if utf8.ValidString(v) {
+		return v
+	}
+	return strings.ToValidUTF8(v, "\uFFFD")
+}
+
+func (e emitter) send(m prometheus.Metric, err error) {
+	if err != nil {
+		*e.dropped++
+		return
+	}
+	e.ch <- m
 }
 
 func (e emitter) gauge(d *prometheus.Desc, v float64, extra ...string) {
-	e.ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, e.with(extra)...)
+	e.send(prometheus.NewConstMetric(d, prometheus.GaugeValue, v, e.with(extra)...))
 }
 
 func (e emitter) counter(d *prometheus.Desc, v float64, extra ...string) {
-	e.ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, e.with(extra)...)
+	e.send(prometheus.NewConstMetric(d, prometheus.CounterValue, v, e.with(extra)...))
 }
 
 func (rs *Results) emit(e emitter, r *Result) {
 	d := rs.descs
 	e.gauge(d.scrapeDuration, r.Duration.Seconds())
 	if r.rtt.count > 0 {
-		e.ch <- prometheus.MustNewConstHistogram(d.probeRTT, r.rtt.count, r.rtt.sum, r.rtt.cumulative(), e.labels...)
+		e.send(prometheus.NewConstHistogram(d.probeRTT, r.rtt.count, r.rtt.sum, r.rtt.cumulative(), e.labels...))
 	}
 	if r.Err != nil {
 		e.gauge(d.up, 0)
@@ -200,27 +240,72 @@ func (rs *Results) emitReplication(e emitter, r *Result, info *redisinfo.Info) {
 	}
 }
 
+// overflowLabel is where values beyond MaxLabelValues are summed.
+const overflowLabel = "other"
+
+// emitCommands exports per-command and per-error series. Both are keyed by
+// names a server reports (module commands, error prefixes a Lua script
+// chooses), so at most maxLabels distinct names are exported per family
+// and target, the first in name order; the rest are summed into "other"
+// (latency quantiles of the rest are left out: they do not add up).
 func (rs *Results) emitCommands(e emitter, info *redisinfo.Info) {
 	d := rs.descs
-	stats := make(map[string]redisinfo.CommandStat, len(info.Commands))
-	for _, c := range info.Commands {
+	limit := rs.maxLabels
+	commands := sortedBy(info.Commands, func(c redisinfo.CommandStat) string { return c.Name })
+	stats := make(map[string]redisinfo.CommandStat, len(commands))
+	var other redisinfo.CommandStat
+	for i, c := range commands {
+		if limit > 0 && i >= limit {
+			other.Calls += c.Calls
+			other.Usec += c.Usec
+			other.RejectedCalls += c.RejectedCalls
+			other.FailedCalls += c.FailedCalls
+			continue
+		}
 		stats[c.Name] = c
-		e.counter(d.commands, c.Calls, c.Name)
-		e.counter(d.commandsDuration, c.Usec/1e6, c.Name)
-		e.counter(d.commandsRejected, c.RejectedCalls, c.Name)
-		e.counter(d.commandsFailed, c.FailedCalls, c.Name)
+		rs.emitCommand(e, c.Name, c)
+	}
+	if limit > 0 && len(commands) > limit {
+		rs.emitCommand(e, overflowLabel, other)
 	}
 	for _, l := range info.Latencies {
+		c, ok := stats[l.Name]
+		if !ok {
+			continue // beyond the limit, or no commandstats line
+		}
 		q := make(map[float64]float64, len(l.Percentiles))
 		for _, p := range l.Percentiles {
 			q[p.Quantile] = p.Usec / 1e6
 		}
-		c := stats[l.Name]
-		e.ch <- prometheus.MustNewConstSummary(d.commandLatency, uint64(c.Calls), c.Usec/1e6, q, e.with([]string{l.Name})...)
+		e.send(prometheus.NewConstSummary(d.commandLatency, uint64(c.Calls), c.Usec/1e6, q, e.with([]string{l.Name})...))
 	}
-	for _, er := range info.Errors {
+	errs := sortedBy(info.Errors, func(er redisinfo.ErrorStat) string { return er.Prefix })
+	var otherErrs float64
+	for i, er := range errs {
+		if limit > 0 && i >= limit {
+			otherErrs += er.Count
+			continue
+		}
 		e.counter(d.errs, er.Count, er.Prefix)
 	}
+	if limit > 0 && len(errs) > limit {
+		e.counter(d.errs, otherErrs, overflowLabel)
+	}
+}
+
+func (rs *Results) emitCommand(e emitter, name string, c redisinfo.CommandStat) {
+	d := rs.descs
+	e.counter(d.commands, c.Calls, name)
+	e.counter(d.commandsDuration, c.Usec/1e6, name)
+	e.counter(d.commandsRejected, c.RejectedCalls, name)
+	e.counter(d.commandsFailed, c.FailedCalls, name)
+}
+
+// sortedBy returns a copy of items sorted by key.
+func sortedBy[T any](items []T, key func(T) string) []T {
+	out := slices.Clone(items)
+	slices.SortFunc(out, func(a, b T) int { return strings.Compare(key(a), key(b)) })
+	return out
 }
 
 func (rs *Results) emitKeyspace(e emitter, info *redisinfo.Info) {

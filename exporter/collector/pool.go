@@ -15,6 +15,10 @@ import (
 type Pool struct {
 	tlsConfig *tls.Config
 	timeout   time.Duration
+	// max bounds the entries (0: no bound); beyond it the least recently
+	// used is closed, so callers naming ever new targets (/scrape) cannot
+	// grow memory or open connections without limit.
+	max int
 
 	mu      sync.Mutex
 	entries map[string]*entry
@@ -37,6 +41,12 @@ func NewPool(tlsConfig *tls.Config, timeout time.Duration) *Pool {
 	return &Pool{tlsConfig: tlsConfig, timeout: timeout, entries: map[string]*entry{}}
 }
 
+// WithLimit bounds the pool to max entries (least recently used evicted).
+func (p *Pool) WithLimit(max int) *Pool {
+	p.max = max
+	return p
+}
+
 func entryKey(t target.Target) string { return t.Key() + "|" + t.Namespace + "/" + t.Pod }
 
 // get returns the entry for t, creating it (without dialling) if needed.
@@ -46,6 +56,9 @@ func (p *Pool) get(t target.Target) *entry {
 	defer p.mu.Unlock()
 	e, ok := p.entries[k]
 	if !ok {
+		if p.max > 0 && len(p.entries) >= p.max {
+			p.evictOldestLocked()
+		}
 		e = &entry{target: t, client: scraper.New(t, p.tlsConfig, p.timeout), rtt: newRTTHistogram()}
 		p.entries[k] = e
 	}
@@ -53,6 +66,25 @@ func (p *Pool) get(t target.Target) *entry {
 	e.lastUsed = time.Now()
 	e.mu.Unlock()
 	return e
+}
+
+// evictOldestLocked closes the least recently used entry; p.mu is held.
+// A linear scan: it runs only when a bounded pool is full.
+func (p *Pool) evictOldestLocked() {
+	var oldestKey string
+	var oldest time.Time
+	for k, e := range p.entries {
+		e.mu.Lock()
+		used := e.lastUsed
+		e.mu.Unlock()
+		if oldestKey == "" || used.Before(oldest) {
+			oldestKey, oldest = k, used
+		}
+	}
+	if e, ok := p.entries[oldestKey]; ok {
+		_ = e.client.Close()
+		delete(p.entries, oldestKey)
+	}
 }
 
 // retain closes and forgets every entry whose target is not in keep, so a

@@ -31,6 +31,8 @@ type Results struct {
 	Results []*Result
 	descs   *descs
 	kube    bool
+	// maxLabels bounds distinct cmd and err label values per target.
+	maxLabels int
 }
 
 // scrapeTargets scrapes targets with a bounded worker pool. Each target gets
@@ -41,7 +43,7 @@ func (c *Collector) scrapeTargets(ctx context.Context, pool *Pool, targets []tar
 	ctx, cancel := detach(ctx, c.opts.Deadline)
 	defer cancel()
 
-	out := &Results{Results: make([]*Result, len(targets)), descs: c.descs, kube: c.opts.KubernetesLabels}
+	out := &Results{Results: make([]*Result, len(targets)), descs: c.descs, kube: c.opts.KubernetesLabels, maxLabels: c.opts.MaxLabelValues}
 	work := make(chan int)
 	var wg sync.WaitGroup
 	workers := min(c.opts.Concurrency, len(targets))

@@ -45,7 +45,9 @@ func LoadPasswordFile(path string) (password string, perTarget map[string]string
 	return text, nil, nil
 }
 
-// Apply fills in user and password for a target that has none of its own.
+// Apply fills in user and password for a target that has none of its own:
+// from the per-target map, else the global ones. Only for targets the
+// operator named (--redis.addr, discovered pods, --scrape.allowed-targets).
 func (c Credentials) Apply(t Target) Target {
 	if t.Password == "" {
 		if pw, ok := c.lookup(t); ok {
@@ -56,6 +58,21 @@ func (c Credentials) Apply(t Target) Target {
 	}
 	if t.User == "" {
 		t.User = c.User
+	}
+	return t
+}
+
+// ApplyPerTarget fills in only a password the per-target map holds for t:
+// a /scrape target nobody named gets no global password, so a caller
+// cannot make the exporter send it to a host of their choosing.
+func (c Credentials) ApplyPerTarget(t Target) Target {
+	if t.Password == "" {
+		if pw, ok := c.lookup(t); ok {
+			t.Password = pw
+			if t.User == "" {
+				t.User = c.User
+			}
+		}
 	}
 	return t
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -21,7 +22,10 @@ import (
 type Config struct {
 	Collector   *collector.Collector
 	ScrapePool  *collector.Pool    // connections of /scrape targets
-	Credentials target.Credentials // applied to /scrape targets
+	Credentials target.Credentials // applied to /scrape targets the operator named
+	// AllowedTargets, when set, is the only /scrape targets accepted (a
+	// full match of the target as redis://host:port); they count as named.
+	AllowedTargets *regexp.Regexp
 	// Self is the exporter's own registry (Go, process, scrape counters).
 	Self          prometheus.Gatherer
 	MetricsPath   string
@@ -80,7 +84,19 @@ func (cfg Config) scrape(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	t = cfg.Credentials.Apply(t)
+	allowed := cfg.AllowedTargets != nil && cfg.AllowedTargets.MatchString(t.String())
+	if cfg.AllowedTargets != nil && !allowed {
+		http.Error(w, "target "+t.String()+" is not allowed by --scrape.allowed-targets", http.StatusForbidden)
+		return
+	}
+	// The global password goes only to targets the operator named: a
+	// configured or discovered target, or one the allow-list admits.
+	// Anyone else gets only what the per-target password map holds.
+	if allowed || cfg.Collector.HasTarget(t) {
+		t = cfg.Credentials.Apply(t)
+	} else {
+		t = cfg.Credentials.ApplyPerTarget(t)
+	}
 	ctx, cancel := cfg.requestContext(r)
 	defer cancel()
 	results := cfg.Collector.ScrapeOne(ctx, cfg.ScrapePool, t)
