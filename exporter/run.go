@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	toolkit "github.com/prometheus/exporter-toolkit/web"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -152,11 +151,7 @@ func startDiscovery(ctx context.Context, cfg *Config) (*discovery.Pods, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client config: %w", err)
 	}
-	client, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		return nil, err
-	}
-	pods, err := discovery.New(client, discovery.Options{
+	pods, err := discovery.NewForConfig(rc, discovery.Options{
 		Namespace: cfg.KubeNamespace, Selector: cfg.KubeSelector, Port: cfg.KubePort, TLS: cfg.KubeTLS,
 	})
 	if err != nil {

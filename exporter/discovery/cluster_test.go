@@ -27,7 +27,7 @@ func TestDiscoveryInRealCluster(t *testing.T) {
 	_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, sts, metav1.CreateOptions{})
 	require.NoError(t, err)
 
-	pods, err := New(c.Client, Options{Namespace: ns, Selector: "app=cache"})
+	pods, err := NewForConfig(c.Config, Options{Namespace: ns, Selector: "app=cache"})
 	require.NoError(t, err)
 	require.NoError(t, pods.Start(ctx))
 	pool := collector.NewPool(nil, time.Second)

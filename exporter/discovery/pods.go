@@ -1,5 +1,9 @@
 // Package discovery finds Redis pods in Kubernetes and lists them as scrape
 // targets, following pods as they come and go through a client-go informer.
+//
+// It talks to the API server with a REST client that knows only core/v1:
+// client-go's clientset registers every API group at start-up, which would
+// cost the lean exporter (cmd/redis-exporter) ~15 MB of RSS for nothing.
 package discovery
 
 import (
@@ -13,9 +17,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
 	listersv1 "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
@@ -38,32 +43,65 @@ type Options struct {
 type Pods struct {
 	opts     Options
 	selector labels.Selector
-	factory  informers.SharedInformerFactory
+	informer cache.SharedIndexInformer
 	lister   listersv1.PodLister
-	synced   cache.InformerSynced
 }
 
-// New validates the options and prepares the informer; Start runs it.
-func New(client kubernetes.Interface, opts Options) (*Pods, error) {
+// NewForConfig watches pods through the API server at rc, listing only
+// those the options select.
+func NewForConfig(rc *rest.Config, opts Options) (*Pods, error) {
 	sel, err := labels.Parse(opts.Selector)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes selector %q: %w", opts.Selector, err)
 	}
-	factory := informers.NewSharedInformerFactoryWithOptions(client, 10*time.Minute,
-		informers.WithNamespace(opts.Namespace),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = sel.String() }))
-	podInformer := factory.Core().V1().Pods()
-	return &Pods{opts: opts, selector: sel, factory: factory, lister: podInformer.Lister(), synced: podInformer.Informer().HasSynced}, nil
+	client, err := podsClient(rc)
+	if err != nil {
+		return nil, err
+	}
+	lw := cache.NewFilteredListWatchFromClient(client, "pods", opts.Namespace, func(o *metav1.ListOptions) {
+		o.LabelSelector = sel.String()
+	})
+	return New(lw, opts)
+}
+
+// podsClient is a REST client for core/v1 that decodes Pods and nothing else.
+func podsClient(rc *rest.Config) (*rest.RESTClient, error) {
+	scheme := runtime.NewScheme()
+	if err := corev1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	metav1.AddToGroupVersion(scheme, corev1.SchemeGroupVersion)
+	cfg := rest.CopyConfig(rc)
+	cfg.GroupVersion = &corev1.SchemeGroupVersion
+	cfg.APIPath = "/api"
+	cfg.NegotiatedSerializer = serializer.NewCodecFactory(scheme).WithoutConversion()
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = rest.DefaultKubernetesUserAgent()
+	}
+	return rest.RESTClientFor(cfg)
+}
+
+// New prepares an informer over lw (which should already be restricted
+// to the options' namespace and selector; both are applied again when
+// listing); Start runs it.
+func New(lw cache.ListerWatcher, opts Options) (*Pods, error) {
+	sel, err := labels.Parse(opts.Selector)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes selector %q: %w", opts.Selector, err)
+	}
+	informer := cache.NewSharedIndexInformer(lw, &corev1.Pod{}, 10*time.Minute,
+		cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+	return &Pods{opts: opts, selector: sel, informer: informer, lister: listersv1.NewPodLister(informer.GetIndexer())}, nil
 }
 
 // Start runs the informer until ctx ends and waits for its first sync, so the
 // first scrape already sees every pod.
 func (p *Pods) Start(ctx context.Context) error {
-	p.factory.Start(ctx.Done())
+	go p.informer.Run(ctx.Done())
 	// Bounded: an API server that never answers must not hang start-up.
 	syncCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if !cache.WaitForCacheSync(syncCtx.Done(), p.synced) {
+	if !cache.WaitForCacheSync(syncCtx.Done(), p.informer.HasSynced) {
 		return fmt.Errorf("kubernetes pod informer did not sync within a minute: %w", syncCtx.Err())
 	}
 	return nil
@@ -71,7 +109,13 @@ func (p *Pods) Start(ctx context.Context) error {
 
 // Targets lists the pods to scrape now, sorted by namespace and name.
 func (p *Pods) Targets() []target.Target {
-	pods, err := p.lister.List(p.selector)
+	var pods []*corev1.Pod
+	var err error
+	if p.opts.Namespace == "" {
+		pods, err = p.lister.List(p.selector)
+	} else {
+		pods, err = p.lister.Pods(p.opts.Namespace).List(p.selector)
+	}
 	if err != nil {
 		return nil
 	}

@@ -9,7 +9,11 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
 )
@@ -54,7 +58,7 @@ func TestTargetFor(t *testing.T) {
 }
 
 func TestInvalidSelector(t *testing.T) {
-	_, err := New(fake.NewClientset(), Options{Selector: "app in (("})
+	_, err := New(listWatch(fake.NewClientset(), Options{}), Options{Selector: "app in (("})
 	assert.ErrorContains(t, err, "kubernetes selector")
 }
 
@@ -71,7 +75,8 @@ func TestPodsFollowsChanges(t *testing.T) {
 	_, err := client.CoreV1().Pods("cache").Create(ctx, other, metav1.CreateOptions{})
 	require.NoError(t, err)
 
-	p, err := New(client, Options{Namespace: "cache", Selector: "app=redis"})
+	opts := Options{Namespace: "cache", Selector: "app=redis"}
+	p, err := New(listWatch(client, opts), opts)
 	require.NoError(t, err)
 	require.NoError(t, p.Start(ctx))
 	assert.Equal(t, []string{"redis-0"}, podNames(p.Targets()))
@@ -94,4 +99,19 @@ func podNames(ts []target.Target) []string {
 		out = append(out, t.Pod)
 	}
 	return out
+}
+
+// listWatch adapts a (fake) clientset to New, restricted as NewForConfig
+// restricts its REST client.
+func listWatch(client kubernetes.Interface, opts Options) cache.ListerWatcher {
+	return &cache.ListWatch{
+		ListFunc: func(o metav1.ListOptions) (runtime.Object, error) {
+			o.LabelSelector = opts.Selector
+			return client.CoreV1().Pods(opts.Namespace).List(context.Background(), o)
+		},
+		WatchFunc: func(o metav1.ListOptions) (watch.Interface, error) {
+			o.LabelSelector = opts.Selector
+			return client.CoreV1().Pods(opts.Namespace).Watch(context.Background(), o)
+		},
+	}
 }

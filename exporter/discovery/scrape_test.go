@@ -26,7 +26,8 @@ func TestDiscoveredPodsAreScrapedWithLabels(t *testing.T) {
 	client := fake.NewClientset(p)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pods, err := New(client, Options{Namespace: "cache", Selector: "app=redis"})
+	opts := Options{Namespace: "cache", Selector: "app=redis"}
+	pods, err := New(listWatch(client, opts), opts)
 	require.NoError(t, err)
 	require.NoError(t, pods.Start(ctx))
 
