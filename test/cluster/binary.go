@@ -9,14 +9,17 @@ import (
 	"testing"
 )
 
-// BuildRedisAutoscaler builds this project's binary (./cmd/redis-autoscaler)
-// into dir and returns its path, for RedisAutoscalerBin: pods of the
-// project's image run it.
+// BuildRedisAutoscaler builds this project's binaries (./cmd/redis-autoscaler
+// and the lean ./cmd/redis-exporter) into dir and returns the path of
+// redis-autoscaler, for RedisAutoscalerBin: pods of the project's image run
+// it, or the binary beside it that their command names.
 func BuildRedisAutoscaler(dir string) (string, error) {
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
 	bin := filepath.Join(dir, "redis-autoscaler")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/redis-autoscaler")
+	// Every command of the image, side by side (pods name theirs in
+	// command:, e.g. the lean redis-exporter).
+	cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "./cmd/redis-autoscaler", "./cmd/redis-exporter")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -17,8 +18,17 @@ import (
 // config (no KUBERNETES_SERVICE_HOST): the program must honour KUBECONFIG.
 func (r *PodRunner) autoscalerProcess(ctx context.Context, pod *corev1.Pod, st *podState, c *containerState, ms mounts, env []string, vars map[string]string) (processSpec, error) {
 	var argv []string
-	if cmd := expandAll(c.spec.Command, vars); len(cmd) > 1 {
-		argv = cmd[1:] // cmd[0] names the binary inside the image
+	bin := r.opts.RedisAutoscalerBin
+	if cmd := expandAll(c.spec.Command, vars); len(cmd) > 0 {
+		// cmd[0] names a binary inside the image: redis-autoscaler is
+		// RedisAutoscalerBin; the local build of any other lives beside it.
+		if name := filepath.Base(cmd[0]); name != "redis-autoscaler" {
+			bin = filepath.Join(filepath.Dir(bin), name)
+			if _, err := os.Stat(bin); err != nil {
+				return processSpec{}, fmt.Errorf("the image's %s is not built beside %s: %w", cmd[0], r.opts.RedisAutoscalerBin, err)
+			}
+		}
+		argv = cmd[1:]
 	}
 	argv = append(argv, expandAll(c.spec.Args, vars)...)
 	for i := range argv {
@@ -42,7 +52,7 @@ func (r *PodRunner) autoscalerProcess(ctx context.Context, pod *corev1.Pod, st *
 	}
 	full := append(baseEnv(st), "KUBECONFIG="+kubeconfig)
 	return processSpec{
-		Path: r.opts.RedisAutoscalerBin,
+		Path: bin,
 		Args: argv,
 		// Container env last: it may override anything above.
 		Env: append(full, env...),
