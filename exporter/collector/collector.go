@@ -29,7 +29,7 @@ type Options struct {
 	// MaxLabelValues bounds the distinct cmd and err label values exported
 	// per target and family (the rest are summed into "other"); 0: 1000.
 	MaxLabelValues int
-	Logger   *slog.Logger
+	Logger         *slog.Logger
 }
 
 func (o *Options) defaults() {

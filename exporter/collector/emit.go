@@ -40,6 +40,12 @@ func newDescs(ns string, kube bool) *descs {
 	for field, name := range statusFields {
 		ds.fields[name] = d(name, "Redis INFO "+field+": 1 when ok, 0 otherwise.")
 	}
+	for field, name := range aliasFields {
+		ds.fields[name] = d(name, "Redis INFO field "+field+".")
+	}
+	for field, f := range scaledFields {
+		ds.fields[f.name] = d(f.name, "Redis INFO field "+field+", in base units.")
+	}
 	ds.up = d("up", "1 when the last scrape of the target succeeded, 0 otherwise.")
 	ds.scrapeDuration = d("exporter_scrape_duration_seconds", "Time the last scrape of the target took.")
 	ds.lastError = d("exporter_last_scrape_error", "1 with the error text when the last scrape of the target failed, 0 with an empty err otherwise. Never contains credentials.", "err")
@@ -177,6 +183,16 @@ func (rs *Results) emitFields(e emitter, info *redisinfo.Info) {
 	for field, name := range statusFields {
 		if v, ok := info.Fields[field]; ok {
 			e.gauge(d.fields[name], boolFloat(v == "ok"))
+		}
+	}
+	for field, name := range aliasFields {
+		if v, ok := info.Float(field); ok {
+			e.gauge(d.fields[name], v)
+		}
+	}
+	for field, f := range scaledFields {
+		if v, ok := info.Float(field); ok {
+			e.gauge(d.fields[f.name], v*f.scale)
 		}
 	}
 }
