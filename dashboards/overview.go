@@ -101,7 +101,7 @@ func Overview(o Options) (dashboard.Dashboard, error) {
 
 	b.WithRow(dashboard.NewRowBuilder("Exporter"))
 	b.WithPanel(series("Scrape duration", "How long the exporter took to scrape each pod.", "s",
-		query(`redis_exporter_scrape_duration_seconds{`+sel+`}`, "{{pod}}")))
+		query(`redis_exporter_target_scrape_duration_seconds{`+sel+`}`, "{{pod}}")))
 	b.WithPanel(series("Scrape errors", "1 while the exporter's last scrape of the pod failed (the err label says why).", "none",
 		query(`max by (pod) (redis_exporter_last_scrape_error{`+sel+`})`, "{{pod}}")))
 	return b.Build()

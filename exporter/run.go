@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -124,7 +126,8 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger, ready chan<- str
 	})
 
 	self := prometheus.NewRegistry()
-	self.MustRegister(col.SelfMetrics())
+	self.MustRegister(col.SelfMetrics()...)
+	self.MustRegister(buildInfo(cfg.Namespace))
 	if !cfg.RedisOnly {
 		self.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
@@ -203,4 +206,27 @@ func serve(ctx context.Context, cfg *Config, handler http.Handler, logger *slog.
 		_ = srv.Shutdown(shutdownCtx)
 		return nil
 	}
+}
+
+// buildInfo is <ns>_exporter_build_info, as redis_exporter has it: the
+// version, and the commit and build time Go recorded, if any.
+func buildInfo(namespace string) prometheus.Collector {
+	commit, date := "", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.time":
+				date = s.Value
+			}
+		}
+	}
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: namespace, Name: "exporter_build_info",
+		Help:        "Build information of the exporter; always 1.",
+		ConstLabels: prometheus.Labels{"version": Version, "commit_sha": commit, "build_date": date, "golang_version": runtime.Version()},
+	})
+	g.Set(1)
+	return g
 }

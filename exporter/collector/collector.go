@@ -63,8 +63,9 @@ type Collector struct {
 	aux   *Pool
 	descs *descs
 
-	inflight singleflight.Group
-	scrapes  prometheus.Counter
+	inflight       singleflight.Group
+	scrapes        prometheus.Counter
+	scrapeDuration prometheus.Summary
 }
 
 // New builds a collector over the targets returned by targets; pool keeps
@@ -81,11 +82,17 @@ func New(targets func() []target.Target, pool *Pool, opts Options) *Collector {
 			Namespace: opts.Namespace, Name: "exporter_scrapes_total",
 			Help: "Scrapes of all targets started by this exporter (concurrent requests share one).",
 		}),
+		scrapeDuration: prometheus.NewSummary(prometheus.SummaryOpts{
+			Namespace: opts.Namespace, Name: "exporter_scrape_duration_seconds",
+			Help: "Duration of the exporter's scrapes (all targets of /metrics, or one /scrape target), as redis_exporter's.",
+		}),
 	}
 }
 
 // SelfMetrics are the collector's own metrics, for the exporter's registry.
-func (c *Collector) SelfMetrics() prometheus.Collector { return c.scrapes }
+func (c *Collector) SelfMetrics() []prometheus.Collector {
+	return []prometheus.Collector{c.scrapes, c.scrapeDuration}
+}
 
 // auxLimit bounds connections to masters that are not targets (one per
 // distinct master a replica reports).
@@ -108,10 +115,13 @@ func (c *Collector) HasTarget(t target.Target) bool {
 func (c *Collector) Scrape(ctx context.Context) *Results {
 	v, _, _ := c.inflight.Do("all", func() (any, error) {
 		c.scrapes.Inc()
+		start := time.Now()
 		targets := c.targets()
 		c.pool.retain(targets)
 		c.aux.Expire(10 * time.Minute)
-		return c.scrapeTargets(ctx, c.pool, targets), nil
+		rs := c.scrapeTargets(ctx, c.pool, targets)
+		c.scrapeDuration.Observe(time.Since(start).Seconds())
+		return rs, nil
 	})
 	return v.(*Results)
 }
@@ -123,7 +133,10 @@ func (c *Collector) ScrapeOne(ctx context.Context, pool *Pool, t target.Target) 
 		c.scrapes.Inc()
 		// In /scrape-only setups Scrape never runs: expire here too.
 		c.aux.Expire(10 * time.Minute)
-		return c.scrapeTargets(ctx, pool, []target.Target{t}), nil
+		start := time.Now()
+		rs := c.scrapeTargets(ctx, pool, []target.Target{t})
+		c.scrapeDuration.Observe(time.Since(start).Seconds())
+		return rs, nil
 	})
 	return v.(*Results)
 }

@@ -15,6 +15,7 @@ type descs struct {
 	fields map[string]*prometheus.Desc // metric name -> desc, for the field tables
 
 	up, scrapeDuration, lastError, instanceInfo, slaveInfo, startTime  *prometheus.Desc
+	connectTime, latencyPercentiles                                    *prometheus.Desc
 	opsPerSecond, memoryFraction, commandLatency, probeRTT             *prometheus.Desc
 	lagBytes, lagSeconds, masterLinkUp, masterSyncInProgress           *prometheus.Desc
 	masterLastIO, slaveReplOffset, slaveOffset, slaveLag               *prometheus.Desc
@@ -47,13 +48,17 @@ func newDescs(ns string, kube bool) *descs {
 		ds.fields[f.name] = d(f.name, "Redis INFO field "+field+", in base units.")
 	}
 	ds.up = d("up", "1 when the last scrape of the target succeeded, 0 otherwise.")
-	ds.scrapeDuration = d("exporter_scrape_duration_seconds", "Time the last scrape of the target took.")
+	// redis_exporter's exporter_scrape_duration_seconds is a summary of the
+	// exporter's whole scrapes (see Collector); this is per target.
+	ds.scrapeDuration = d("exporter_target_scrape_duration_seconds", "Time the last scrape of the target took.")
+	ds.connectTime = d("exporter_last_scrape_connect_time_seconds", "Time the last scrape of the target spent connecting (dial, TLS, HELLO/AUTH); 0 when it reused the kept connection.")
 	ds.lastError = d("exporter_last_scrape_error", "1 with the error text when the last scrape of the target failed, 0 with an empty err otherwise. Never contains credentials.", "err")
 	ds.instanceInfo = d("instance_info", "Information about the Redis instance; always 1.", instanceInfoLabels...)
 	ds.slaveInfo = d("slave_info", "Information about the replica's master; always 1.", "master_host", "master_port", "read_only")
 	ds.startTime = d("start_time_seconds", "Start time of the Redis instance since unix epoch in seconds.")
 	ds.opsPerSecond = d("ops_per_second", "Commands processed per second, from the commands-processed counter between this exporter's scrapes (the exporter's own INFO excluded); Redis' instantaneous_ops_per_sec on the first scrape or after a restart.")
 	ds.memoryFraction = d("memory_fraction", "used_memory / maxmemory; absent when maxmemory is 0 (no limit).")
+	ds.latencyPercentiles = d("latency_percentiles_usec", "Per-command latency percentiles from INFO latencystats in microseconds, as redis_exporter exports them (command_latency_seconds is the same in seconds).", "cmd")
 	ds.commandLatency = d("command_latency_seconds", "Per-command latency from INFO latencystats (Redis >= 7): quantiles as Redis tracks them, sum and count from INFO commandstats.", "cmd")
 	ds.probeRTT = d("probe_rtt_seconds", "Round trip of the exporter's INFO probe as a client sees it, network and queueing included; timeouts are recorded at the timeout.")
 	ds.lagBytes = d("replication_lag_bytes", "On replicas: master's replication offset minus this replica's.")
@@ -150,6 +155,7 @@ func (e emitter) counter(d *prometheus.Desc, v float64, extra ...string) {
 func (rs *Results) emit(e emitter, r *Result) {
 	d := rs.descs
 	e.gauge(d.scrapeDuration, r.Duration.Seconds())
+	e.gauge(d.connectTime, r.ConnectTime.Seconds())
 	if r.rtt.count > 0 {
 		e.send(prometheus.NewConstHistogram(d.probeRTT, r.rtt.count, r.rtt.sum, r.rtt.cumulative(), e.labels...))
 	}
@@ -294,6 +300,11 @@ func (rs *Results) emitCommands(e emitter, info *redisinfo.Info) {
 			q[p.Quantile] = p.Usec / 1e6
 		}
 		e.send(prometheus.NewConstSummary(d.commandLatency, uint64(c.Calls), c.Usec/1e6, q, e.with([]string{l.Name})...))
+		qUsec := make(map[float64]float64, len(l.Percentiles))
+		for _, p := range l.Percentiles {
+			qUsec[p.Quantile] = p.Usec
+		}
+		e.send(prometheus.NewConstSummary(d.latencyPercentiles, uint64(c.Calls), c.Usec, qUsec, e.with([]string{l.Name})...))
 	}
 	errs := sortedBy(info.Errors, func(er redisinfo.ErrorStat) string { return er.Prefix })
 	var otherErrs float64

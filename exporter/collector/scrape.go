@@ -17,6 +17,8 @@ type Result struct {
 	Sample   *scraper.Sample // nil when Err is set
 	Err      error
 	Duration time.Duration
+	// ConnectTime is the time this scrape spent connecting (0: reused).
+	ConnectTime time.Duration
 
 	OpsPerSecond    float64
 	HasOpsPerSecond bool
@@ -81,6 +83,7 @@ func (c *Collector) scrapeOne(ctx context.Context, e *entry) *Result {
 	defer cancel()
 	r.Sample, r.Err = e.client.Scrape(tctx)
 	r.Duration = time.Since(start)
+	r.ConnectTime = e.client.ConnectTime()
 
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -44,6 +44,10 @@ type Client struct {
 	// each connection (0 = not yet known); it picks the INFO sections asked.
 	version int
 	dialed  bool
+	// scrapeStart and connectTime: how long the last scrape spent
+	// connecting (dial, TLS, HELLO/AUTH), 0 when the connection was kept.
+	scrapeStart time.Time
+	connectTime time.Duration
 }
 
 // sectionsV7 are the INFO sections a Redis >= 7 is asked for: everything the
@@ -95,6 +99,7 @@ func New(t target.Target, tlsConfig *tls.Config, timeout time.Duration) *Client 
 			// learn its version again. Called with c.mu held by Scrape.
 			c.version = 0
 			c.dialed = true
+			c.connectTime = time.Since(c.scrapeStart)
 			return nil
 		},
 	}
@@ -121,6 +126,7 @@ func (c *Client) Scrape(ctx context.Context) (*Sample, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.dialed = false
+	c.scrapeStart, c.connectTime = time.Now(), 0
 	args := infoAll
 	if c.version >= 7 {
 		args = sectionsV7
@@ -140,6 +146,14 @@ func (c *Client) Scrape(ctx context.Context) (*Sample, error) {
 	}
 	c.version = info.MajorVersion()
 	return &Sample{Info: info, RTT: end.Sub(start), At: end, NewConnection: c.dialed}, nil
+}
+
+// ConnectTime is how long the last scrape spent connecting; 0 when it
+// used the kept connection (or never got connected).
+func (c *Client) ConnectTime() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.connectTime
 }
 
 // reset closes the pooled connection; the client stays usable.
