@@ -105,13 +105,13 @@ func podNames(ts []target.Target) []string {
 // restricts its REST client.
 func listWatch(client kubernetes.Interface, opts Options) cache.ListerWatcher {
 	return &cache.ListWatch{
-		ListFunc: func(o metav1.ListOptions) (runtime.Object, error) {
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 			o.LabelSelector = opts.Selector
-			return client.CoreV1().Pods(opts.Namespace).List(context.Background(), o)
+			return client.CoreV1().Pods(opts.Namespace).List(ctx, o)
 		},
-		WatchFunc: func(o metav1.ListOptions) (watch.Interface, error) {
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 			o.LabelSelector = opts.Selector
-			return client.CoreV1().Pods(opts.Namespace).Watch(context.Background(), o)
+			return client.CoreV1().Pods(opts.Namespace).Watch(ctx, o)
 		},
 	}
 }
