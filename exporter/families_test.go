@@ -26,14 +26,14 @@ var redisExporterOtherFamilies = []string{
 	"redis_exporter_build_info",
 }
 
-// notYet are redis_exporter default families that need commands besides
-// INFO (this exporter sends one command per scrape unless told otherwise);
-// they are the open part of the parity work.
-var notYet = map[string]string{
-	"redis_slowlog_length":                       "SLOWLOG LEN",
-	"redis_slowlog_last_id":                      "SLOWLOG GET 1",
-	"redis_last_slow_execution_duration_seconds": "SLOWLOG GET 1",
-	"redis_commands_latencies_usec":              "LATENCY HISTOGRAM",
+// optIn are redis_exporter default families that need commands besides
+// INFO: this exporter sends one command per scrape unless told otherwise,
+// so they come with the flag named.
+var optIn = map[string]string{
+	"redis_slowlog_length":                       "--include-slowlog-metrics",
+	"redis_slowlog_last_id":                      "--include-slowlog-metrics",
+	"redis_last_slow_execution_duration_seconds": "--include-slowlog-metrics",
+	"redis_commands_latencies_usec":              "--include-latency-histogram-metrics",
 }
 
 func TestRedisExporterOtherFamilies(t *testing.T) {
@@ -58,11 +58,28 @@ func TestRedisExporterOtherFamilies(t *testing.T) {
 	for _, f := range redisExporterOtherFamilies {
 		assert.True(t, has(f), "missing %s", f)
 	}
-	for f, why := range notYet {
-		assert.False(t, has(f), "%s is exported now (%s): move it to redisExporterOtherFamilies", f, why)
+	for f, flag := range optIn {
+		assert.False(t, has(f), "%s without %s", f, flag)
 	}
 	assert.Contains(t, body, "# TYPE redis_exporter_scrape_duration_seconds summary")
 	connect, ok = find(samples, "redis_exporter_last_scrape_connect_time_seconds", map[string]string{"addr": s.URL()})
 	require.True(t, ok)
 	assert.Zero(t, connect, "the second scrape reuses the connection")
+}
+
+// With the opt-in flags, the families that need extra commands are there.
+func TestRedisExporterOptInFamilies(t *testing.T) {
+	s := redistest.Start(t, "--slowlog-log-slower-than", "0")
+	require.NoError(t, s.Client(t).Set(context.Background(), "k", "v", 0).Err())
+	base, _ := startExporter(t, "--redis.addr", s.URL(), "--include-slowlog-metrics", "--include-latency-histogram-metrics",
+		"--exclude-latency-histogram-metrics=false")
+	fetch(t, base+"/metrics")
+	samples, _ := fetch(t, base+"/metrics")
+	names := map[string]bool{}
+	for _, smp := range samples {
+		names[string(smp.Metric["__name__"])] = true
+	}
+	for f, flag := range optIn {
+		assert.True(t, names[f] || names[f+"_count"], "%s with %s", f, flag)
+	}
 }

@@ -35,6 +35,11 @@ type Config struct {
 	MaxScrapeTargets int
 	// MaxLabelValues bounds distinct cmd and err label values per target.
 	MaxLabelValues int
+	// Slowlog and LatencyHistogram ask for the extra commands' metrics.
+	Slowlog, LatencyHistogram bool
+	// ExcludeLatencyHistogram is redis_exporter's flag, accepted so its
+	// manifests work; histograms are off unless asked for here anyway.
+	ExcludeLatencyHistogram bool
 
 	TLSCAFile     string
 	TLSCertFile   string
@@ -76,33 +81,36 @@ func (a *addrList) Set(v string) error {
 
 // flagEnv pairs each flag with its environment variable.
 var flagEnv = map[string]string{
-	"redis.addr":             "REDIS_ADDR",
-	"redis.user":             "REDIS_USER",
-	"redis.password":         "REDIS_PASSWORD",
-	"redis.password-file":    "REDIS_PASSWORD_FILE",
-	"namespace":              "REDIS_EXPORTER_NAMESPACE",
-	"web.listen-address":     "REDIS_EXPORTER_WEB_LISTEN_ADDRESS",
-	"web.telemetry-path":     "REDIS_EXPORTER_WEB_TELEMETRY_PATH",
-	"web.config.file":        "REDIS_EXPORTER_WEB_CONFIG_FILE",
-	"connection-timeout":     "REDIS_EXPORTER_CONNECTION_TIMEOUT",
-	"scrape.timeout":         "REDIS_EXPORTER_SCRAPE_TIMEOUT",
-	"scrape.concurrency":     "REDIS_EXPORTER_SCRAPE_CONCURRENCY",
-	"scrape.allowed-targets": "REDIS_EXPORTER_SCRAPE_ALLOWED_TARGETS",
-	"scrape.max-targets":     "REDIS_EXPORTER_SCRAPE_MAX_TARGETS",
-	"max-label-values":       "REDIS_EXPORTER_MAX_LABEL_VALUES",
-	"tls-ca-cert-file":       "REDIS_EXPORTER_TLS_CA_CERT_FILE",
-	"tls-client-cert-file":   "REDIS_EXPORTER_TLS_CLIENT_CERT_FILE",
-	"tls-client-key-file":    "REDIS_EXPORTER_TLS_CLIENT_KEY_FILE",
-	"tls-server-name":        "REDIS_EXPORTER_TLS_SERVER_NAME",
-	"skip-tls-verification":  "REDIS_EXPORTER_SKIP_TLS_VERIFICATION",
-	"kubernetes.namespace":   "REDIS_EXPORTER_KUBERNETES_NAMESPACE",
-	"kubernetes.selector":    "REDIS_EXPORTER_KUBERNETES_SELECTOR",
-	"kubernetes.port":        "REDIS_EXPORTER_KUBERNETES_PORT",
-	"kubernetes.tls":         "REDIS_EXPORTER_KUBERNETES_TLS",
-	"kubernetes.kubeconfig":  "KUBECONFIG",
-	"redis-only-metrics":     "REDIS_EXPORTER_REDIS_ONLY_METRICS",
-	"log-format":             "REDIS_EXPORTER_LOG_FORMAT",
-	"debug":                  "REDIS_EXPORTER_DEBUG",
+	"redis.addr":                        "REDIS_ADDR",
+	"redis.user":                        "REDIS_USER",
+	"redis.password":                    "REDIS_PASSWORD",
+	"redis.password-file":               "REDIS_PASSWORD_FILE",
+	"namespace":                         "REDIS_EXPORTER_NAMESPACE",
+	"web.listen-address":                "REDIS_EXPORTER_WEB_LISTEN_ADDRESS",
+	"web.telemetry-path":                "REDIS_EXPORTER_WEB_TELEMETRY_PATH",
+	"web.config.file":                   "REDIS_EXPORTER_WEB_CONFIG_FILE",
+	"connection-timeout":                "REDIS_EXPORTER_CONNECTION_TIMEOUT",
+	"scrape.timeout":                    "REDIS_EXPORTER_SCRAPE_TIMEOUT",
+	"scrape.concurrency":                "REDIS_EXPORTER_SCRAPE_CONCURRENCY",
+	"scrape.allowed-targets":            "REDIS_EXPORTER_SCRAPE_ALLOWED_TARGETS",
+	"scrape.max-targets":                "REDIS_EXPORTER_SCRAPE_MAX_TARGETS",
+	"max-label-values":                  "REDIS_EXPORTER_MAX_LABEL_VALUES",
+	"include-slowlog-metrics":           "REDIS_EXPORTER_INCLUDE_SLOWLOG_METRICS",
+	"include-latency-histogram-metrics": "REDIS_EXPORTER_INCLUDE_LATENCY_HISTOGRAM_METRICS",
+	"exclude-latency-histogram-metrics": "REDIS_EXPORTER_EXCLUDE_LATENCY_HISTOGRAM_METRICS",
+	"tls-ca-cert-file":                  "REDIS_EXPORTER_TLS_CA_CERT_FILE",
+	"tls-client-cert-file":              "REDIS_EXPORTER_TLS_CLIENT_CERT_FILE",
+	"tls-client-key-file":               "REDIS_EXPORTER_TLS_CLIENT_KEY_FILE",
+	"tls-server-name":                   "REDIS_EXPORTER_TLS_SERVER_NAME",
+	"skip-tls-verification":             "REDIS_EXPORTER_SKIP_TLS_VERIFICATION",
+	"kubernetes.namespace":              "REDIS_EXPORTER_KUBERNETES_NAMESPACE",
+	"kubernetes.selector":               "REDIS_EXPORTER_KUBERNETES_SELECTOR",
+	"kubernetes.port":                   "REDIS_EXPORTER_KUBERNETES_PORT",
+	"kubernetes.tls":                    "REDIS_EXPORTER_KUBERNETES_TLS",
+	"kubernetes.kubeconfig":             "KUBECONFIG",
+	"redis-only-metrics":                "REDIS_EXPORTER_REDIS_ONLY_METRICS",
+	"log-format":                        "REDIS_EXPORTER_LOG_FORMAT",
+	"debug":                             "REDIS_EXPORTER_DEBUG",
 }
 
 // ParseFlags reads flags, then the environment for flags not given.
@@ -123,6 +131,9 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (*C
 	fs.IntVar(&c.Concurrency, "scrape.concurrency", 64, "Targets scraped at once")
 	var allowed string
 	fs.StringVar(&allowed, "scrape.allowed-targets", "", "Regular expression the /scrape target (as redis://host:port, rediss://... or unix://...) must match in full; others are refused, and only these (besides --redis.addr and discovered pods) get the configured password")
+	fs.BoolVar(&c.Slowlog, "include-slowlog-metrics", false, "Also send SLOWLOG LEN and SLOWLOG GET 1 (redis_slowlog_length, redis_slowlog_last_id, redis_last_slow_execution_duration_seconds), pipelined after INFO")
+	fs.BoolVar(&c.LatencyHistogram, "include-latency-histogram-metrics", false, "Also send LATENCY HISTOGRAM (redis_commands_latencies_usec; Redis >= 7), pipelined after INFO")
+	fs.BoolVar(&c.ExcludeLatencyHistogram, "exclude-latency-histogram-metrics", false, "redis_exporter's flag, accepted: histograms are off unless --include-latency-histogram-metrics")
 	fs.IntVar(&c.MaxLabelValues, "max-label-values", 1000, "Distinct cmd and err label values exported per target (commands, error prefixes); the rest are summed into \"other\"")
 	fs.IntVar(&c.MaxScrapeTargets, "scrape.max-targets", 1000, "Connections kept for /scrape targets; beyond this the least recently used is closed")
 	fs.StringVar(&c.TLSCAFile, "tls-ca-cert-file", "", "CA certificate file to verify rediss:// servers")

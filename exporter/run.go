@@ -116,9 +116,10 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger, ready chan<- str
 		}
 	}
 
-	pool := collector.NewPool(tlsConfig, cfg.ConnectionTimeout)
+	extras := scraper.Extras{Slowlog: cfg.Slowlog, LatencyHistogram: cfg.LatencyHistogram && !cfg.ExcludeLatencyHistogram}
+	pool := collector.NewPool(tlsConfig, cfg.ConnectionTimeout).WithExtras(extras)
 	defer pool.Close()
-	scrapePool := collector.NewPool(tlsConfig, cfg.ConnectionTimeout).WithLimit(cfg.MaxScrapeTargets)
+	scrapePool := collector.NewPool(tlsConfig, cfg.ConnectionTimeout).WithLimit(cfg.MaxScrapeTargets).WithExtras(extras)
 	defer scrapePool.Close()
 	col := collector.New(targets, pool, collector.Options{
 		Namespace: cfg.Namespace, KubernetesLabels: kube, Concurrency: cfg.Concurrency,

@@ -16,6 +16,7 @@ type descs struct {
 
 	up, scrapeDuration, lastError, instanceInfo, slaveInfo, startTime  *prometheus.Desc
 	connectTime, latencyPercentiles                                    *prometheus.Desc
+	slowlogLength, slowlogLastID, lastSlowDuration, latencyHistogram   *prometheus.Desc
 	opsPerSecond, memoryFraction, commandLatency, probeRTT             *prometheus.Desc
 	lagBytes, lagSeconds, masterLinkUp, masterSyncInProgress           *prometheus.Desc
 	masterLastIO, slaveReplOffset, slaveOffset, slaveLag               *prometheus.Desc
@@ -58,6 +59,10 @@ func newDescs(ns string, kube bool) *descs {
 	ds.startTime = d("start_time_seconds", "Start time of the Redis instance since unix epoch in seconds.")
 	ds.opsPerSecond = d("ops_per_second", "Commands processed per second, from the commands-processed counter between this exporter's scrapes (the exporter's own INFO excluded); Redis' instantaneous_ops_per_sec on the first scrape or after a restart.")
 	ds.memoryFraction = d("memory_fraction", "used_memory / maxmemory; absent when maxmemory is 0 (no limit).")
+	ds.slowlogLength = d("slowlog_length", "Entries in the slow log (SLOWLOG LEN; with --include-slowlog-metrics).")
+	ds.slowlogLastID = d("slowlog_last_id", "ID of the newest slow log entry (with --include-slowlog-metrics).")
+	ds.lastSlowDuration = d("last_slow_execution_duration_seconds", "Execution time of the newest slow log entry (with --include-slowlog-metrics).")
+	ds.latencyHistogram = d("commands_latencies_usec", "Per-command latency histogram from LATENCY HISTOGRAM, in microseconds (Redis >= 7; with --include-latency-histogram-metrics).", "cmd")
 	ds.latencyPercentiles = d("latency_percentiles_usec", "Per-command latency percentiles from INFO latencystats in microseconds, as redis_exporter exports them (command_latency_seconds is the same in seconds).", "cmd")
 	ds.commandLatency = d("command_latency_seconds", "Per-command latency from INFO latencystats (Redis >= 7): quantiles as Redis tracks them, sum and count from INFO commandstats.", "cmd")
 	ds.probeRTT = d("probe_rtt_seconds", "Round trip of the exporter's INFO probe as a client sees it, network and queueing included; timeouts are recorded at the timeout.")
@@ -172,6 +177,37 @@ func (rs *Results) emit(e emitter, r *Result) {
 	rs.emitReplication(e, r, info)
 	rs.emitCommands(e, info)
 	rs.emitKeyspace(e, info)
+	rs.emitExtras(e, r)
+}
+
+// emitExtras exports what the extra commands returned, when asked for and
+// not refused.
+func (rs *Results) emitExtras(e emitter, r *Result) {
+	d := rs.descs
+	if sl := r.Sample.Slowlog; sl != nil {
+		e.gauge(d.slowlogLength, sl.Length)
+		e.gauge(d.slowlogLastID, sl.LastID)
+		e.gauge(d.lastSlowDuration, sl.LastDurationSeconds)
+	}
+	if len(r.Sample.LatencyHistograms) == 0 {
+		return
+	}
+	usec := make(map[string]float64, len(r.Sample.Info.Commands))
+	for _, c := range r.Sample.Info.Commands {
+		usec[c.Name] = c.Usec
+	}
+	names := make([]string, 0, len(r.Sample.LatencyHistograms))
+	for name := range r.Sample.LatencyHistograms {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for i, name := range names {
+		if rs.maxLabels > 0 && i >= rs.maxLabels {
+			break // histograms of the rest do not add up into "other"
+		}
+		h := r.Sample.LatencyHistograms[name]
+		e.send(prometheus.NewConstHistogram(d.latencyHistogram, h.Calls, usec[name], h.Buckets, e.with([]string{name})...))
+	}
 }
 
 func (rs *Results) emitFields(e emitter, info *redisinfo.Info) {

@@ -19,6 +19,8 @@ type Pool struct {
 	// used is closed, so callers naming ever new targets (/scrape) cannot
 	// grow memory or open connections without limit.
 	max int
+	// extras are the commands sent besides INFO by this pool's clients.
+	extras scraper.Extras
 
 	mu      sync.Mutex
 	entries map[string]*entry
@@ -41,6 +43,13 @@ func NewPool(tlsConfig *tls.Config, timeout time.Duration) *Pool {
 	return &Pool{tlsConfig: tlsConfig, timeout: timeout, entries: map[string]*entry{}}
 }
 
+// WithExtras makes the pool's clients send extra commands (see
+// scraper.Extras); set before the first scrape.
+func (p *Pool) WithExtras(x scraper.Extras) *Pool {
+	p.extras = x
+	return p
+}
+
 // WithLimit bounds the pool to max entries (least recently used evicted).
 func (p *Pool) WithLimit(max int) *Pool {
 	p.max = max
@@ -59,7 +68,7 @@ func (p *Pool) get(t target.Target) *entry {
 		if p.max > 0 && len(p.entries) >= p.max {
 			p.evictOldestLocked()
 		}
-		e = &entry{target: t, client: scraper.New(t, p.tlsConfig, p.timeout), rtt: newRTTHistogram()}
+		e = &entry{target: t, client: scraper.NewWithExtras(t, p.tlsConfig, p.timeout, p.extras), rtt: newRTTHistogram()}
 		p.entries[k] = e
 	}
 	e.mu.Lock()

@@ -32,6 +32,9 @@ type Sample struct {
 	At time.Time
 	// NewConnection is true when this scrape had to dial.
 	NewConnection bool
+	// Extras (nil when not asked for, refused or failed).
+	Slowlog           *SlowlogStat
+	LatencyHistograms map[string]LatencyHistogram
 }
 
 // Client scrapes one target over a single persistent connection.
@@ -48,6 +51,9 @@ type Client struct {
 	// connecting (dial, TLS, HELLO/AUTH), 0 when the connection was kept.
 	scrapeStart time.Time
 	connectTime time.Duration
+	// extras asked for, and those this connection's server refused.
+	extras  Extras
+	refused map[string]bool
 }
 
 // sectionsV7 are the INFO sections a Redis >= 7 is asked for: everything the
@@ -62,7 +68,12 @@ var infoAll = []any{"INFO", "all"}
 // New builds a client. Nothing is dialled until the first scrape. timeout
 // bounds dialling and each reply; callers also pass a context deadline.
 func New(t target.Target, tlsConfig *tls.Config, timeout time.Duration) *Client {
-	c := &Client{target: t}
+	return NewWithExtras(t, tlsConfig, timeout, Extras{})
+}
+
+// NewWithExtras builds a client that also sends the extra commands asked.
+func NewWithExtras(t target.Target, tlsConfig *tls.Config, timeout time.Duration, extras Extras) *Client {
+	c := &Client{target: t, extras: extras}
 	opts := &redis.Options{
 		Network:  t.Network,
 		Addr:     t.Address,
@@ -99,6 +110,7 @@ func New(t target.Target, tlsConfig *tls.Config, timeout time.Duration) *Client 
 			// learn its version again. Called with c.mu held by Scrape.
 			c.version = 0
 			c.dialed = true
+			c.refused = nil // a new connection may be to another server
 			c.connectTime = time.Since(c.scrapeStart)
 			return nil
 		},
@@ -145,7 +157,11 @@ func (c *Client) Scrape(ctx context.Context) (*Sample, error) {
 		return nil, fmt.Errorf("scrape %s: reply is not a Redis INFO reply", c.target)
 	}
 	c.version = info.MajorVersion()
-	return &Sample{Info: info, RTT: end.Sub(start), At: end, NewConnection: c.dialed}, nil
+	s := &Sample{Info: info, RTT: end.Sub(start), At: end, NewConnection: c.dialed}
+	if c.extras.Any() {
+		c.runExtras(ctx, s)
+	}
+	return s, nil
 }
 
 // ConnectTime is how long the last scrape spent connecting; 0 when it

@@ -13,7 +13,11 @@ import (
 // failure once, with the target, as a warning.
 func SetLogger(logger *slog.Logger) {
 	redis.SetLogger(slogAdapter{logger})
+	log = logger
 }
+
+// log receives the scraper's own warnings (a refused extra command).
+var log = slog.New(slog.DiscardHandler)
 
 type slogAdapter struct{ logger *slog.Logger }
 

@@ -1,0 +1,155 @@
+package scraper
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Extras are commands sent besides INFO, each only when asked for. They go
+// in one pipelined round trip after INFO's reply, so redis_probe_rtt_seconds
+// stays the round trip of INFO alone; with none asked for, a scrape is one
+// command.
+type Extras struct {
+	// Slowlog: SLOWLOG LEN and SLOWLOG GET 1 (redis_slowlog_length,
+	// redis_slowlog_last_id, redis_last_slow_execution_duration_seconds).
+	Slowlog bool
+	// LatencyHistogram: LATENCY HISTOGRAM (Redis >= 7), per-command
+	// latency histograms (redis_commands_latencies_usec).
+	LatencyHistogram bool
+}
+
+// Any reports whether any extra command is asked for.
+func (x Extras) Any() bool { return x.Slowlog || x.LatencyHistogram }
+
+// SlowlogStat is what SLOWLOG LEN and SLOWLOG GET 1 tell.
+type SlowlogStat struct {
+	Length float64
+	// LastID and LastDurationSeconds are of the newest entry (0 when the
+	// log is empty).
+	LastID              float64
+	LastDurationSeconds float64
+}
+
+// LatencyHistogram is one command's LATENCY HISTOGRAM: cumulative counts
+// by upper bound in microseconds, as Redis reports them.
+type LatencyHistogram struct {
+	Calls   uint64
+	Buckets map[float64]uint64
+}
+
+// extraNames are the extras as named in logs and refusals.
+const (
+	extraSlowlog          = "slowlog"
+	extraLatencyHistogram = "latency histogram"
+)
+
+// runExtras sends the asked-for extras in one pipeline and fills s. A
+// command the server refuses (renamed, ACL without the permission, a
+// managed Redis, too old) is remembered as refused for this connection and
+// not sent again, so the server's error stats count one refusal, not one
+// per scrape; its metrics are simply absent. Other errors leave this
+// scrape's extras out.
+func (c *Client) runExtras(ctx context.Context, s *Sample) {
+	x := c.extras
+	pipe := c.rdb.Pipeline()
+	var slowLen *redis.IntCmd
+	var slowGet *redis.SlowLogCmd
+	var hist *redis.Cmd
+	if x.Slowlog && !c.refused[extraSlowlog] {
+		slowLen = pipe.SlowLogLen(ctx)
+		slowGet = pipe.SlowLogGet(ctx, 1)
+	}
+	if x.LatencyHistogram && !c.refused[extraLatencyHistogram] && c.version >= 7 {
+		hist = pipe.Do(ctx, "LATENCY", "HISTOGRAM")
+	}
+	if pipe.Len() == 0 {
+		return
+	}
+	_, _ = pipe.Exec(ctx)
+	if slowLen != nil && c.accepted(extraSlowlog, slowLen.Err()) && c.accepted(extraSlowlog, slowGet.Err()) {
+		st := &SlowlogStat{Length: float64(slowLen.Val())}
+		if logs := slowGet.Val(); len(logs) > 0 {
+			st.LastID = float64(logs[0].ID)
+			st.LastDurationSeconds = logs[0].Duration.Seconds()
+		}
+		s.Slowlog = st
+	}
+	if hist != nil && c.accepted(extraLatencyHistogram, hist.Err()) {
+		s.LatencyHistograms = parseLatencyHistogram(hist.Val())
+	}
+}
+
+// accepted reports whether err is nil; a refusal by the server is
+// remembered (and logged once), other errors are not.
+func (c *Client) accepted(name string, err error) bool {
+	if err == nil {
+		return true
+	}
+	var redisErr redis.Error
+	var netErr net.Error
+	if errors.As(err, &redisErr) && !errors.As(err, &netErr) && !errors.Is(err, context.DeadlineExceeded) {
+		if !c.refused[name] {
+			if c.refused == nil {
+				c.refused = map[string]bool{}
+			}
+			c.refused[name] = true
+			logger().Warn("server refused an extra command; its metrics are left out for this connection",
+				"target", c.target.String(), "extra", name, "err", strings.ReplaceAll(err.Error(), c.passwordOrNone(), "xxxxx"))
+		}
+	}
+	return false
+}
+
+func (c *Client) passwordOrNone() string {
+	if c.target.Password == "" {
+		return "\x00never\x00"
+	}
+	return c.target.Password
+}
+
+// parseLatencyHistogram reads LATENCY HISTOGRAM's RESP2 reply:
+// [cmd, [calls, N, histogram_usec, [bound, count, ...]], ...]. Anything
+// not of that shape is skipped.
+func parseLatencyHistogram(v any) map[string]LatencyHistogram {
+	top, ok := v.([]any)
+	if !ok {
+		return nil
+	}
+	out := map[string]LatencyHistogram{}
+	for i := 0; i+1 < len(top); i += 2 {
+		name, ok1 := top[i].(string)
+		details, ok2 := top[i+1].([]any)
+		if !ok1 || !ok2 {
+			continue
+		}
+		h := LatencyHistogram{Buckets: map[float64]uint64{}}
+		for j := 0; j+1 < len(details); j += 2 {
+			key, _ := details[j].(string)
+			switch key {
+			case "calls":
+				if n, ok := details[j+1].(int64); ok && n >= 0 {
+					h.Calls = uint64(n)
+				}
+			case "histogram_usec":
+				pairs, _ := details[j+1].([]any)
+				for k := 0; k+1 < len(pairs); k += 2 {
+					bound, ok1 := pairs[k].(int64)
+					count, ok2 := pairs[k+1].(int64)
+					if ok1 && ok2 && bound > 0 && count >= 0 {
+						h.Buckets[float64(bound)] = uint64(count)
+					}
+				}
+			}
+		}
+		out[name] = h
+	}
+	return out
+}
+
+// logger is the package logger (SetLogger).
+func logger() *slog.Logger { return log }
