@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -47,15 +48,23 @@ type Config struct {
 	TLSServerName string
 	TLSSkipVerify bool
 
-	KubeNamespace  string
-	KubeSelector   string
-	KubePort       int
-	KubeConfig     string
-	KubeTLS        bool
-	RedisOnly      bool
-	LogFormat      string
-	Debug          bool
-	PrintedVersion bool
+	KubeNamespace string
+	KubeSelector  string
+	KubePort      int
+	KubeConfig    string
+	KubeTLS       bool
+	RedisOnly     bool
+	LogFormat     string
+	LogLevel      string
+	Debug         bool
+	// redis_exporter options with the same names.
+	SystemMetrics     bool
+	GoRuntimeMetrics  bool
+	SetClientName     bool
+	PingOnConnect     bool
+	InstanceRoleLabel bool
+	DisableScrape     bool
+	PrintedVersion    bool
 }
 
 // addrList is a repeatable, comma-separated flag. A value from the
@@ -148,7 +157,14 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (*C
 	fs.StringVar(&c.KubeConfig, "kubernetes.kubeconfig", "", "kubeconfig file (default: in-cluster configuration)")
 	fs.BoolVar(&c.RedisOnly, "redis-only-metrics", false, "Do not export the exporter's own Go and process metrics")
 	fs.StringVar(&c.LogFormat, "log-format", "txt", "Log format: txt or json")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "Log level: debug, info, warn or error (--debug wins)")
 	fs.BoolVar(&c.Debug, "debug", false, "Log at debug level")
+	fs.BoolVar(&c.SystemMetrics, "include-system-metrics", false, "Also export redis_total_system_memory_bytes (INFO memory)")
+	fs.BoolVar(&c.GoRuntimeMetrics, "include-go-runtime-metrics", false, "Also export the Go runtime/metrics set of the exporter (go_* beyond the defaults)")
+	fs.BoolVar(&c.SetClientName, "set-client-name", false, "Name the exporter's connections redis_exporter (CLIENT SETNAME, once per new connection)")
+	fs.BoolVar(&c.PingOnConnect, "ping-on-connect", false, "Send PING after connecting (redis_exporter's option; one more command per new connection)")
+	fs.BoolVar(&c.InstanceRoleLabel, "append-instance-role-label", false, "Add an instance_role label (master, slave) to every per-target metric")
+	fs.BoolVar(&c.DisableScrape, "disable-scrape-endpoint", false, "Serve no /scrape endpoint")
 	fs.BoolVar(&c.PrintedVersion, "version", false, "Print the version and exit")
 
 	for name, env := range flagEnv {
@@ -184,6 +200,8 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (*C
 		return nil, errors.New("--scrape.max-targets must be at least 1")
 	case c.ConnectionTimeout <= 0 || c.ScrapeTimeout <= 0:
 		return nil, errors.New("--connection-timeout and --scrape.timeout must be positive")
+	case !slices.Contains([]string{"debug", "info", "warn", "warning", "error"}, strings.ToLower(c.LogLevel)):
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
 	case c.LogFormat != "txt" && c.LogFormat != "json" && c.LogFormat != "logfmt":
 		return nil, fmt.Errorf("--log-format %q: want txt or json", c.LogFormat)
 	}

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -56,6 +57,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	switch strings.ToLower(cfg.LogLevel) {
+	case "debug":
+		opts.Level = slog.LevelDebug
+	case "warn", "warning":
+		opts.Level = slog.LevelWarn
+	case "error":
+		opts.Level = slog.LevelError
+	}
 	if cfg.Debug {
 		opts.Level = slog.LevelDebug
 	}
@@ -116,7 +125,8 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger, ready chan<- str
 		}
 	}
 
-	extras := scraper.Extras{Slowlog: cfg.Slowlog, LatencyHistogram: cfg.LatencyHistogram && !cfg.ExcludeLatencyHistogram}
+	extras := scraper.Extras{Slowlog: cfg.Slowlog, LatencyHistogram: cfg.LatencyHistogram && !cfg.ExcludeLatencyHistogram,
+		ClientName: clientName(cfg.SetClientName), PingOnConnect: cfg.PingOnConnect}
 	pool := collector.NewPool(tlsConfig, cfg.ConnectionTimeout).WithExtras(extras)
 	defer pool.Close()
 	scrapePool := collector.NewPool(tlsConfig, cfg.ConnectionTimeout).WithLimit(cfg.MaxScrapeTargets).WithExtras(extras)
@@ -124,17 +134,23 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger, ready chan<- str
 	col := collector.New(targets, pool, collector.Options{
 		Namespace: cfg.Namespace, KubernetesLabels: kube, Concurrency: cfg.Concurrency,
 		Timeout: cfg.ConnectionTimeout, Deadline: cfg.ScrapeTimeout, MaxLabelValues: cfg.MaxLabelValues, Logger: logger,
+		SystemMetrics: cfg.SystemMetrics, InstanceRoleLabel: cfg.InstanceRoleLabel,
 	})
 
 	self := prometheus.NewRegistry()
 	self.MustRegister(col.SelfMetrics()...)
 	self.MustRegister(buildInfo(cfg.Namespace))
 	if !cfg.RedisOnly {
-		self.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		goCollector := collectors.NewGoCollector()
+		if cfg.GoRuntimeMetrics {
+			goCollector = collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsAll))
+		}
+		self.MustRegister(goCollector, collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	handler, err := web.NewHandler(web.Config{
 		Collector: col, ScrapePool: scrapePool, Credentials: creds, AllowedTargets: cfg.AllowedTargets, Self: self,
-		MetricsPath: cfg.MetricsPath, Logger: logger, Version: Version, ScrapeTimeout: cfg.ScrapeTimeout,
+		DisableScrape: cfg.DisableScrape,
+		MetricsPath:   cfg.MetricsPath, Logger: logger, Version: Version, ScrapeTimeout: cfg.ScrapeTimeout,
 	})
 	if err != nil {
 		return err
@@ -230,4 +246,13 @@ func buildInfo(namespace string) prometheus.Collector {
 	})
 	g.Set(1)
 	return g
+}
+
+// clientName is the connection name with --set-client-name, as
+// redis_exporter names its connections.
+func clientName(set bool) string {
+	if set {
+		return "redis_exporter"
+	}
+	return ""
 }

@@ -26,6 +26,11 @@ type Options struct {
 	Timeout time.Duration
 	// Deadline bounds a whole scrape of all targets.
 	Deadline time.Duration
+	// SystemMetrics adds total_system_memory_bytes (redis_exporter's
+	// --include-system-metrics).
+	SystemMetrics bool
+	// InstanceRoleLabel adds instance_role to every per-target metric.
+	InstanceRoleLabel bool
 	// MaxLabelValues bounds the distinct cmd and err label values exported
 	// per target and family (the rest are summed into "other"); 0: 1000.
 	MaxLabelValues int
@@ -77,7 +82,7 @@ func New(targets func() []target.Target, pool *Pool, opts Options) *Collector {
 		targets: targets,
 		pool:    pool,
 		aux:     NewPool(pool.tlsConfig, opts.Timeout).WithLimit(auxLimit),
-		descs:   newDescs(opts.Namespace, opts.KubernetesLabels),
+		descs:   newDescs(opts.Namespace, opts.KubernetesLabels, opts.InstanceRoleLabel),
 		scrapes: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: opts.Namespace, Name: "exporter_scrapes_total",
 			Help: "Scrapes of all targets started by this exporter (concurrent requests share one).",

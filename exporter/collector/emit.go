@@ -17,6 +17,7 @@ type descs struct {
 	up, scrapeDuration, lastError, instanceInfo, slaveInfo, startTime  *prometheus.Desc
 	connectTime, latencyPercentiles                                    *prometheus.Desc
 	slowlogLength, slowlogLastID, lastSlowDuration, latencyHistogram   *prometheus.Desc
+	totalSystemMemory                                                  *prometheus.Desc
 	opsPerSecond, memoryFraction, commandLatency, probeRTT             *prometheus.Desc
 	lagBytes, lagSeconds, masterLinkUp, masterSyncInProgress           *prometheus.Desc
 	masterLastIO, slaveReplOffset, slaveOffset, slaveLag               *prometheus.Desc
@@ -24,10 +25,13 @@ type descs struct {
 	dbKeys, dbKeysExpiring, dbAvgTTL, dropped                          *prometheus.Desc
 }
 
-func newDescs(ns string, kube bool) *descs {
+func newDescs(ns string, kube, roleLabel bool) *descs {
 	base := []string{"addr"}
 	if kube {
 		base = append(base, "namespace", "pod")
+	}
+	if roleLabel {
+		base = append(base, "instance_role")
 	}
 	d := func(name, help string, extra ...string) *prometheus.Desc {
 		return prometheus.NewDesc(prometheus.BuildFQName(ns, "", name), help, append(append([]string{}, base...), extra...), nil)
@@ -59,6 +63,7 @@ func newDescs(ns string, kube bool) *descs {
 	ds.startTime = d("start_time_seconds", "Start time of the Redis instance since unix epoch in seconds.")
 	ds.opsPerSecond = d("ops_per_second", "Commands processed per second, from the commands-processed counter between this exporter's scrapes (the exporter's own INFO excluded); Redis' instantaneous_ops_per_sec on the first scrape or after a restart.")
 	ds.memoryFraction = d("memory_fraction", "used_memory / maxmemory; absent when maxmemory is 0 (no limit).")
+	ds.totalSystemMemory = d("total_system_memory_bytes", "Memory of the host Redis runs on, from INFO memory (with --include-system-metrics).")
 	ds.slowlogLength = d("slowlog_length", "Entries in the slow log (SLOWLOG LEN; with --include-slowlog-metrics).")
 	ds.slowlogLastID = d("slowlog_last_id", "ID of the newest slow log entry (with --include-slowlog-metrics).")
 	ds.lastSlowDuration = d("last_slow_execution_duration_seconds", "Execution time of the newest slow log entry (with --include-slowlog-metrics).")
@@ -105,6 +110,13 @@ func (rs *Results) targetLabels(r *Result) []string {
 	l := []string{r.Target.String()}
 	if rs.kube {
 		l = append(l, r.Target.Namespace, r.Target.Pod)
+	}
+	if rs.opts.InstanceRoleLabel {
+		role := ""
+		if r.Sample != nil {
+			role = r.Sample.Info.Role()
+		}
+		l = append(l, role)
 	}
 	for i, v := range l {
 		l[i] = labelValue(v)
@@ -202,7 +214,7 @@ func (rs *Results) emitExtras(e emitter, r *Result) {
 	}
 	slices.Sort(names)
 	for i, name := range names {
-		if rs.maxLabels > 0 && i >= rs.maxLabels {
+		if rs.opts.MaxLabelValues > 0 && i >= rs.opts.MaxLabelValues {
 			break // histograms of the rest do not add up into "other"
 		}
 		h := r.Sample.LatencyHistograms[name]
@@ -251,6 +263,9 @@ func (rs *Results) emitServer(e emitter, r *Result, info *redisinfo.Info) {
 	}
 	if r.HasOpsPerSecond {
 		e.gauge(d.opsPerSecond, r.OpsPerSecond)
+	}
+	if v, ok := info.Float("total_system_memory"); ok && rs.opts.SystemMetrics {
+		e.gauge(d.totalSystemMemory, v)
 	}
 	used, ok1 := info.Float("used_memory")
 	limit, ok2 := info.Float("maxmemory")
@@ -308,7 +323,7 @@ const overflowLabel = "other"
 // (latency quantiles of the rest are left out: they do not add up).
 func (rs *Results) emitCommands(e emitter, info *redisinfo.Info) {
 	d := rs.descs
-	limit := rs.maxLabels
+	limit := rs.opts.MaxLabelValues
 	commands := sortedBy(info.Commands, func(c redisinfo.CommandStat) string { return c.Name })
 	stats := make(map[string]redisinfo.CommandStat, len(commands))
 	var other redisinfo.CommandStat

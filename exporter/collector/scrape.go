@@ -33,8 +33,7 @@ type Results struct {
 	Results []*Result
 	descs   *descs
 	kube    bool
-	// maxLabels bounds distinct cmd and err label values per target.
-	maxLabels int
+	opts    *Options
 }
 
 // scrapeTargets scrapes targets with a bounded worker pool. Each target gets
@@ -45,7 +44,7 @@ func (c *Collector) scrapeTargets(ctx context.Context, pool *Pool, targets []tar
 	ctx, cancel := detach(ctx, c.opts.Deadline)
 	defer cancel()
 
-	out := &Results{Results: make([]*Result, len(targets)), descs: c.descs, kube: c.opts.KubernetesLabels, maxLabels: c.opts.MaxLabelValues}
+	out := &Results{Results: make([]*Result, len(targets)), descs: c.descs, kube: c.opts.KubernetesLabels, opts: &c.opts}
 	work := make(chan int)
 	var wg sync.WaitGroup
 	workers := min(c.opts.Concurrency, len(targets))

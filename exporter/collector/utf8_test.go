@@ -89,7 +89,9 @@ func FuzzEmit(f *testing.F) {
 		f.Add(string(b))
 	}
 	f.Add("# Errorstats\r\nerrorstat_\xff\xfeBAD:count=1\r\n# Replication\r\nrole:slave\r\nmaster_host:\xc3(\r\nmaster_port:1\r\n")
-	descs := newDescs("redis", true)
+	descs := newDescs("redis", true, true)
+	opts := &Options{InstanceRoleLabel: true, SystemMetrics: true}
+	opts.defaults()
 	tg, err := target.Parse("redis://10.0.0.1:6379")
 	require.NoError(f, err)
 	tg.Namespace, tg.Pod = "cache", "cache-0"
@@ -98,7 +100,7 @@ func FuzzEmit(f *testing.F) {
 		if err != nil {
 			return
 		}
-		rs := &Results{descs: descs, kube: true, Results: []*Result{{
+		rs := &Results{descs: descs, kube: true, opts: opts, Results: []*Result{{
 			Target: tg, Sample: &scraper.Sample{Info: info, At: time.Unix(1700000000, 0)},
 			rtt: newRTTHistogram(),
 		}}}

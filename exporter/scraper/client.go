@@ -80,6 +80,9 @@ func NewWithExtras(t target.Target, tlsConfig *tls.Config, timeout time.Duration
 		Username: t.User,
 		Password: t.Password,
 		DB:       t.DB,
+		// Only with --set-client-name: go-redis sends CLIENT SETNAME, one
+		// more command per new connection.
+		ClientName: extras.ClientName,
 		// RESP2, no CLIENT SETINFO, no maintenance notifications: a new
 		// connection costs HELLO (Redis >= 6) and nothing a server may answer
 		// with an error counted in its errorstats.
@@ -111,7 +114,10 @@ func NewWithExtras(t target.Target, tlsConfig *tls.Config, timeout time.Duration
 			c.version = 0
 			c.dialed = true
 			c.refused = nil // a new connection may be to another server
-			c.connectTime = time.Since(c.scrapeStart)
+			defer func() { c.connectTime = time.Since(c.scrapeStart) }()
+			if extras.PingOnConnect {
+				return cn.Ping(ctx).Err()
+			}
 			return nil
 		},
 	}

@@ -21,6 +21,10 @@ type Extras struct {
 	// LatencyHistogram: LATENCY HISTOGRAM (Redis >= 7), per-command
 	// latency histograms (redis_commands_latencies_usec).
 	LatencyHistogram bool
+	// ClientName names the connection (CLIENT SETNAME on connect).
+	ClientName string
+	// PingOnConnect sends PING on each new connection.
+	PingOnConnect bool
 }
 
 // Any reports whether any extra command is asked for.

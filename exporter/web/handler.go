@@ -26,6 +26,8 @@ type Config struct {
 	// AllowedTargets, when set, is the only /scrape targets accepted (a
 	// full match of the target as redis://host:port); they count as named.
 	AllowedTargets *regexp.Regexp
+	// DisableScrape serves no /scrape endpoint.
+	DisableScrape bool
 	// Self is the exporter's own registry (Go, process, scrape counters).
 	Self          prometheus.Gatherer
 	MetricsPath   string
@@ -41,7 +43,9 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc(cfg.MetricsPath, cfg.metrics)
-	mux.HandleFunc("/scrape", cfg.scrape)
+	if !cfg.DisableScrape {
+		mux.HandleFunc("/scrape", cfg.scrape)
+	}
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})

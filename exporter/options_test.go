@@ -1,0 +1,70 @@
+package exporter
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
+)
+
+// redis_exporter's smaller options, each as a user would check it.
+func TestRedisExporterOptions(t *testing.T) {
+	s := redistest.Start(t)
+	base, _ := startExporter(t, "--redis.addr", s.URL(),
+		"--include-system-metrics", "--append-instance-role-label", "--set-client-name", "--ping-on-connect",
+		"--include-go-runtime-metrics", "--disable-scrape-endpoint", "--log-level", "warn")
+	samples, body := fetch(t, base+"/metrics")
+
+	v, ok := find(samples, "redis_total_system_memory_bytes", map[string]string{"addr": s.URL()})
+	assert.True(t, ok, "--include-system-metrics")
+	assert.Positive(t, v)
+	up, ok := find(samples, "redis_up", map[string]string{"addr": s.URL(), "instance_role": "master"})
+	assert.True(t, ok, "--append-instance-role-label on every per-target metric")
+	assert.Equal(t, 1.0, up)
+	for _, smp := range samples {
+		name := string(smp.Metric["__name__"])
+		if smp.Metric["addr"] != "" {
+			assert.Equal(t, "master", string(smp.Metric["instance_role"]), name)
+		}
+	}
+	assert.Contains(t, body, "go_sched_gomaxprocs_threads", "--include-go-runtime-metrics")
+
+	clients, err := s.Client(t).ClientList(context.Background()).Result()
+	require.NoError(t, err)
+	assert.Contains(t, clients, "name=redis_exporter", "--set-client-name")
+	info, err := s.Client(t).Info(context.Background(), "commandstats").Result()
+	require.NoError(t, err)
+	assert.Contains(t, info, "cmdstat_ping:calls=1,", "--ping-on-connect: one PING on the one connection")
+
+	resp, err := http.Get(base + "/scrape?target=" + s.URL())
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.False(t, resp.StatusCode == http.StatusOK && strings.Contains(string(b), "redis_up"), "--disable-scrape-endpoint")
+
+	_, err = ParseFlags([]string{"--log-level", "loud"}, func(string) string { return "" }, io.Discard)
+	assert.ErrorContains(t, err, "--log-level")
+}
+
+// Without the options nothing changes: one connection, no name, no PING.
+func TestRedisExporterOptionsOff(t *testing.T) {
+	s := redistest.Start(t)
+	base, _ := startExporter(t, "--redis.addr", s.URL())
+	samples, _ := fetch(t, base+"/metrics")
+	_, ok := find(samples, "redis_total_system_memory_bytes", nil)
+	assert.False(t, ok)
+	_, ok = find(samples, "redis_up", map[string]string{"instance_role": "master"})
+	assert.False(t, ok)
+	info, err := s.Client(t).Info(context.Background(), "commandstats").Result()
+	require.NoError(t, err)
+	assert.NotContains(t, info, "cmdstat_ping")
+	clients, err := s.Client(t).ClientList(context.Background()).Result()
+	require.NoError(t, err)
+	assert.NotContains(t, clients, "name=redis_exporter")
+}
