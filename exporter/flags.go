@@ -64,6 +64,9 @@ type Config struct {
 	PingOnConnect     bool
 	InstanceRoleLabel bool
 	DisableScrape     bool
+	ConfigMetrics     bool
+	RedactConfig      bool
+	ConfigCommand     string
 	PrintedVersion    bool
 }
 
@@ -165,6 +168,9 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (*C
 	fs.BoolVar(&c.PingOnConnect, "ping-on-connect", false, "Send PING after connecting (redis_exporter's option; one more command per new connection)")
 	fs.BoolVar(&c.InstanceRoleLabel, "append-instance-role-label", false, "Add an instance_role label (master, slave) to every per-target metric")
 	fs.BoolVar(&c.DisableScrape, "disable-scrape-endpoint", false, "Serve no /scrape endpoint")
+	fs.BoolVar(&c.ConfigMetrics, "include-config-metrics", false, "Also send CONFIG GET * and export every setting (redis_config_key_value, redis_config_value) and redis_config_* gauges; settings holding secrets are always left out")
+	fs.BoolVar(&c.RedactConfig, "redact-config-metrics", true, "redis_exporter's flag, accepted: settings holding secrets are never exported here, whatever its value")
+	fs.StringVar(&c.ConfigCommand, "config-command", "CONFIG", "Name of the CONFIG command (when renamed); \"-\" skips config metrics")
 	fs.BoolVar(&c.PrintedVersion, "version", false, "Print the version and exit")
 
 	for name, env := range flagEnv {

@@ -126,7 +126,11 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger, ready chan<- str
 	}
 
 	extras := scraper.Extras{Slowlog: cfg.Slowlog, LatencyHistogram: cfg.LatencyHistogram && !cfg.ExcludeLatencyHistogram,
-		ClientName: clientName(cfg.SetClientName), PingOnConnect: cfg.PingOnConnect}
+		ClientName: clientName(cfg.SetClientName), PingOnConnect: cfg.PingOnConnect,
+		Config: cfg.ConfigMetrics && cfg.ConfigCommand != "-", ConfigCommand: cfg.ConfigCommand}
+	if !cfg.RedactConfig {
+		logger.Warn("--redact-config-metrics=false is ignored: settings holding secrets are never exported")
+	}
 	pool := collector.NewPool(tlsConfig, cfg.ConnectionTimeout).WithExtras(extras)
 	defer pool.Close()
 	scrapePool := collector.NewPool(tlsConfig, cfg.ConnectionTimeout).WithLimit(cfg.MaxScrapeTargets).WithExtras(extras)

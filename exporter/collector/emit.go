@@ -14,10 +14,14 @@ import (
 type descs struct {
 	fields map[string]*prometheus.Desc // metric name -> desc, for the field tables
 
-	up, scrapeDuration, lastError, instanceInfo, slaveInfo, startTime  *prometheus.Desc
-	connectTime, latencyPercentiles                                    *prometheus.Desc
-	slowlogLength, slowlogLastID, lastSlowDuration, latencyHistogram   *prometheus.Desc
-	totalSystemMemory                                                  *prometheus.Desc
+	up, scrapeDuration, lastError, instanceInfo, slaveInfo, startTime *prometheus.Desc
+	connectTime, latencyPercentiles                                   *prometheus.Desc
+	slowlogLength, slowlogLastID, lastSlowDuration, latencyHistogram  *prometheus.Desc
+	totalSystemMemory                                                 *prometheus.Desc
+	configKeyValue, configValue, outputBufferLimit                    *prometheus.Desc
+	outputBufferOvercome                                              *prometheus.Desc
+	// cluster and configGauge are named after fields a server reports.
+	cluster, configGauge                                               *dynamicDescs
 	opsPerSecond, memoryFraction, commandLatency, probeRTT             *prometheus.Desc
 	lagBytes, lagSeconds, masterLinkUp, masterSyncInProgress           *prometheus.Desc
 	masterLastIO, slaveReplOffset, slaveOffset, slaveLag               *prometheus.Desc
@@ -36,7 +40,8 @@ func newDescs(ns string, kube, roleLabel bool) *descs {
 	d := func(name, help string, extra ...string) *prometheus.Desc {
 		return prometheus.NewDesc(prometheus.BuildFQName(ns, "", name), help, append(append([]string{}, base...), extra...), nil)
 	}
-	ds := &descs{fields: map[string]*prometheus.Desc{}}
+	ds := &descs{fields: map[string]*prometheus.Desc{},
+		cluster: &dynamicDescs{ns: ns, base: base}, configGauge: &dynamicDescs{ns: ns, base: base}}
 	for field, name := range gaugeFields {
 		ds.fields[name] = d(name, "Redis INFO field "+field+".")
 	}
@@ -63,6 +68,10 @@ func newDescs(ns string, kube, roleLabel bool) *descs {
 	ds.startTime = d("start_time_seconds", "Start time of the Redis instance since unix epoch in seconds.")
 	ds.opsPerSecond = d("ops_per_second", "Commands processed per second, from the commands-processed counter between this exporter's scrapes (the exporter's own INFO excluded); Redis' instantaneous_ops_per_sec on the first scrape or after a restart.")
 	ds.memoryFraction = d("memory_fraction", "used_memory / maxmemory; absent when maxmemory is 0 (no limit).")
+	ds.configKeyValue = d("config_key_value", "Each setting from CONFIG GET * as labels, 1 (with --include-config-metrics; secrets left out).", "key", "value")
+	ds.configValue = d("config_value", "Each numeric setting from CONFIG GET * (with --include-config-metrics).", "key")
+	ds.outputBufferLimit = d("config_client_output_buffer_limit_bytes", "client-output-buffer-limit per class, hard and soft (with --include-config-metrics).", "class", "limit")
+	ds.outputBufferOvercome = d("config_client_output_buffer_limit_overcome_seconds", "Seconds a class may exceed its soft output buffer limit (with --include-config-metrics).", "class", "limit")
 	ds.totalSystemMemory = d("total_system_memory_bytes", "Memory of the host Redis runs on, from INFO memory (with --include-system-metrics).")
 	ds.slowlogLength = d("slowlog_length", "Entries in the slow log (SLOWLOG LEN; with --include-slowlog-metrics).")
 	ds.slowlogLastID = d("slowlog_last_id", "ID of the newest slow log entry (with --include-slowlog-metrics).")
@@ -196,6 +205,12 @@ func (rs *Results) emit(e emitter, r *Result) {
 // not refused.
 func (rs *Results) emitExtras(e emitter, r *Result) {
 	d := rs.descs
+	if r.Sample.ClusterInfo != nil {
+		rs.emitCluster(e, r.Sample.ClusterInfo)
+	}
+	if r.Sample.Config != nil {
+		rs.emitConfig(e, r.Sample.Config)
+	}
 	if sl := r.Sample.Slowlog; sl != nil {
 		e.gauge(d.slowlogLength, sl.Length)
 		e.gauge(d.slowlogLastID, sl.LastID)

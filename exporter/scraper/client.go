@@ -35,6 +35,10 @@ type Sample struct {
 	// Extras (nil when not asked for, refused or failed).
 	Slowlog           *SlowlogStat
 	LatencyHistograms map[string]LatencyHistogram
+	// ClusterInfo is CLUSTER INFO of a cluster-enabled server.
+	ClusterInfo map[string]string
+	// Config is CONFIG GET * (with Extras.Config).
+	Config map[string]string
 }
 
 // Client scrapes one target over a single persistent connection.
@@ -59,7 +63,7 @@ type Client struct {
 // sectionsV7 are the INFO sections a Redis >= 7 is asked for: everything the
 // exporter uses and nothing it does not (no module or cluster lists).
 var sectionsV7 = []any{"INFO", "server", "clients", "memory", "persistence", "stats",
-	"replication", "cpu", "commandstats", "errorstats", "latencystats", "keyspace"}
+	"replication", "cpu", "commandstats", "errorstats", "latencystats", "keyspace", "cluster"}
 
 // infoAll is understood by every Redis since 2.6; used until the version is
 // known and for Redis < 7, which takes at most one section argument.
@@ -164,7 +168,7 @@ func (c *Client) Scrape(ctx context.Context) (*Sample, error) {
 	}
 	c.version = info.MajorVersion()
 	s := &Sample{Info: info, RTT: end.Sub(start), At: end, NewConnection: c.dialed}
-	if c.extras.Any() {
+	if c.extras.Any() || info.Fields["cluster_enabled"] == "1" {
 		c.runExtras(ctx, s)
 	}
 	return s, nil

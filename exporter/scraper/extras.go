@@ -21,14 +21,20 @@ type Extras struct {
 	// LatencyHistogram: LATENCY HISTOGRAM (Redis >= 7), per-command
 	// latency histograms (redis_commands_latencies_usec).
 	LatencyHistogram bool
+	// Config: CONFIG GET * (ConfigCommand names CONFIG when it is renamed):
+	// every setting as redis_config_key_value / redis_config_value (secrets
+	// always redacted), and redis_exporter's config_* gauges.
+	Config        bool
+	ConfigCommand string
 	// ClientName names the connection (CLIENT SETNAME on connect).
 	ClientName string
 	// PingOnConnect sends PING on each new connection.
 	PingOnConnect bool
 }
 
-// Any reports whether any extra command is asked for.
-func (x Extras) Any() bool { return x.Slowlog || x.LatencyHistogram }
+// Any reports whether any extra command is asked for. CLUSTER INFO is sent
+// to cluster-enabled servers without being asked, as redis_exporter does.
+func (x Extras) Any() bool { return x.Slowlog || x.LatencyHistogram || x.Config }
 
 // SlowlogStat is what SLOWLOG LEN and SLOWLOG GET 1 tell.
 type SlowlogStat struct {
@@ -50,6 +56,8 @@ type LatencyHistogram struct {
 const (
 	extraSlowlog          = "slowlog"
 	extraLatencyHistogram = "latency histogram"
+	extraClusterInfo      = "cluster info"
+	extraConfig           = "config"
 )
 
 // runExtras sends the asked-for extras in one pipeline and fills s. A
@@ -71,6 +79,18 @@ func (c *Client) runExtras(ctx context.Context, s *Sample) {
 	if x.LatencyHistogram && !c.refused[extraLatencyHistogram] && c.version >= 7 {
 		hist = pipe.Do(ctx, "LATENCY", "HISTOGRAM")
 	}
+	var clusterInfo *redis.StringCmd
+	if s.Info.Fields["cluster_enabled"] == "1" && !c.refused[extraClusterInfo] {
+		clusterInfo = pipe.ClusterInfo(ctx)
+	}
+	var config *redis.Cmd
+	if x.Config && !c.refused[extraConfig] {
+		name := x.ConfigCommand
+		if name == "" {
+			name = "CONFIG"
+		}
+		config = pipe.Do(ctx, name, "GET", "*")
+	}
 	if pipe.Len() == 0 {
 		return
 	}
@@ -86,6 +106,48 @@ func (c *Client) runExtras(ctx context.Context, s *Sample) {
 	if hist != nil && c.accepted(extraLatencyHistogram, hist.Err()) {
 		s.LatencyHistograms = parseLatencyHistogram(hist.Val())
 	}
+	if clusterInfo != nil && c.accepted(extraClusterInfo, clusterInfo.Err()) {
+		s.ClusterInfo = parseClusterInfo(clusterInfo.Val())
+	}
+	if config != nil && c.accepted(extraConfig, config.Err()) {
+		s.Config = parseConfig(config.Val())
+	}
+}
+
+// parseClusterInfo reads CLUSTER INFO's "key:value" lines.
+func parseClusterInfo(text string) map[string]string {
+	out := map[string]string{}
+	for _, line := range strings.Split(text, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && k != "" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// parseConfig reads CONFIG GET's flat [key, value, ...] reply (RESP2).
+func parseConfig(v any) map[string]string {
+	out := map[string]string{}
+	switch r := v.(type) {
+	case []any:
+		for i := 0; i+1 < len(r); i += 2 {
+			k, ok1 := r[i].(string)
+			val, ok2 := r[i+1].(string)
+			if ok1 && ok2 {
+				out[k] = val
+			}
+		}
+	case map[any]any: // RESP3
+		for k, val := range r {
+			ks, ok1 := k.(string)
+			vs, ok2 := val.(string)
+			if ok1 && ok2 {
+				out[ks] = vs
+			}
+		}
+	}
+	return out
 }
 
 // accepted reports whether err is nil; a refusal by the server is

@@ -1,0 +1,144 @@
+package collector
+
+import (
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// clusterCounters are CLUSTER INFO fields redis_exporter renames to
+// counters; every other cluster_* field is a gauge of its own name.
+var clusterCounters = map[string]string{
+	"cluster_stats_messages_sent":     "cluster_messages_sent_total",
+	"cluster_stats_messages_received": "cluster_messages_received_total",
+}
+
+// maxClusterFields bounds the gauges built from CLUSTER INFO field names
+// (a server chooses them; Redis 7 reports about 30).
+const maxClusterFields = 100
+
+var metricNameRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// dynamicDescs are descriptors named after fields a server reports,
+// built once per name.
+type dynamicDescs struct {
+	mu    sync.Mutex
+	ns    string
+	base  []string
+	descs map[string]*prometheus.Desc
+}
+
+func (dd *dynamicDescs) get(name, help string) *prometheus.Desc {
+	dd.mu.Lock()
+	defer dd.mu.Unlock()
+	if d, ok := dd.descs[name]; ok {
+		return d
+	}
+	if dd.descs == nil {
+		dd.descs = map[string]*prometheus.Desc{}
+	}
+	d := prometheus.NewDesc(prometheus.BuildFQName(dd.ns, "", name), help, dd.base, nil)
+	dd.descs[name] = d
+	return d
+}
+
+// emitCluster exports CLUSTER INFO of a cluster-enabled server as
+// redis_exporter does: cluster_state and the other cluster_* fields as
+// gauges ("ok" is 1, "fail" 0), the message totals as counters.
+func (rs *Results) emitCluster(e emitter, fields map[string]string) {
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		if strings.HasPrefix(k, "cluster_") && metricNameRE.MatchString(k) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		if i >= maxClusterFields {
+			break
+		}
+		v, ok := statusOrFloat(fields[k])
+		if !ok {
+			continue
+		}
+		if name, isCounter := clusterCounters[k]; isCounter {
+			e.counter(rs.descs.cluster.get(name, "CLUSTER INFO "+k+"."), v)
+			continue
+		}
+		e.gauge(rs.descs.cluster.get(k, "CLUSTER INFO "+k+" (ok is 1)."), v)
+	}
+}
+
+// statusOrFloat reads a value as redis_exporter does: ok/true 1,
+// err/fail/false 0, else a number.
+func statusOrFloat(s string) (float64, bool) {
+	switch s {
+	case "ok", "true":
+		return 1, true
+	case "err", "fail", "false":
+		return 0, true
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	return v, err == nil
+}
+
+// redactedConfig are settings never exported: they hold secrets.
+// redis_exporter exports them with --redact-config-metrics=false; this
+// exporter never does (passwords never appear in metrics).
+func redactedConfig(key string) bool {
+	return strings.Contains(key, "pass") || strings.Contains(key, "auth") || key == "masteruser"
+}
+
+// configGauges are the settings redis_exporter always exports as
+// config_<name> (maxclients comes from INFO here).
+var configGauges = map[string]string{
+	"io-threads":        "config_io_threads",
+	"maxmemory":         "config_maxmemory",
+	"repl-backlog-size": "config_repl_backlog_size",
+}
+
+// emitConfig exports CONFIG GET *: every setting as config_key_value
+// (value as label) and config_value (numeric ones), bounded like other
+// server-chosen labels, plus redis_exporter's config_* gauges.
+func (rs *Results) emitConfig(e emitter, config map[string]string) {
+	d := rs.descs
+	keys := make([]string, 0, len(config))
+	for k := range config {
+		if !redactedConfig(k) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		v := config[k]
+		if i < rs.opts.MaxLabelValues {
+			e.gauge(d.configKeyValue, 1, k, v)
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				e.gauge(d.configValue, f, k)
+			}
+		}
+		if name, ok := configGauges[k]; ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				e.gauge(d.configGauge.get(name, "CONFIG GET "+k+"."), f)
+			}
+		}
+	}
+	// "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+	parts := strings.Fields(config["client-output-buffer-limit"])
+	for i := 0; i+3 < len(parts); i += 4 {
+		class := parts[i]
+		if f, err := strconv.ParseFloat(parts[i+1], 64); err == nil {
+			e.gauge(d.outputBufferLimit, f, class, "hard")
+		}
+		if f, err := strconv.ParseFloat(parts[i+2], 64); err == nil {
+			e.gauge(d.outputBufferLimit, f, class, "soft")
+		}
+		if f, err := strconv.ParseFloat(parts[i+3], 64); err == nil {
+			e.gauge(d.outputBufferOvercome, f, class, "soft")
+		}
+	}
+}
