@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/keycheck"
 )
 
 // Config is the exporter's command line. Flag names and environment
@@ -65,9 +67,11 @@ type Config struct {
 	InstanceRoleLabel bool
 	DisableScrape     bool
 	ConfigMetrics     bool
-	RedactConfig      bool
-	ConfigCommand     string
-	PrintedVersion    bool
+	// Key checks (redis_exporter's --check-keys and friends).
+	Keys           keycheck.Spec
+	RedactConfig   bool
+	ConfigCommand  string
+	PrintedVersion bool
 }
 
 // addrList is a repeatable, comma-separated flag. A value from the
@@ -170,6 +174,13 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (*C
 	fs.BoolVar(&c.DisableScrape, "disable-scrape-endpoint", false, "Serve no /scrape endpoint")
 	fs.BoolVar(&c.ConfigMetrics, "include-config-metrics", false, "Also send CONFIG GET * and export every setting (redis_config_key_value, redis_config_value) and redis_config_* gauges; settings holding secrets are always left out")
 	fs.BoolVar(&c.RedactConfig, "redact-config-metrics", true, "redis_exporter's flag, accepted: settings holding secrets are never exported here, whatever its value")
+	var checkKeys, singleKeys, countKeys string
+	fs.StringVar(&checkKeys, "check-keys", "", "Comma-separated key patterns (\"pattern\" or \"dbN=pattern\") whose keys' size, value and memory are exported; found with SCAN")
+	fs.StringVar(&singleKeys, "check-single-keys", "", "Comma-separated keys (\"key\" or \"dbN=key\") whose size, value and memory are exported")
+	fs.StringVar(&countKeys, "count-keys", "", "Comma-separated patterns (\"dbN=pattern\") whose matching keys are counted with SCAN")
+	fs.Int64Var(&c.Keys.BatchSize, "check-keys-batch-size", 1000, "SCAN COUNT of key checks")
+	fs.IntVar(&c.Keys.Budget, "check-keys-budget", 10000, "Keys SCAN may return per target and scrape over all patterns; beyond it the checks stop and redis_exporter_check_keys_budget_exhausted is 1")
+	fs.BoolVar(&c.Keys.NoValues, "disable-exporting-key-values", false, "Do not export string values of checked keys")
 	fs.StringVar(&c.ConfigCommand, "config-command", "CONFIG", "Name of the CONFIG command (when renamed); \"-\" skips config metrics")
 	fs.BoolVar(&c.PrintedVersion, "version", false, "Print the version and exit")
 
@@ -186,6 +197,16 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (*C
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	for _, kl := range []struct {
+		flag, arg string
+		into      *[]keycheck.DBKey
+	}{{"--check-keys", checkKeys, &c.Keys.Patterns}, {"--check-single-keys", singleKeys, &c.Keys.Singles}, {"--count-keys", countKeys, &c.Keys.Counts}} {
+		keys, err := keycheck.Parse(kl.arg)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", kl.flag, err)
+		}
+		*kl.into = keys
 	}
 	if allowed != "" {
 		re, err := regexp.Compile("^(?:" + allowed + ")$")

@@ -68,3 +68,32 @@ func TestRedisExporterOptionsOff(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, clients, "name=redis_exporter")
 }
+
+// --check-keys, --check-single-keys and --count-keys as redis_exporter's.
+func TestKeyChecks(t *testing.T) {
+	s := redistest.Start(t)
+	rc := s.Client(t)
+	ctx := context.Background()
+	require.NoError(t, rc.RPush(ctx, "queue:jobs", 1, 2, 3).Err())
+	require.NoError(t, rc.Set(ctx, "counter", "7", 0).Err())
+	require.NoError(t, rc.Set(ctx, "mode", "blue", 0).Err())
+	base, _ := startExporter(t, "--redis.addr", s.URL(),
+		"--check-keys", "queue:*", "--check-single-keys", "db0=counter,mode", "--count-keys", "db0=queue:*")
+	samples, _ := fetch(t, base+"/metrics")
+	v, ok := find(samples, "redis_key_size", map[string]string{"db": "db0", "key": "queue:jobs"})
+	assert.True(t, ok)
+	assert.Equal(t, 3.0, v)
+	v, _ = find(samples, "redis_key_value", map[string]string{"db": "db0", "key": "counter"})
+	assert.Equal(t, 7.0, v)
+	_, ok = find(samples, "redis_key_value_as_string", map[string]string{"db": "db0", "key": "mode", "val": "blue"})
+	assert.True(t, ok)
+	v, _ = find(samples, "redis_keys_count", map[string]string{"db": "db0", "key": "queue:*"})
+	assert.Equal(t, 1.0, v)
+	_, ok = find(samples, "redis_key_memory_usage_bytes", map[string]string{"db": "db0", "key": "queue:jobs"})
+	assert.True(t, ok)
+	v, _ = find(samples, "redis_exporter_check_keys_budget_exhausted", nil)
+	assert.Zero(t, v)
+
+	_, err := ParseFlags([]string{"--check-keys", "dbx=a"}, func(string) string { return "" }, io.Discard)
+	assert.ErrorContains(t, err, "--check-keys")
+}

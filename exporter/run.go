@@ -127,7 +127,7 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger, ready chan<- str
 
 	extras := scraper.Extras{Slowlog: cfg.Slowlog, LatencyHistogram: cfg.LatencyHistogram && !cfg.ExcludeLatencyHistogram,
 		ClientName: clientName(cfg.SetClientName), PingOnConnect: cfg.PingOnConnect,
-		Config: cfg.ConfigMetrics && cfg.ConfigCommand != "-", ConfigCommand: cfg.ConfigCommand}
+		Config: cfg.ConfigMetrics && cfg.ConfigCommand != "-", ConfigCommand: cfg.ConfigCommand, Keys: cfg.Keys}
 	if !cfg.RedactConfig {
 		logger.Warn("--redact-config-metrics=false is ignored: settings holding secrets are never exported")
 	}

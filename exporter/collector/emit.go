@@ -2,6 +2,7 @@ package collector
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -20,6 +21,8 @@ type descs struct {
 	totalSystemMemory                                                 *prometheus.Desc
 	configKeyValue, configValue, outputBufferLimit                    *prometheus.Desc
 	outputBufferOvercome                                              *prometheus.Desc
+	keySize, keyValue, keyValueString, keyMemory, keysCount           *prometheus.Desc
+	checkKeysExhausted                                                *prometheus.Desc
 	// cluster and configGauge are named after fields a server reports.
 	cluster, configGauge                                               *dynamicDescs
 	opsPerSecond, memoryFraction, commandLatency, probeRTT             *prometheus.Desc
@@ -72,6 +75,12 @@ func newDescs(ns string, kube, roleLabel bool) *descs {
 	ds.configValue = d("config_value", "Each numeric setting from CONFIG GET * (with --include-config-metrics).", "key")
 	ds.outputBufferLimit = d("config_client_output_buffer_limit_bytes", "client-output-buffer-limit per class, hard and soft (with --include-config-metrics).", "class", "limit")
 	ds.outputBufferOvercome = d("config_client_output_buffer_limit_overcome_seconds", "Seconds a class may exceed its soft output buffer limit (with --include-config-metrics).", "class", "limit")
+	ds.keySize = d("key_size", "Length of a checked key: STRLEN, LLEN, SCARD, ZCARD, HLEN or XLEN (--check-keys, --check-single-keys).", "db", "key")
+	ds.keyValue = d("key_value", "Value of a checked string key that is a number.", "db", "key")
+	ds.keyValueString = d("key_value_as_string", "Value of a checked string key that is not a number, as a label; 1.", "db", "key", "val")
+	ds.keyMemory = d("key_memory_usage_bytes", "MEMORY USAGE of a checked key.", "db", "key")
+	ds.keysCount = d("keys_count", "Keys matching a --count-keys pattern (SCAN).", "db", "key")
+	ds.checkKeysExhausted = d("exporter_check_keys_budget_exhausted", "1 when the last scrape's key checks stopped at --check-keys-budget keys.")
 	ds.totalSystemMemory = d("total_system_memory_bytes", "Memory of the host Redis runs on, from INFO memory (with --include-system-metrics).")
 	ds.slowlogLength = d("slowlog_length", "Entries in the slow log (SLOWLOG LEN; with --include-slowlog-metrics).")
 	ds.slowlogLastID = d("slowlog_last_id", "ID of the newest slow log entry (with --include-slowlog-metrics).")
@@ -210,6 +219,25 @@ func (rs *Results) emitExtras(e emitter, r *Result) {
 	}
 	if r.Sample.Config != nil {
 		rs.emitConfig(e, r.Sample.Config)
+	}
+	if k := r.Sample.Keys; k != nil {
+		for _, key := range k.Keys {
+			db := "db" + strconv.Itoa(key.DB)
+			e.gauge(d.keySize, key.Size, db, key.Name)
+			if key.HasMemory {
+				e.gauge(d.keyMemory, key.Memory, db, key.Name)
+			}
+			switch {
+			case key.HasValue:
+				e.gauge(d.keyValue, key.Value, db, key.Name)
+			case key.String != "":
+				e.gauge(d.keyValueString, 1, db, key.Name, key.String)
+			}
+		}
+		for _, c := range k.Counts {
+			e.gauge(d.keysCount, c.Count, "db"+strconv.Itoa(c.DB), c.Pattern)
+		}
+		e.gauge(d.checkKeysExhausted, boolFloat(k.Exhausted))
 	}
 	if sl := r.Sample.Slowlog; sl != nil {
 		e.gauge(d.slowlogLength, sl.Length)

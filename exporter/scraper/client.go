@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
 
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/keycheck"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisinfo"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
 )
@@ -39,6 +40,8 @@ type Sample struct {
 	ClusterInfo map[string]string
 	// Config is CONFIG GET * (with Extras.Config).
 	Config map[string]string
+	// Keys are the key checks' findings (with Extras.Keys).
+	Keys *keycheck.Result
 }
 
 // Client scrapes one target over a single persistent connection.

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/keycheck"
 )
 
 // Extras are commands sent besides INFO, each only when asked for. They go
@@ -26,6 +28,8 @@ type Extras struct {
 	// always redacted), and redis_exporter's config_* gauges.
 	Config        bool
 	ConfigCommand string
+	// Keys are --check-keys, --check-single-keys and --count-keys.
+	Keys keycheck.Spec
 	// ClientName names the connection (CLIENT SETNAME on connect).
 	ClientName string
 	// PingOnConnect sends PING on each new connection.
@@ -34,7 +38,7 @@ type Extras struct {
 
 // Any reports whether any extra command is asked for. CLUSTER INFO is sent
 // to cluster-enabled servers without being asked, as redis_exporter does.
-func (x Extras) Any() bool { return x.Slowlog || x.LatencyHistogram || x.Config }
+func (x Extras) Any() bool { return x.Slowlog || x.LatencyHistogram || x.Config || !x.Keys.Empty() }
 
 // SlowlogStat is what SLOWLOG LEN and SLOWLOG GET 1 tell.
 type SlowlogStat struct {
@@ -91,6 +95,7 @@ func (c *Client) runExtras(ctx context.Context, s *Sample) {
 		}
 		config = pipe.Do(ctx, name, "GET", "*")
 	}
+	defer c.runKeyChecks(ctx, s)
 	if pipe.Len() == 0 {
 		return
 	}
@@ -219,3 +224,18 @@ func parseLatencyHistogram(v any) map[string]LatencyHistogram {
 
 // logger is the package logger (SetLogger).
 func logger() *slog.Logger { return log }
+
+// runKeyChecks reads the keys asked for, on the kept connection, after
+// INFO and the other extras.
+func (c *Client) runKeyChecks(ctx context.Context, s *Sample) {
+	if c.extras.Keys.Empty() {
+		return
+	}
+	conn := c.rdb.Conn()
+	defer conn.Close()
+	res, err := keycheck.Run(ctx, conn, c.target.DB, c.extras.Keys)
+	if err != nil {
+		logger().Warn("key checks failed", "target", c.target.String(), "err", c.scrubError(err))
+	}
+	s.Keys = res
+}

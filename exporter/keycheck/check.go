@@ -1,0 +1,213 @@
+package keycheck
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Key is what was found about one key.
+type Key struct {
+	DB   int
+	Name string
+	Type string
+	// Size is the length: STRLEN, LLEN, SCARD, ZCARD, HLEN or XLEN.
+	Size float64
+	// Value is a string key's value as a number (HasValue), else String.
+	Value    float64
+	HasValue bool
+	String   string
+	// Memory is MEMORY USAGE in bytes (HasMemory when known).
+	Memory    float64
+	HasMemory bool
+}
+
+// Count is how many keys match a --count-keys pattern.
+type Count struct {
+	DB      int
+	Pattern string
+	Count   float64
+}
+
+// Result of one check of one target.
+type Result struct {
+	Keys   []Key
+	Counts []Count
+	// Exhausted is true when the budget stopped a SCAN early.
+	Exhausted bool
+}
+
+// Run checks spec over conn, a connection of its own (SELECT changes its
+// database; it is put back to home before returning). Errors of single
+// keys leave those keys out; an error that breaks the connection is
+// returned with what was found so far.
+func Run(ctx context.Context, conn *redis.Conn, home int, spec Spec) (*Result, error) {
+	spec = spec.withDefaults()
+	res := &Result{}
+	budget := spec.Budget
+	dbs := map[int]bool{}
+	for _, list := range [][]DBKey{spec.Patterns, spec.Singles, spec.Counts} {
+		for _, k := range list {
+			dbs[k.DB] = true
+		}
+	}
+	order := make([]int, 0, len(dbs))
+	for db := range dbs {
+		order = append(order, db)
+	}
+	slices.Sort(order)
+	current := home
+	defer func() {
+		if current != home {
+			_ = conn.Select(ctx, home).Err()
+		}
+	}()
+	for _, db := range order {
+		if db != current {
+			if err := conn.Select(ctx, db).Err(); err != nil {
+				return res, err
+			}
+			current = db
+		}
+		var names []string
+		for _, p := range spec.Patterns {
+			if p.DB == db {
+				found, err := scan(ctx, conn, p.Key, spec.BatchSize, &budget, res)
+				if err != nil {
+					return res, err
+				}
+				names = append(names, found...)
+			}
+		}
+		for _, s := range spec.Singles {
+			if s.DB == db {
+				names = append(names, s.Key)
+			}
+		}
+		slices.Sort(names)
+		names = slices.Compact(names)
+		keys, err := describe(ctx, conn, db, names, spec.NoValues)
+		if err != nil {
+			return res, err
+		}
+		res.Keys = append(res.Keys, keys...)
+		for _, c := range spec.Counts {
+			if c.DB == db {
+				found, err := scan(ctx, conn, c.Key, spec.BatchSize, &budget, res)
+				if err != nil {
+					return res, err
+				}
+				res.Counts = append(res.Counts, Count{DB: db, Pattern: c.Key, Count: float64(len(found))})
+			}
+		}
+	}
+	return res, nil
+}
+
+// scan walks SCAN MATCH pattern until done or the budget is spent.
+func scan(ctx context.Context, conn *redis.Conn, pattern string, batch int64, budget *int, res *Result) ([]string, error) {
+	var out []string
+	var cursor uint64
+	for {
+		if *budget <= 0 {
+			res.Exhausted = true
+			return out, nil
+		}
+		keys, next, err := conn.Scan(ctx, cursor, pattern, batch).Result()
+		if err != nil {
+			return out, err
+		}
+		if len(keys) > *budget {
+			keys = keys[:*budget]
+			res.Exhausted = true
+		}
+		*budget -= len(keys)
+		out = append(out, keys...)
+		if next == 0 {
+			return out, nil
+		}
+		cursor = next
+	}
+}
+
+// describe reads type and memory of names in one pipeline, then their
+// size (and string values) in a second.
+func describe(ctx context.Context, conn *redis.Conn, db int, names []string, noValues bool) ([]Key, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	pipe := conn.Pipeline()
+	types := make([]*redis.StatusCmd, len(names))
+	mems := make([]*redis.IntCmd, len(names))
+	for i, n := range names {
+		types[i] = pipe.Type(ctx, n)
+		mems[i] = pipe.MemoryUsage(ctx, n)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !isReplyError(err) {
+		return nil, err
+	}
+	pipe = conn.Pipeline()
+	sizes := make([]*redis.IntCmd, len(names))
+	values := make([]*redis.StringCmd, len(names))
+	keys := make([]Key, len(names))
+	for i, n := range names {
+		keys[i] = Key{DB: db, Name: n, Type: types[i].Val()}
+		if m, err := mems[i].Result(); err == nil {
+			keys[i].Memory, keys[i].HasMemory = float64(m), true
+		}
+		switch keys[i].Type {
+		case "string":
+			sizes[i] = pipe.StrLen(ctx, n)
+			if !noValues {
+				values[i] = pipe.Get(ctx, n)
+			}
+		case "list":
+			sizes[i] = pipe.LLen(ctx, n)
+		case "set":
+			sizes[i] = pipe.SCard(ctx, n)
+		case "zset":
+			sizes[i] = pipe.ZCard(ctx, n)
+		case "hash":
+			sizes[i] = pipe.HLen(ctx, n)
+		case "stream":
+			sizes[i] = pipe.XLen(ctx, n)
+		}
+	}
+	if pipe.Len() > 0 {
+		if _, err := pipe.Exec(ctx); err != nil && !isReplyError(err) {
+			return nil, err
+		}
+	}
+	out := keys[:0]
+	for i, k := range keys {
+		if sizes[i] == nil { // "none" (gone since SCAN) or a type without a size
+			continue
+		}
+		size, err := sizes[i].Result()
+		if err != nil {
+			continue
+		}
+		k.Size = float64(size)
+		if values[i] != nil {
+			if v, err := values[i].Result(); err == nil {
+				if f, err := strconv.ParseFloat(v, 64); err == nil {
+					k.Value, k.HasValue = f, true
+				} else {
+					k.String = v
+				}
+			}
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// isReplyError: a server error reply for one command (a key of another
+// type, MEMORY refused), not a broken connection.
+func isReplyError(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re)
+}
