@@ -57,8 +57,9 @@ alerts: ## Write dashboards/alerts.yaml as the PrometheusRule of the monitoring 
 	$(GO) run ./hack/prometheusrule
 
 .PHONY: bench
-bench: deps k8s-binaries ## Run the benchmarks (exporter: INFO parse, /metrics, 200 targets; adapter: provider, through the aggregator)
+bench: deps k8s-binaries ## Run the benchmarks (exporter: INFO parse, /metrics, 200 targets; the lean binary's RSS at 1/200/1000 targets; adapter: provider, through the aggregator)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count 5 ./exporter/... ./adapter/...
+	$(GO) test -run '^$$' -bench LeanExporter -benchtime 5x -count 3 -timeout 30m ./cmd/redis-exporter/
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME each (seed corpora in testdata/)

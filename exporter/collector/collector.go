@@ -99,6 +99,21 @@ func (c *Collector) SelfMetrics() []prometheus.Collector {
 	return []prometheus.Collector{c.scrapes, c.scrapeDuration}
 }
 
+// dedupe drops targets listed twice (same address, database and
+// discovered pod): their series would collide and invalidate each other.
+func dedupe(targets []target.Target) []target.Target {
+	seen := make(map[string]bool, len(targets))
+	out := targets[:0:0]
+	for _, t := range targets {
+		k := t.String() + "|" + t.Namespace + "/" + t.Pod
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // auxLimit bounds connections to masters that are not targets (one per
 // distinct master a replica reports).
 const auxLimit = 1000
@@ -121,7 +136,7 @@ func (c *Collector) Scrape(ctx context.Context) *Results {
 	v, _, _ := c.inflight.Do("all", func() (any, error) {
 		c.scrapes.Inc()
 		start := time.Now()
-		targets := c.targets()
+		targets := dedupe(c.targets())
 		c.pool.retain(targets)
 		c.aux.Expire(10 * time.Minute)
 		rs := c.scrapeTargets(ctx, c.pool, targets)

@@ -43,3 +43,17 @@ func TestLabelValuesAreBounded(t *testing.T) {
 	// Summaries only for commands within the limit.
 	assert.LessOrEqual(t, len(mfs["redis_command_latency_seconds"].GetMetric()), 3)
 }
+
+// A target listed twice is scraped once: its series would collide.
+// Databases other than 0 are distinct targets with distinct addr labels.
+func TestDuplicateTargetsAndDatabases(t *testing.T) {
+	s := redistest.Start(t)
+	same := mustTarget(t, s.URL())
+	db2 := mustTarget(t, s.URL()+"/2")
+	c := newCollector(t, Options{}, same, same, db2)
+	mfs := gather(t, c) // fails on duplicate series
+	assert.Len(t, mfs["redis_up"].GetMetric(), 2)
+	up, ok := value(t, mfs, "redis_up", map[string]string{"addr": s.URL() + "/2"})
+	assert.True(t, ok)
+	assert.Equal(t, 1.0, up)
+}

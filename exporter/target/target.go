@@ -92,17 +92,23 @@ func Parse(addr string) (Target, error) {
 	return t, nil
 }
 
-// String is the address as shown in labels and logs: scheme and address,
-// never credentials.
+// String is the address as shown in labels and logs: scheme, address and
+// a database other than 0 (two targets differing only in it are two
+// series), never credentials.
 func (t Target) String() string {
+	var s string
 	switch {
 	case t.Network == "unix":
-		return "unix://" + t.Address
+		s = "unix://" + t.Address
 	case t.TLS:
-		return "rediss://" + t.Address
+		s = "rediss://" + t.Address
 	default:
-		return "redis://" + t.Address
+		s = "redis://" + t.Address
 	}
+	if t.DB != 0 {
+		s += "/" + strconv.Itoa(t.DB)
+	}
+	return s
 }
 
 // Key identifies a connection: two targets with the same key can share one.

@@ -43,7 +43,10 @@ func TestParseErrorsHideSecrets(t *testing.T) {
 func TestStringHasNoCredentials(t *testing.T) {
 	tg, err := Parse("rediss://user:topsecret@h:1/2")
 	require.NoError(t, err)
-	assert.Equal(t, "rediss://h:1", tg.String())
+	assert.Equal(t, "rediss://h:1/2", tg.String())
+	db3, err := Parse("redis://:pw@h:1/3")
+	require.NoError(t, err)
+	assert.Equal(t, "redis://h:1/3", db3.String(), "a database other than 0 is part of the label")
 	assert.Equal(t, "h", tg.Host())
 }
 
