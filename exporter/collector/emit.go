@@ -13,23 +13,23 @@ import (
 
 // descs are built once per collector: namespace and target labels are fixed.
 type descs struct {
-	fields map[string]*prometheus.Desc // metric name -> desc, for the field tables
+	fields map[string]*family // metric name -> family, for the field tables
 
-	up, scrapeDuration, lastError, instanceInfo, slaveInfo, startTime *prometheus.Desc
-	connectTime, latencyPercentiles                                   *prometheus.Desc
-	slowlogLength, slowlogLastID, lastSlowDuration, latencyHistogram  *prometheus.Desc
-	totalSystemMemory                                                 *prometheus.Desc
-	configKeyValue, configValue, outputBufferLimit                    *prometheus.Desc
-	outputBufferOvercome                                              *prometheus.Desc
-	keySize, keyValue, keyValueString, keyMemory, keysCount           *prometheus.Desc
-	checkKeysExhausted                                                *prometheus.Desc
+	up, scrapeDuration, lastError, instanceInfo, slaveInfo, startTime *family
+	connectTime, latencyPercentiles                                   *family
+	slowlogLength, slowlogLastID, lastSlowDuration, latencyHistogram  *family
+	totalSystemMemory                                                 *family
+	configKeyValue, configValue, outputBufferLimit                    *family
+	outputBufferOvercome                                              *family
+	keySize, keyValue, keyValueString, keyMemory, keysCount           *family
+	checkKeysExhausted                                                *family
 	// cluster and configGauge are named after fields a server reports.
 	cluster, configGauge                                               *dynamicDescs
-	opsPerSecond, memoryFraction, commandLatency, probeRTT             *prometheus.Desc
-	lagBytes, lagSeconds, masterLinkUp, masterSyncInProgress           *prometheus.Desc
-	masterLastIO, slaveReplOffset, slaveOffset, slaveLag               *prometheus.Desc
-	commands, commandsDuration, commandsRejected, commandsFailed, errs *prometheus.Desc
-	dbKeys, dbKeysExpiring, dbAvgTTL, dropped                          *prometheus.Desc
+	opsPerSecond, memoryFraction, commandLatency, probeRTT             *family
+	lagBytes, lagSeconds, masterLinkUp, masterSyncInProgress           *family
+	masterLastIO, slaveReplOffset, slaveOffset, slaveLag               *family
+	commands, commandsDuration, commandsRejected, commandsFailed, errs *family
+	dbKeys, dbKeysExpiring, dbAvgTTL, dropped                          *family
 }
 
 func newDescs(ns string, kube, roleLabel bool) *descs {
@@ -40,10 +40,10 @@ func newDescs(ns string, kube, roleLabel bool) *descs {
 	if roleLabel {
 		base = append(base, "instance_role")
 	}
-	d := func(name, help string, extra ...string) *prometheus.Desc {
-		return prometheus.NewDesc(prometheus.BuildFQName(ns, "", name), help, append(append([]string{}, base...), extra...), nil)
+	d := func(name, help string, extra ...string) *family {
+		return newFamily(prometheus.BuildFQName(ns, "", name), help, append(append([]string{}, base...), extra...))
 	}
-	ds := &descs{fields: map[string]*prometheus.Desc{},
+	ds := &descs{fields: map[string]*family{},
 		cluster: &dynamicDescs{ns: ns, base: base}, configGauge: &dynamicDescs{ns: ns, base: base}}
 	for field, name := range gaugeFields {
 		ds.fields[name] = d(name, "Redis INFO field "+field+".")
@@ -112,16 +112,35 @@ func newDescs(ns string, kube, roleLabel bool) *descs {
 // Describe sends nothing: see Collector.Describe.
 func (rs *Results) Describe(chan<- *prometheus.Desc) {}
 
-// Collect emits every target's metrics. A metric that cannot be built is
-// left out and counted in redis_exporter_dropped_metrics; it never costs
-// the rest of the scrape.
+// Collect emits every target's metrics as client_golang metrics (the
+// exporter's HTTP handler writes text with WriteText instead). A metric
+// that cannot be built is left out and counted in
+// redis_exporter_dropped_metrics; it never costs the rest of the scrape.
 func (rs *Results) Collect(ch chan<- prometheus.Metric) {
+	rs.emitAll(channelSink{ch})
+}
+
+// emitAll emits every target's samples into out.
+func (rs *Results) emitAll(out sink) {
 	for _, r := range rs.Results {
+		out.startTarget()
 		dropped := 0
-		e := emitter{ch: ch, labels: rs.targetLabels(r), dropped: &dropped}
+		e := emitter{out: out, labels: rs.targetLabels(r), dropped: &dropped}
 		rs.emit(e, r)
 		e.gauge(rs.descs.dropped, float64(dropped))
 	}
+}
+
+// baseLabels is how many label values every per-target series starts with.
+func (rs *Results) baseLabels() int {
+	n := 1
+	if rs.kube {
+		n += 2
+	}
+	if rs.opts.InstanceRoleLabel {
+		n++
+	}
+	return n
 }
 
 func (rs *Results) targetLabels(r *Result) []string {
@@ -142,9 +161,9 @@ func (rs *Results) targetLabels(r *Result) []string {
 	return l
 }
 
-// emitter sends const metrics with the target's labels first.
+// emitter sends samples with the target's labels first.
 type emitter struct {
-	ch     chan<- prometheus.Metric
+	out    sink
 	labels []string
 	// dropped counts metrics that could not be built; they are left out,
 	// never allowed to abort the collection (client_golang would lose
@@ -171,20 +190,26 @@ func labelValue(v string) string {
 	return strings.ToValidUTF8(v, "\uFFFD")
 }
 
-func (e emitter) send(m prometheus.Metric, err error) {
-	if err != nil {
+func (e emitter) send(s sample) {
+	if !e.out.add(s) {
 		*e.dropped++
-		return
 	}
-	e.ch <- m
 }
 
-func (e emitter) gauge(d *prometheus.Desc, v float64, extra ...string) {
-	e.send(prometheus.NewConstMetric(d, prometheus.GaugeValue, v, e.with(extra)...))
+func (e emitter) gauge(f *family, v float64, extra ...string) {
+	e.send(sample{fam: f, kind: kindGauge, labels: e.with(extra), value: v})
 }
 
-func (e emitter) counter(d *prometheus.Desc, v float64, extra ...string) {
-	e.send(prometheus.NewConstMetric(d, prometheus.CounterValue, v, e.with(extra)...))
+func (e emitter) counter(f *family, v float64, extra ...string) {
+	e.send(sample{fam: f, kind: kindCounter, labels: e.with(extra), value: v})
+}
+
+func (e emitter) histogram(f *family, count uint64, sum float64, buckets map[float64]uint64, extra ...string) {
+	e.send(sample{fam: f, kind: kindHistogram, labels: e.with(extra), dist: &distribution{count: count, sum: sum, buckets: buckets}})
+}
+
+func (e emitter) summary(f *family, count uint64, sum float64, quantiles map[float64]float64, extra ...string) {
+	e.send(sample{fam: f, kind: kindSummary, labels: e.with(extra), dist: &distribution{count: count, sum: sum, quantiles: quantiles}})
 }
 
 func (rs *Results) emit(e emitter, r *Result) {
@@ -192,7 +217,7 @@ func (rs *Results) emit(e emitter, r *Result) {
 	e.gauge(d.scrapeDuration, r.Duration.Seconds())
 	e.gauge(d.connectTime, r.ConnectTime.Seconds())
 	if r.rtt.count > 0 {
-		e.send(prometheus.NewConstHistogram(d.probeRTT, r.rtt.count, r.rtt.sum, r.rtt.cumulative(), e.labels...))
+		e.histogram(d.probeRTT, r.rtt.count, r.rtt.sum, r.rtt.cumulative())
 	}
 	if r.Err != nil {
 		e.gauge(d.up, 0)
@@ -261,7 +286,7 @@ func (rs *Results) emitExtras(e emitter, r *Result) {
 			break // histograms of the rest do not add up into "other"
 		}
 		h := r.Sample.LatencyHistograms[name]
-		e.send(prometheus.NewConstHistogram(d.latencyHistogram, h.Calls, usec[name], h.Buckets, e.with([]string{name})...))
+		e.histogram(d.latencyHistogram, h.Calls, usec[name], h.Buckets, name)
 	}
 }
 
@@ -393,12 +418,12 @@ func (rs *Results) emitCommands(e emitter, info *redisinfo.Info) {
 		for _, p := range l.Percentiles {
 			q[p.Quantile] = p.Usec / 1e6
 		}
-		e.send(prometheus.NewConstSummary(d.commandLatency, uint64(c.Calls), c.Usec/1e6, q, e.with([]string{l.Name})...))
+		e.summary(d.commandLatency, uint64(c.Calls), c.Usec/1e6, q, l.Name)
 		qUsec := make(map[float64]float64, len(l.Percentiles))
 		for _, p := range l.Percentiles {
 			qUsec[p.Quantile] = p.Usec
 		}
-		e.send(prometheus.NewConstSummary(d.latencyPercentiles, uint64(c.Calls), c.Usec, qUsec, e.with([]string{l.Name})...))
+		e.summary(d.latencyPercentiles, uint64(c.Calls), c.Usec, qUsec, l.Name)
 	}
 	errs := sortedBy(info.Errors, func(er redisinfo.ErrorStat) string { return er.Prefix })
 	var otherErrs float64

@@ -10,9 +10,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// clusterCounters are CLUSTER INFO fields redis_exporter renames to
-// counters; every other cluster_* field is a gauge of its own name.
-var clusterCounters = map[string]string{
+// clusterRenamed are CLUSTER INFO fields redis_exporter renames (still
+// gauges there, so here); every other cluster_* field is a gauge of its
+// own name.
+var clusterRenamed = map[string]string{
 	"cluster_stats_messages_sent":     "cluster_messages_sent_total",
 	"cluster_stats_messages_received": "cluster_messages_received_total",
 }
@@ -29,26 +30,26 @@ type dynamicDescs struct {
 	mu    sync.Mutex
 	ns    string
 	base  []string
-	descs map[string]*prometheus.Desc
+	descs map[string]*family
 }
 
-func (dd *dynamicDescs) get(name, help string) *prometheus.Desc {
+func (dd *dynamicDescs) get(name, help string) *family {
 	dd.mu.Lock()
 	defer dd.mu.Unlock()
 	if d, ok := dd.descs[name]; ok {
 		return d
 	}
 	if dd.descs == nil {
-		dd.descs = map[string]*prometheus.Desc{}
+		dd.descs = map[string]*family{}
 	}
-	d := prometheus.NewDesc(prometheus.BuildFQName(dd.ns, "", name), help, dd.base, nil)
+	d := newFamily(prometheus.BuildFQName(dd.ns, "", name), help, dd.base)
 	dd.descs[name] = d
 	return d
 }
 
 // emitCluster exports CLUSTER INFO of a cluster-enabled server as
 // redis_exporter does: cluster_state and the other cluster_* fields as
-// gauges ("ok" is 1, "fail" 0), the message totals as counters.
+// gauges ("ok" is 1, "fail" 0), the message totals renamed.
 func (rs *Results) emitCluster(e emitter, fields map[string]string) {
 	keys := make([]string, 0, len(fields))
 	for k := range fields {
@@ -65,11 +66,11 @@ func (rs *Results) emitCluster(e emitter, fields map[string]string) {
 		if !ok {
 			continue
 		}
-		if name, isCounter := clusterCounters[k]; isCounter {
-			e.counter(rs.descs.cluster.get(name, "CLUSTER INFO "+k+"."), v)
-			continue
+		name := k
+		if renamed, ok := clusterRenamed[k]; ok {
+			name = renamed
 		}
-		e.gauge(rs.descs.cluster.get(k, "CLUSTER INFO "+k+" (ok is 1)."), v)
+		e.gauge(rs.descs.cluster.get(name, "CLUSTER INFO "+k+" (ok is 1)."), v)
 	}
 }
 

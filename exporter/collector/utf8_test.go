@@ -108,5 +108,18 @@ func FuzzEmit(f *testing.F) {
 		p := expfmt.NewTextParser(model.UTF8Validation)
 		_, err = p.TextToMetricFamilies(strings.NewReader(text))
 		require.NoError(t, err, "exposition does not parse:\n%s", text)
+		// The handler's own writer too.
+		var direct bytes.Buffer
+		require.NoError(t, rs.WriteText(&direct))
+		p = expfmt.NewTextParser(model.UTF8Validation)
+		_, err = p.TextToMetricFamilies(strings.NewReader(direct.String()))
+		require.NoError(t, err, "WriteText does not parse:\n%s", direct.String())
 	})
+}
+
+func newRegistryWith(t testing.TB, c prometheus.Collector) *prometheus.Registry {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(c))
+	return reg
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
+
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/collector"
 )
 
 // gzipWriters are reused across requests: a new gzip writer allocates
@@ -59,4 +61,43 @@ func acceptsGzip(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// acceptsText reports whether the client takes the text format (Prometheus
+// always does; a missing Accept header means anything).
+func acceptsText(r *http.Request) bool {
+	accept := r.Header.Get("Accept")
+	return accept == "" || strings.Contains(accept, "text/plain") || strings.Contains(accept, "*/*")
+}
+
+// writeText writes results with Results.WriteText, then what self gathers,
+// as text/plain version 0.0.4, gzip-compressed when accepted.
+func writeText(w http.ResponseWriter, r *http.Request, results *collector.Results, self prometheus.Gatherer) error {
+	format := expfmt.NewFormat(expfmt.TypeTextPlain)
+	w.Header().Set("Content-Type", string(format))
+	var out io.Writer = w
+	if acceptsGzip(r) {
+		gz := gzipWriters.Get().(*gzip.Writer)
+		gz.Reset(w)
+		defer func() {
+			_ = gz.Close()
+			gzipWriters.Put(gz)
+		}()
+		w.Header().Set("Content-Encoding", "gzip")
+		out = gz
+	}
+	if err := results.WriteText(out); err != nil {
+		return err
+	}
+	if self == nil {
+		return nil
+	}
+	mfs, gatherErr := self.Gather()
+	enc := expfmt.NewEncoder(out, format)
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			return err
+		}
+	}
+	return gatherErr
 }

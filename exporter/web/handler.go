@@ -108,6 +108,14 @@ func (cfg Config) scrape(w http.ResponseWriter, r *http.Request) {
 }
 
 func (cfg Config) serve(w http.ResponseWriter, r *http.Request, results *collector.Results, self prometheus.Gatherer) {
+	if acceptsText(r) {
+		// The fast path: per-target metrics written as text straight from
+		// the scrape, the exporter's own (few) through client_golang.
+		if err := writeText(w, r, results, self); err != nil {
+			cfg.Logger.Error("serving metrics", "err", err)
+		}
+		return
+	}
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(results); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
