@@ -174,7 +174,10 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (*C
 	fs.BoolVar(&c.DisableScrape, "disable-scrape-endpoint", false, "Serve no /scrape endpoint")
 	fs.BoolVar(&c.ConfigMetrics, "include-config-metrics", false, "Also send CONFIG GET * and export every setting (redis_config_key_value, redis_config_value) and redis_config_* gauges; settings holding secrets are always left out")
 	fs.BoolVar(&c.RedactConfig, "redact-config-metrics", true, "redis_exporter's flag, accepted: settings holding secrets are never exported here, whatever its value")
-	var checkKeys, singleKeys, countKeys string
+	var checkKeys, singleKeys, countKeys, checkStreams, singleStreams string
+	fs.StringVar(&checkStreams, "check-streams", "", "Comma-separated stream patterns (\"dbN=pattern\") found with SCAN ... TYPE stream: length, groups, pending, lag and consumers (XINFO)")
+	fs.StringVar(&singleStreams, "check-single-streams", "", "Comma-separated streams (\"dbN=key\") read with XINFO")
+	fs.BoolVar(&c.Keys.NoConsumerMetrics, "streams-exclude-consumer-metrics", false, "No per-consumer stream metrics (fewer series)")
 	fs.StringVar(&checkKeys, "check-keys", "", "Comma-separated key patterns (\"pattern\" or \"dbN=pattern\") whose keys' size, value and memory are exported; found with SCAN")
 	fs.StringVar(&singleKeys, "check-single-keys", "", "Comma-separated keys (\"key\" or \"dbN=key\") whose size, value and memory are exported")
 	fs.StringVar(&countKeys, "count-keys", "", "Comma-separated patterns (\"dbN=pattern\") whose matching keys are counted with SCAN")
@@ -201,7 +204,8 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (*C
 	for _, kl := range []struct {
 		flag, arg string
 		into      *[]keycheck.DBKey
-	}{{"--check-keys", checkKeys, &c.Keys.Patterns}, {"--check-single-keys", singleKeys, &c.Keys.Singles}, {"--count-keys", countKeys, &c.Keys.Counts}} {
+	}{{"--check-keys", checkKeys, &c.Keys.Patterns}, {"--check-single-keys", singleKeys, &c.Keys.Singles}, {"--count-keys", countKeys, &c.Keys.Counts},
+		{"--check-streams", checkStreams, &c.Keys.StreamPatterns}, {"--check-single-streams", singleStreams, &c.Keys.StreamSingles}} {
 		keys, err := keycheck.Parse(kl.arg)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", kl.flag, err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -96,4 +97,46 @@ func TestKeyChecks(t *testing.T) {
 
 	_, err := ParseFlags([]string{"--check-keys", "dbx=a"}, func(string) string { return "" }, io.Discard)
 	assert.ErrorContains(t, err, "--check-keys")
+}
+
+// --check-streams: a queue with a consumer group, one consumer and one
+// pending message, as a queue-driven user checks it.
+func TestStreamChecks(t *testing.T) {
+	s := redistest.Start(t)
+	rc := s.Client(t)
+	ctx := context.Background()
+	for range 3 {
+		require.NoError(t, rc.XAdd(ctx, &redis.XAddArgs{Stream: "events:orders", Values: map[string]any{"k": "v"}}).Err())
+	}
+	require.NoError(t, rc.XGroupCreate(ctx, "events:orders", "billing", "0").Err())
+	_, err := rc.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "billing", Consumer: "worker-1", Streams: []string{"events:orders", ">"}, Count: 1}).Result()
+	require.NoError(t, err)
+	require.NoError(t, rc.Set(ctx, "events:not-a-stream", "x", 0).Err())
+
+	base, _ := startExporter(t, "--redis.addr", s.URL(), "--check-streams", "db0=events:*")
+	samples, _ := fetch(t, base+"/metrics")
+	stream := map[string]string{"db": "db0", "stream": "events:orders"}
+	v, ok := find(samples, "redis_stream_length", stream)
+	require.True(t, ok)
+	assert.Equal(t, 3.0, v)
+	_, ok = find(samples, "redis_stream_length", map[string]string{"stream": "events:not-a-stream"})
+	assert.False(t, ok, "only streams")
+	group := map[string]string{"db": "db0", "stream": "events:orders", "group": "billing"}
+	v, _ = find(samples, "redis_stream_group_messages_pending", group)
+	assert.Equal(t, 1.0, v)
+	v, _ = find(samples, "redis_stream_group_lag", group)
+	assert.Equal(t, 2.0, v)
+	v, _ = find(samples, "redis_stream_group_consumer_messages_pending", map[string]string{"group": "billing", "consumer": "worker-1"})
+	assert.Equal(t, 1.0, v)
+	v, _ = find(samples, "redis_stream_entries_added_total", stream)
+	assert.Equal(t, 3.0, v)
+	first, _ := find(samples, "redis_stream_first_entry_id", stream)
+	assert.Greater(t, first, 1.7e12, "milliseconds of the first ID")
+
+	base2, _ := startExporter(t, "--redis.addr", s.URL(), "--check-single-streams", "events:orders", "--streams-exclude-consumer-metrics")
+	samples, _ = fetch(t, base2+"/metrics")
+	_, ok = find(samples, "redis_stream_groups", stream)
+	assert.True(t, ok)
+	_, ok = find(samples, "redis_stream_group_consumer_messages_pending", nil)
+	assert.False(t, ok, "--streams-exclude-consumer-metrics")
 }

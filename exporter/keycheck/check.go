@@ -34,8 +34,9 @@ type Count struct {
 
 // Result of one check of one target.
 type Result struct {
-	Keys   []Key
-	Counts []Count
+	Keys    []Key
+	Counts  []Count
+	Streams []Stream
 	// Exhausted is true when the budget stopped a SCAN early.
 	Exhausted bool
 }
@@ -49,7 +50,7 @@ func Run(ctx context.Context, conn *redis.Conn, home int, spec Spec) (*Result, e
 	res := &Result{}
 	budget := spec.Budget
 	dbs := map[int]bool{}
-	for _, list := range [][]DBKey{spec.Patterns, spec.Singles, spec.Counts} {
+	for _, list := range [][]DBKey{spec.Patterns, spec.Singles, spec.Counts, spec.StreamPatterns, spec.StreamSingles} {
 		for _, k := range list {
 			dbs[k.DB] = true
 		}
@@ -102,6 +103,11 @@ func Run(ctx context.Context, conn *redis.Conn, home int, spec Spec) (*Result, e
 				}
 				res.Counts = append(res.Counts, Count{DB: db, Pattern: c.Key, Count: float64(len(found))})
 			}
+		}
+		sts, err := streams(ctx, conn, db, spec, &budget, res)
+		res.Streams = append(res.Streams, sts...)
+		if err != nil {
+			return res, err
 		}
 	}
 	return res, nil

@@ -59,6 +59,12 @@ type Spec struct {
 	Singles []DBKey
 	// Counts are SCANned and only counted.
 	Counts []DBKey
+	// StreamPatterns are SCANned for streams, StreamSingles named; both
+	// are read with XINFO (--check-streams, --check-single-streams).
+	StreamPatterns, StreamSingles []DBKey
+	// NoConsumerMetrics skips XINFO CONSUMERS
+	// (--streams-exclude-consumer-metrics).
+	NoConsumerMetrics bool
 	// BatchSize is SCAN's COUNT (default 1000).
 	BatchSize int64
 	// Budget bounds the keys SCAN returns per target and scrape, over all
@@ -71,7 +77,9 @@ type Spec struct {
 }
 
 // Empty reports whether nothing is to be checked.
-func (s Spec) Empty() bool { return len(s.Patterns)+len(s.Singles)+len(s.Counts) == 0 }
+func (s Spec) Empty() bool {
+	return len(s.Patterns)+len(s.Singles)+len(s.Counts)+len(s.StreamPatterns)+len(s.StreamSingles) == 0
+}
 
 func (s Spec) withDefaults() Spec {
 	if s.BatchSize <= 0 {
