@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/keycheck"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/scraper"
 )
 
 // Config is the exporter's command line. Flag names and environment
@@ -67,6 +68,11 @@ type Config struct {
 	InstanceRoleLabel bool
 	DisableScrape     bool
 	ConfigMetrics     bool
+	// Lua scripts and the client list.
+	Scripts        []scraper.Script
+	ScriptReadOnly bool
+	ClientList     bool
+	ClientPort     bool
 	// Key checks (redis_exporter's --check-keys and friends).
 	Keys           keycheck.Spec
 	RedactConfig   bool
@@ -174,7 +180,11 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (*C
 	fs.BoolVar(&c.DisableScrape, "disable-scrape-endpoint", false, "Serve no /scrape endpoint")
 	fs.BoolVar(&c.ConfigMetrics, "include-config-metrics", false, "Also send CONFIG GET * and export every setting (redis_config_key_value, redis_config_value) and redis_config_* gauges; settings holding secrets are always left out")
 	fs.BoolVar(&c.RedactConfig, "redact-config-metrics", true, "redis_exporter's flag, accepted: settings holding secrets are never exported here, whatever its value")
-	var checkKeys, singleKeys, countKeys, checkStreams, singleStreams string
+	var checkKeys, singleKeys, countKeys, checkStreams, singleStreams, scripts string
+	fs.StringVar(&scripts, "script", "", "Comma-separated Lua script files run each scrape (EVAL, in the same pipeline as the other extras); each returns key, value pairs: redis_script_values, redis_script_result")
+	fs.BoolVar(&c.ScriptReadOnly, "lua-script-read-only", false, "Run --script with EVAL_RO")
+	fs.BoolVar(&c.ClientList, "export-client-list", false, "Also send CLIENT LIST: redis_connected_client_* per client (one series set per connection: high cardinality)")
+	fs.BoolVar(&c.ClientPort, "export-client-port", false, "Fill the port label of redis_connected_client_info")
 	fs.StringVar(&checkStreams, "check-streams", "", "Comma-separated stream patterns (\"dbN=pattern\") found with SCAN ... TYPE stream: length, groups, pending, lag and consumers (XINFO)")
 	fs.StringVar(&singleStreams, "check-single-streams", "", "Comma-separated streams (\"dbN=key\") read with XINFO")
 	fs.BoolVar(&c.Keys.NoConsumerMetrics, "streams-exclude-consumer-metrics", false, "No per-consumer stream metrics (fewer series)")
@@ -211,6 +221,16 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (*C
 			return nil, fmt.Errorf("%s: %w", kl.flag, err)
 		}
 		*kl.into = keys
+	}
+	for _, path := range strings.Split(scripts, ",") {
+		if path = strings.TrimSpace(path); path == "" {
+			continue
+		}
+		body, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("--script: %w", err)
+		}
+		c.Scripts = append(c.Scripts, scraper.Script{Name: path, Body: string(body)})
 	}
 	if allowed != "" {
 		re, err := regexp.Compile("^(?:" + allowed + ")$")

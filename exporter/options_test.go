@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -139,4 +141,35 @@ func TestStreamChecks(t *testing.T) {
 	assert.True(t, ok)
 	_, ok = find(samples, "redis_stream_group_consumer_messages_pending", nil)
 	assert.False(t, ok, "--streams-exclude-consumer-metrics")
+}
+
+// --script and --export-client-list, as redis_exporter's.
+func TestScriptsAndClientList(t *testing.T) {
+	s := redistest.Start(t)
+	rc := s.Client(t)
+	require.NoError(t, rc.RPush(context.Background(), "jobs", 1, 2).Err())
+	dir := t.TempDir()
+	good := filepath.Join(dir, "queues.lua")
+	require.NoError(t, os.WriteFile(good, []byte(`return {"jobs", tostring(redis.call("LLEN", "jobs")), "answer", "42"}`), 0o600))
+	bad := filepath.Join(dir, "bad.lua")
+	require.NoError(t, os.WriteFile(bad, []byte(`return redis.call("NOSUCH")`), 0o600))
+	base, _ := startExporter(t, "--redis.addr", s.URL(), "--script", good+","+bad, "--export-client-list", "--set-client-name")
+	samples, _ := fetch(t, base+"/metrics")
+	v, _ := find(samples, "redis_script_values", map[string]string{"key": "jobs", "filename": good})
+	assert.Equal(t, 2.0, v)
+	v, _ = find(samples, "redis_script_result", map[string]string{"filename": good})
+	assert.Equal(t, 1.0, v)
+	v, ok := find(samples, "redis_script_result", map[string]string{"filename": bad})
+	assert.True(t, ok)
+	assert.Equal(t, 0.0, v, "a failing script is reported, the rest of the scrape is whole")
+	up, _ := find(samples, "redis_up", nil)
+	assert.Equal(t, 1.0, up)
+	_, ok = find(samples, "redis_connected_client_info", map[string]string{"name": "redis_exporter", "host": "127.0.0.1"})
+	assert.True(t, ok, "the exporter's own connection is listed")
+	mem, ok := find(samples, "redis_connected_client_total_memory_consumed_bytes", map[string]string{"name": "redis_exporter"})
+	assert.True(t, ok)
+	assert.Positive(t, mem)
+
+	_, err := ParseFlags([]string{"--script", filepath.Join(dir, "missing.lua")}, func(string) string { return "" }, io.Discard)
+	assert.ErrorContains(t, err, "--script")
 }

@@ -127,7 +127,8 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger, ready chan<- str
 
 	extras := scraper.Extras{Slowlog: cfg.Slowlog, LatencyHistogram: cfg.LatencyHistogram && !cfg.ExcludeLatencyHistogram,
 		ClientName: clientName(cfg.SetClientName), PingOnConnect: cfg.PingOnConnect,
-		Config: cfg.ConfigMetrics && cfg.ConfigCommand != "-", ConfigCommand: cfg.ConfigCommand, Keys: cfg.Keys}
+		Config: cfg.ConfigMetrics && cfg.ConfigCommand != "-", ConfigCommand: cfg.ConfigCommand, Keys: cfg.Keys,
+		Scripts: cfg.Scripts, ScriptReadOnly: cfg.ScriptReadOnly, ClientList: cfg.ClientList}
 	if !cfg.RedactConfig {
 		logger.Warn("--redact-config-metrics=false is ignored: settings holding secrets are never exported")
 	}
@@ -138,7 +139,7 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger, ready chan<- str
 	col := collector.New(targets, pool, collector.Options{
 		Namespace: cfg.Namespace, KubernetesLabels: kube, Concurrency: cfg.Concurrency,
 		Timeout: cfg.ConnectionTimeout, Deadline: cfg.ScrapeTimeout, MaxLabelValues: cfg.MaxLabelValues, Logger: logger,
-		SystemMetrics: cfg.SystemMetrics, InstanceRoleLabel: cfg.InstanceRoleLabel,
+		SystemMetrics: cfg.SystemMetrics, InstanceRoleLabel: cfg.InstanceRoleLabel, ClientPortLabel: cfg.ClientPort,
 	})
 
 	self := prometheus.NewRegistry()

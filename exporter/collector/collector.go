@@ -31,6 +31,9 @@ type Options struct {
 	SystemMetrics bool
 	// InstanceRoleLabel adds instance_role to every per-target metric.
 	InstanceRoleLabel bool
+	// ClientPortLabel fills the port label of connected_client_info
+	// (--export-client-port).
+	ClientPortLabel bool
 	// MaxLabelValues bounds the distinct cmd and err label values exported
 	// per target and family (the rest are summed into "other"); 0: 1000.
 	MaxLabelValues int

@@ -28,6 +28,8 @@ type descs struct {
 	streamGroups, streamMaxDeletedID, streamFirstID, streamLastID     *family
 	streamEntriesAdded, groupConsumers, groupPending, groupLastDeliv  *family
 	groupEntriesRead, groupLag, consumerPending, consumerIdle         *family
+	scriptResult, scriptValues, clientInfo                            *family
+	clientGauges                                                      map[string]*family
 	// cluster and configGauge are named after fields a server reports.
 	cluster, configGauge                                               *dynamicDescs
 	opsPerSecond, memoryFraction, commandLatency, probeRTT             *family
@@ -105,6 +107,13 @@ func newDescs(ns string, kube, roleLabel bool) *descs {
 	ds.groupLag = stream("stream_group_lag", "Entries not yet delivered to the group (-1 unknown)", "group")
 	ds.consumerPending = stream("stream_group_consumer_messages_pending", "Messages pending for the consumer", "group", "consumer")
 	ds.consumerIdle = stream("stream_group_consumer_idle_seconds", "Seconds since the consumer last interacted", "group", "consumer")
+	ds.scriptResult = d("script_result", "Result of each --script: 1 values exported, 2 nothing returned, 0 failed.", "filename")
+	ds.scriptValues = d("script_values", "Values a --script returned, by key.", "key", "filename")
+	ds.clientInfo = d("connected_client_info", "Each connected client (--export-client-list); 1.", "id", "name", "flags", "db", "host", "port", "user", "resp")
+	ds.clientGauges = map[string]*family{}
+	for field, name := range clientFields {
+		ds.clientGauges[field] = d(name, "CLIENT LIST "+field+" of each connected client (--export-client-list).", "id", "name")
+	}
 	ds.totalSystemMemory = d("total_system_memory_bytes", "Memory of the host Redis runs on, from INFO memory (with --include-system-metrics).")
 	ds.slowlogLength = d("slowlog_length", "Entries in the slow log (SLOWLOG LEN; with --include-slowlog-metrics).")
 	ds.slowlogLastID = d("slowlog_last_id", "ID of the newest slow log entry (with --include-slowlog-metrics).")
@@ -259,6 +268,48 @@ func (rs *Results) emit(e emitter, r *Result) {
 	rs.emitExtras(e, r)
 }
 
+// clientFields are CLIENT LIST fields exported per client, as
+// redis_exporter names them (age and idle become timestamps).
+var clientFields = map[string]string{
+	"omem":      "connected_client_output_buffer_memory_usage_bytes",
+	"tot-mem":   "connected_client_total_memory_consumed_bytes",
+	"age":       "connected_client_created_at_timestamp",
+	"idle":      "connected_client_idle_since_timestamp",
+	"sub":       "connected_client_channel_subscriptions_count",
+	"psub":      "connected_client_pattern_matching_subscriptions_count",
+	"qbuf":      "connected_client_query_buffer_length_bytes",
+	"qbuf-free": "connected_client_query_buffer_free_space_bytes",
+	"obl":       "connected_client_output_buffer_length_bytes",
+	"oll":       "connected_client_output_list_length",
+}
+
+// emitClients exports CLIENT LIST, at most MaxLabelValues clients.
+func (rs *Results) emitClients(e emitter, r *Result) {
+	d := rs.descs
+	now := float64(r.Sample.At.Unix())
+	for i, c := range r.Sample.Clients {
+		if i >= rs.opts.MaxLabelValues {
+			break
+		}
+		f := c.Fields
+		port := ""
+		if rs.opts.ClientPortLabel {
+			port = c.Port
+		}
+		e.gauge(d.clientInfo, 1, f["id"], f["name"], f["flags"], f["db"], c.Host, port, f["user"], f["resp"])
+		for field, fam := range d.clientGauges {
+			v, err := strconv.ParseFloat(f[field], 64)
+			if err != nil {
+				continue
+			}
+			if field == "age" || field == "idle" {
+				v = now - v
+			}
+			e.gauge(fam, v, f["id"], f["name"])
+		}
+	}
+}
+
 // emitStream exports one stream as redis_exporter's stream_* families.
 func (rs *Results) emitStream(e emitter, st keycheck.Stream) {
 	d := rs.descs
@@ -317,6 +368,27 @@ func (rs *Results) emitExtras(e emitter, r *Result) {
 		}
 		e.gauge(d.checkKeysExhausted, boolFloat(k.Exhausted))
 	}
+	for _, sc := range r.Sample.Scripts {
+		switch {
+		case sc.Err != nil:
+			e.gauge(d.scriptResult, 0, sc.Name)
+		case sc.Empty:
+			e.gauge(d.scriptResult, 2, sc.Name)
+		default:
+			keys := make([]string, 0, len(sc.Values))
+			for k := range sc.Values {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			for i, k := range keys {
+				if i < rs.opts.MaxLabelValues {
+					e.gauge(d.scriptValues, sc.Values[k], k, sc.Name)
+				}
+			}
+			e.gauge(d.scriptResult, 1, sc.Name)
+		}
+	}
+	rs.emitClients(e, r)
 	if sl := r.Sample.Slowlog; sl != nil {
 		e.gauge(d.slowlogLength, sl.Length)
 		e.gauge(d.slowlogLastID, sl.LastID)

@@ -42,6 +42,9 @@ type Sample struct {
 	Config map[string]string
 	// Keys are the key checks' findings (with Extras.Keys).
 	Keys *keycheck.Result
+	// Scripts are the Lua scripts' results; Clients is CLIENT LIST.
+	Scripts []ScriptResult
+	Clients []redisinfo.Client
 }
 
 // Client scrapes one target over a single persistent connection.

@@ -3,13 +3,16 @@ package scraper
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/keycheck"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisinfo"
 )
 
 // Extras are commands sent besides INFO, each only when asked for. They go
@@ -28,6 +31,12 @@ type Extras struct {
 	// always redacted), and redis_exporter's config_* gauges.
 	Config        bool
 	ConfigCommand string
+	// Scripts are Lua scripts run each scrape (--script); ReadOnly runs
+	// them with EVAL_RO (--lua-script-read-only).
+	Scripts        []Script
+	ScriptReadOnly bool
+	// ClientList: CLIENT LIST (--export-client-list).
+	ClientList bool
 	// Keys are --check-keys, --check-single-keys and --count-keys.
 	Keys keycheck.Spec
 	// ClientName names the connection (CLIENT SETNAME on connect).
@@ -38,7 +47,24 @@ type Extras struct {
 
 // Any reports whether any extra command is asked for. CLUSTER INFO is sent
 // to cluster-enabled servers without being asked, as redis_exporter does.
-func (x Extras) Any() bool { return x.Slowlog || x.LatencyHistogram || x.Config || !x.Keys.Empty() }
+func (x Extras) Any() bool {
+	return x.Slowlog || x.LatencyHistogram || x.Config || !x.Keys.Empty() || len(x.Scripts) > 0 || x.ClientList
+}
+
+// Script is a Lua script file's name (as given) and body.
+type Script struct {
+	Name, Body string
+}
+
+// ScriptResult is what a script returned: key/value pairs (Values), or
+// Err, or nothing (Empty), as redis_exporter's script_result tells them
+// apart (1, 0, 2).
+type ScriptResult struct {
+	Name   string
+	Values map[string]float64
+	Err    error
+	Empty  bool
+}
 
 // SlowlogStat is what SLOWLOG LEN and SLOWLOG GET 1 tell.
 type SlowlogStat struct {
@@ -62,6 +88,7 @@ const (
 	extraLatencyHistogram = "latency histogram"
 	extraClusterInfo      = "cluster info"
 	extraConfig           = "config"
+	extraClientList       = "client list"
 )
 
 // runExtras sends the asked-for extras in one pipeline and fills s. A
@@ -95,6 +122,18 @@ func (c *Client) runExtras(ctx context.Context, s *Sample) {
 		}
 		config = pipe.Do(ctx, name, "GET", "*")
 	}
+	scripts := make([]*redis.Cmd, len(x.Scripts))
+	eval := "EVAL"
+	if x.ScriptReadOnly {
+		eval = "EVAL_RO"
+	}
+	for i, sc := range x.Scripts {
+		scripts[i] = pipe.Do(ctx, eval, sc.Body, 0)
+	}
+	var clients *redis.StringCmd
+	if x.ClientList && !c.refused[extraClientList] {
+		clients = pipe.ClientList(ctx)
+	}
 	defer c.runKeyChecks(ctx, s)
 	if pipe.Len() == 0 {
 		return
@@ -117,6 +156,44 @@ func (c *Client) runExtras(ctx context.Context, s *Sample) {
 	if config != nil && c.accepted(extraConfig, config.Err()) {
 		s.Config = parseConfig(config.Val())
 	}
+	for i, cmd := range scripts {
+		s.Scripts = append(s.Scripts, scriptResult(x.Scripts[i].Name, cmd))
+	}
+	if clients != nil && c.accepted(extraClientList, clients.Err()) {
+		s.Clients = redisinfo.ParseClientList(clients.Val())
+	}
+}
+
+// scriptResult reads a script's reply: a flat array of key, value pairs
+// whose values are numbers. Script errors are the script's to fix and
+// are reported in script_result, not remembered as refusals.
+func scriptResult(name string, cmd *redis.Cmd) ScriptResult {
+	r := ScriptResult{Name: name}
+	v, err := cmd.Result()
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	pairs, ok := v.([]any)
+	if !ok {
+		r.Err = errors.New("the script did not return an array of key, value pairs")
+		return r
+	}
+	if len(pairs) == 0 {
+		r.Empty = true
+		return r
+	}
+	r.Values = map[string]float64{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		k := fmt.Sprint(pairs[i])
+		f, err := strconv.ParseFloat(fmt.Sprint(pairs[i+1]), 64)
+		if err != nil {
+			r.Err, r.Values = fmt.Errorf("value of %q is not a number", k), nil
+			return r
+		}
+		r.Values[k] = f
+	}
+	return r
 }
 
 // parseClusterInfo reads CLUSTER INFO's "key:value" lines.
