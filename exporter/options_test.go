@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -172,4 +173,29 @@ func TestScriptsAndClientList(t *testing.T) {
 
 	_, err := ParseFlags([]string{"--script", filepath.Join(dir, "missing.lua")}, func(string) string { return "" }, io.Discard)
 	assert.ErrorContains(t, err, "--script")
+}
+
+// A Sentinel target: redis_exporter's redis_sentinel_* families from its
+// INFO, still one command per scrape.
+func TestSentinelTarget(t *testing.T) {
+	master := redistest.Start(t)
+	addr, _ := redistest.StartSentinel(t, master.Host, master.Port, "")
+	base, _ := startExporter(t, "--redis.addr", "redis://"+addr)
+	fetch(t, base+"/metrics")
+	samples, _ := fetch(t, base+"/metrics")
+	up, _ := find(samples, "redis_up", nil)
+	require.Equal(t, 1.0, up)
+	v, ok := find(samples, "redis_sentinel_masters", nil)
+	assert.True(t, ok)
+	assert.Equal(t, 1.0, v)
+	_, ok = find(samples, "redis_sentinel_tilt", nil)
+	assert.True(t, ok)
+	masterAddr := master.Host + ":" + strconv.Itoa(master.Port)
+	v, ok = find(samples, "redis_sentinel_master_status", map[string]string{"master_name": "mymaster", "master_address": masterAddr, "master_status": "ok"})
+	assert.True(t, ok)
+	assert.Equal(t, 1.0, v)
+	v, _ = find(samples, "redis_sentinel_master_sentinels", map[string]string{"master_name": "mymaster"})
+	assert.Equal(t, 1.0, v)
+	_, ok = find(samples, "redis_instance_info", map[string]string{"redis_mode": "sentinel"})
+	assert.True(t, ok)
 }

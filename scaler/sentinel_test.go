@@ -1,16 +1,11 @@
 package scaler_test
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -22,48 +17,6 @@ import (
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
 	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
 )
-
-// startSentinel runs Debian's redis-sentinel on a free loopback port,
-// monitoring masterIP as "mymaster" with a quorum of 1; password, when
-// set, is the Sentinel's own requirepass.
-func startSentinel(t *testing.T, masterIP, password string) (addr string, c *redis.Client) {
-	t.Helper()
-	bin, err := exec.LookPath("redis-sentinel")
-	if err != nil {
-		t.Skip("redis-sentinel not installed (apt-get install redis-sentinel)")
-	}
-	port, err := redistest.FreePort()
-	require.NoError(t, err)
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "sentinel.conf")
-	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(`port %d
-bind 127.0.0.1
-daemonize no
-dir %s
-logfile %s
-sentinel monitor mymaster %s 6379 1
-sentinel down-after-milliseconds mymaster 2000
-sentinel failover-timeout mymaster 10000
-sentinel parallel-syncs mymaster 2
-requirepass "%s"
-`, port, dir, filepath.Join(dir, "sentinel.log"), masterIP, password)), 0o600))
-	cmd := exec.Command(bin, conf)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "sentinel.log"))
-			t.Logf("sentinel log:\n%s", b)
-		}
-	})
-	addr = fmt.Sprintf("127.0.0.1:%d", port)
-	c = redis.NewClient(&redis.Options{Addr: addr, Password: password, Protocol: 2, DisableIdentity: true})
-	t.Cleanup(func() { c.Close() })
-	require.Eventually(t, func() bool { return c.Ping(context.Background()).Err() == nil }, 10*time.Second, 50*time.Millisecond)
-	return addr, c
-}
 
 // With spec.sentinel the scaler follows Sentinel's master (Sentinel with
 // a password), scales down through SENTINEL FAILOVER when the master would
@@ -85,7 +38,7 @@ func TestSentinelMode(t *testing.T) {
 		require.NoError(t, e.redis(m.Status.PodIP).Set(e.ctx, fmt.Sprintf("s%d", i), i, 0).Err())
 	}
 	const sentinelPassword = "sentinel-s3cret"
-	addr, sc := startSentinel(t, m.Status.PodIP, sentinelPassword)
+	addr, sc := redistest.StartSentinel(t, m.Status.PodIP, 6379, sentinelPassword)
 	require.Eventually(t, func() bool {
 		n, err := redisops.SentinelReplicaCount(e.ctx, sc, "mymaster")
 		return err == nil && n == 3

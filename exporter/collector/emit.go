@@ -29,6 +29,8 @@ type descs struct {
 	streamEntriesAdded, groupConsumers, groupPending, groupLastDeliv  *family
 	groupEntriesRead, groupLag, consumerPending, consumerIdle         *family
 	scriptResult, scriptValues, clientInfo                            *family
+	sentinelStatus, sentinelSlaves, sentinelSentinels                 *family
+	sentinel                                                          *dynamicDescs
 	clientGauges                                                      map[string]*family
 	// cluster and configGauge are named after fields a server reports.
 	cluster, configGauge                                               *dynamicDescs
@@ -51,7 +53,8 @@ func newDescs(ns string, kube, roleLabel bool) *descs {
 		return newFamily(prometheus.BuildFQName(ns, "", name), help, append(append([]string{}, base...), extra...))
 	}
 	ds := &descs{fields: map[string]*family{},
-		cluster: &dynamicDescs{ns: ns, base: base}, configGauge: &dynamicDescs{ns: ns, base: base}}
+		cluster: &dynamicDescs{ns: ns, base: base}, configGauge: &dynamicDescs{ns: ns, base: base},
+		sentinel: &dynamicDescs{ns: ns, base: base}}
 	for field, name := range gaugeFields {
 		ds.fields[name] = d(name, "Redis INFO field "+field+".")
 	}
@@ -107,6 +110,9 @@ func newDescs(ns string, kube, roleLabel bool) *descs {
 	ds.groupLag = stream("stream_group_lag", "Entries not yet delivered to the group (-1 unknown)", "group")
 	ds.consumerPending = stream("stream_group_consumer_messages_pending", "Messages pending for the consumer", "group", "consumer")
 	ds.consumerIdle = stream("stream_group_consumer_idle_seconds", "Seconds since the consumer last interacted", "group", "consumer")
+	ds.sentinelStatus = d("sentinel_master_status", "1 when a master a Sentinel monitors is ok (INFO sentinel).", "master_name", "master_address", "master_status")
+	ds.sentinelSlaves = d("sentinel_master_slaves", "Replicas of a master a Sentinel monitors.", "master_name", "master_address")
+	ds.sentinelSentinels = d("sentinel_master_sentinels", "Sentinels monitoring a master.", "master_name", "master_address")
 	ds.scriptResult = d("script_result", "Result of each --script: 1 values exported, 2 nothing returned, 0 failed.", "filename")
 	ds.scriptValues = d("script_values", "Values a --script returned, by key.", "key", "filename")
 	ds.clientInfo = d("connected_client_info", "Each connected client (--export-client-list); 1.", "id", "name", "flags", "db", "host", "port", "user", "resp")
@@ -265,6 +271,9 @@ func (rs *Results) emit(e emitter, r *Result) {
 	rs.emitReplication(e, r, info)
 	rs.emitCommands(e, info)
 	rs.emitKeyspace(e, info)
+	if info.Fields["redis_mode"] == "sentinel" {
+		rs.emitSentinel(e, info.Fields)
+	}
 	rs.emitExtras(e, r)
 }
 

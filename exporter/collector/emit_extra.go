@@ -143,3 +143,40 @@ func (rs *Results) emitConfig(e emitter, config map[string]string) {
 		}
 	}
 }
+
+// sentinelGauges are INFO sentinel fields exported under their own names.
+var sentinelGauges = []string{"sentinel_masters", "sentinel_tilt", "sentinel_running_scripts",
+	"sentinel_scripts_queue_length", "sentinel_simulate_failure_flags"}
+
+// emitSentinel exports a Sentinel's INFO sentinel section as redis_exporter
+// does: its counters, and per monitored master (masterN:name=...,status=ok,
+// address=host:port,slaves=N,sentinels=N) its status, replicas and
+// sentinels.
+func (rs *Results) emitSentinel(e emitter, fields map[string]string) {
+	d := rs.descs
+	for _, k := range sentinelGauges {
+		if v, ok := statusOrFloat(fields[k]); ok {
+			e.gauge(d.sentinel.get(k, "INFO sentinel "+k+"."), v)
+		}
+	}
+	for i := 0; i < rs.opts.MaxLabelValues; i++ {
+		line, ok := fields["master"+strconv.Itoa(i)]
+		if !ok {
+			break
+		}
+		m := map[string]string{}
+		for _, kv := range strings.Split(line, ",") {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				m[k] = v
+			}
+		}
+		name, addr, status := m["name"], m["address"], m["status"]
+		e.gauge(d.sentinelStatus, boolFloat(status == "ok"), name, addr, status)
+		if v, err := strconv.ParseFloat(m["slaves"], 64); err == nil {
+			e.gauge(d.sentinelSlaves, v, name, addr)
+		}
+		if v, err := strconv.ParseFloat(m["sentinels"], 64); err == nil {
+			e.gauge(d.sentinelSentinels, v, name, addr)
+		}
+	}
+}

@@ -69,7 +69,7 @@ type Client struct {
 // sectionsV7 are the INFO sections a Redis >= 7 is asked for: everything the
 // exporter uses and nothing it does not (no module or cluster lists).
 var sectionsV7 = []any{"INFO", "server", "clients", "memory", "persistence", "stats",
-	"replication", "cpu", "commandstats", "errorstats", "latencystats", "keyspace", "cluster"}
+	"replication", "cpu", "commandstats", "errorstats", "latencystats", "keyspace", "cluster", "sentinel"}
 
 // infoAll is understood by every Redis since 2.6; used until the version is
 // known and for Redis < 7, which takes at most one section argument.
