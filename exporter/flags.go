@@ -68,11 +68,15 @@ type Config struct {
 	InstanceRoleLabel bool
 	DisableScrape     bool
 	ConfigMetrics     bool
+	// Web are redis_exporter's TLS and basic auth flags for /metrics.
+	Web WebFlags
 	// Lua scripts and the client list.
 	Scripts        []scraper.Script
 	ScriptReadOnly bool
 	ClientList     bool
 	ClientPort     bool
+	EmptyDBs       bool
+	SkipKeysMaster bool
 	// Key checks (redis_exporter's --check-keys and friends).
 	Keys           keycheck.Spec
 	RedactConfig   bool
@@ -135,6 +139,30 @@ var flagEnv = map[string]string{
 	"debug":                             "REDIS_EXPORTER_DEBUG",
 }
 
+// unsupportedFlags are redis_exporter's options this exporter does not
+// implement, with their defaults: accepted at their default (manifests
+// often spell defaults out), refused with a reason otherwise, so a
+// manifest relying on one fails loudly instead of silently doing less.
+var unsupportedFlags = map[string]string{
+	"check-key-groups": "", "max-distinct-key-groups": "100", "is-tile38": "false", "is-cluster": "false",
+	"cluster-discover-hostnames": "false", "include-modules-metrics": "false",
+	"include-search-indexes-metrics": "false", "check-search-indexes": ".*",
+	"include-sentinel-peer-info": "false", "include-rdb-file-size-metric": "false",
+}
+
+var unsupportedWhy = map[string]string{
+	"check-key-groups":               "key groups (a Lua scan of the whole keyspace) are not implemented; --count-keys and --check-keys cover counts and sizes",
+	"max-distinct-key-groups":        "it bounds --check-key-groups, which is not implemented",
+	"is-tile38":                      "Tile38 is not a target of this exporter",
+	"is-cluster":                     "cluster-aware key checks and /discover-cluster-nodes are not implemented; cluster_* metrics come from CLUSTER INFO without it",
+	"cluster-discover-hostnames":     "/discover-cluster-nodes is not implemented",
+	"include-modules-metrics":        "module metrics (RediSearch, RedisJSON, ...) are not implemented",
+	"include-search-indexes-metrics": "RediSearch index metrics are not implemented",
+	"check-search-indexes":           "RediSearch index metrics are not implemented",
+	"include-sentinel-peer-info":     "SENTINEL SENTINELS metrics are not implemented",
+	"include-rdb-file-size-metric":   "reading the RDB file needs the exporter on Redis' host; not implemented",
+}
+
 // ParseFlags reads flags, then the environment for flags not given.
 func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
 	c := &Config{}
@@ -182,6 +210,21 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (*C
 	fs.BoolVar(&c.RedactConfig, "redact-config-metrics", true, "redis_exporter's flag, accepted: settings holding secrets are never exported here, whatever its value")
 	var checkKeys, singleKeys, countKeys, checkStreams, singleStreams, scripts string
 	fs.StringVar(&scripts, "script", "", "Comma-separated Lua script files run each scrape (EVAL, in the same pipeline as the other extras); each returns key, value pairs: redis_script_values, redis_script_result")
+	fs.StringVar(&c.Web.TLSCertFile, "tls-server-cert-file", "", "Certificate for /metrics over HTTPS (or --web.config.file)")
+	fs.StringVar(&c.Web.TLSKeyFile, "tls-server-key-file", "", "Key for /metrics over HTTPS")
+	fs.StringVar(&c.Web.TLSCAFile, "tls-server-ca-cert-file", "", "CA that clients of /metrics must present a certificate from")
+	fs.StringVar(&c.Web.TLSMinVersion, "tls-server-min-version", "TLS1.2", "Lowest TLS version of /metrics: TLS1.0 to TLS1.3")
+	fs.StringVar(&c.Web.BasicAuthUser, "basic-auth-username", "", "Basic auth user of /metrics")
+	fs.StringVar(&c.Web.BasicAuthPassword, "basic-auth-password", "", "Basic auth password (hashed with bcrypt in memory; prefer --basic-auth-hash-password)")
+	fs.StringVar(&c.Web.BasicAuthHash, "basic-auth-hash-password", "", "Basic auth password as a bcrypt hash")
+	fs.BoolVar(&c.EmptyDBs, "include-metrics-for-empty-databases", false, "Also send CONFIG GET databases and export db_keys 0 for empty databases (redis_exporter's default is on)")
+	fs.BoolVar(&c.SkipKeysMaster, "skip-checkkeys-for-role-master", false, "Skip the key and stream checks on masters")
+	unsupported := map[string]*string{}
+	for name, def := range unsupportedFlags {
+		v := def
+		unsupported[name] = &v
+		fs.StringVar(unsupported[name], name, def, "redis_exporter's option, not supported by this exporter: setting it is an error")
+	}
 	fs.BoolVar(&c.ScriptReadOnly, "lua-script-read-only", false, "Run --script with EVAL_RO")
 	fs.BoolVar(&c.ClientList, "export-client-list", false, "Also send CLIENT LIST: redis_connected_client_* per client (one series set per connection: high cardinality)")
 	fs.BoolVar(&c.ClientPort, "export-client-port", false, "Fill the port label of redis_connected_client_info")
@@ -231,6 +274,14 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (*C
 			return nil, fmt.Errorf("--script: %w", err)
 		}
 		c.Scripts = append(c.Scripts, scraper.Script{Name: path, Body: string(body)})
+	}
+	for name, v := range unsupported {
+		if *v != unsupportedFlags[name] && !(unsupportedFlags[name] == "false" && *v == "false") {
+			return nil, fmt.Errorf("--%s is redis_exporter's option and not supported here: %s", name, unsupportedWhy[name])
+		}
+	}
+	if c.Web.set() && c.WebConfigFile != "" {
+		return nil, errors.New("--web.config.file and the --tls-server-*/--basic-auth-* flags conflict: use one")
 	}
 	if allowed != "" {
 		re, err := regexp.Compile("^(?:" + allowed + ")$")

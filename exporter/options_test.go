@@ -199,3 +199,23 @@ func TestSentinelTarget(t *testing.T) {
 	_, ok = find(samples, "redis_instance_info", map[string]string{"redis_mode": "sentinel"})
 	assert.True(t, ok)
 }
+
+// --include-metrics-for-empty-databases and --skip-checkkeys-for-role-master.
+func TestEmptyDatabasesAndSkipKeysOnMaster(t *testing.T) {
+	s := redistest.Start(t, "--databases", "4")
+	require.NoError(t, s.Client(t).Set(context.Background(), "k", "v", 0).Err())
+	base, _ := startExporter(t, "--redis.addr", s.URL(), "--include-metrics-for-empty-databases",
+		"--check-single-keys", "k", "--skip-checkkeys-for-role-master")
+	samples, _ := fetch(t, base+"/metrics")
+	for _, db := range []string{"db1", "db2", "db3"} {
+		v, ok := find(samples, "redis_db_keys", map[string]string{"db": db})
+		assert.True(t, ok, db)
+		assert.Zero(t, v)
+	}
+	v, _ := find(samples, "redis_db_keys", map[string]string{"db": "db0"})
+	assert.Equal(t, 1.0, v)
+	_, ok := find(samples, "redis_key_size", nil)
+	assert.False(t, ok, "no key checks on a master")
+	_, ok = find(samples, "redis_config_key_value", nil)
+	assert.False(t, ok, "CONFIG GET databases is not --include-config-metrics")
+}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -128,7 +129,8 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger, ready chan<- str
 	extras := scraper.Extras{Slowlog: cfg.Slowlog, LatencyHistogram: cfg.LatencyHistogram && !cfg.ExcludeLatencyHistogram,
 		ClientName: clientName(cfg.SetClientName), PingOnConnect: cfg.PingOnConnect,
 		Config: cfg.ConfigMetrics && cfg.ConfigCommand != "-", ConfigCommand: cfg.ConfigCommand, Keys: cfg.Keys,
-		Scripts: cfg.Scripts, ScriptReadOnly: cfg.ScriptReadOnly, ClientList: cfg.ClientList}
+		Scripts: cfg.Scripts, ScriptReadOnly: cfg.ScriptReadOnly, ClientList: cfg.ClientList,
+		EmptyDatabases: cfg.EmptyDBs, SkipKeysOnMaster: cfg.SkipKeysMaster}
 	if !cfg.RedactConfig {
 		logger.Warn("--redact-config-metrics=false is ignored: settings holding secrets are never exported")
 	}
@@ -208,10 +210,22 @@ func serve(ctx context.Context, cfg *Config, handler http.Handler, logger *slog.
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddress, err)
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	webConfig := cfg.WebConfigFile
+	if cfg.Web.set() {
+		dir, err := os.MkdirTemp("", "redis-exporter-web-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		if webConfig, err = cfg.Web.webConfigFile(dir); err != nil {
+			l.Close()
+			return err
+		}
+	}
 	flags := &toolkit.FlagConfig{
 		WebListenAddresses: &[]string{cfg.ListenAddress},
 		WebSystemdSocket:   new(bool),
-		WebConfigFile:      &cfg.WebConfigFile,
+		WebConfigFile:      &webConfig,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- toolkit.Serve(l, srv, flags, logger) }()

@@ -270,7 +270,7 @@ func (rs *Results) emit(e emitter, r *Result) {
 	rs.emitServer(e, r, info)
 	rs.emitReplication(e, r, info)
 	rs.emitCommands(e, info)
-	rs.emitKeyspace(e, info)
+	rs.emitKeyspace(e, info, r.Sample.Databases)
 	if info.Fields["redis_mode"] == "sentinel" {
 		rs.emitSentinel(e, info.Fields)
 	}
@@ -588,13 +588,23 @@ func sortedBy[T any](items []T, key func(T) string) []T {
 	return out
 }
 
-func (rs *Results) emitKeyspace(e emitter, info *redisinfo.Info) {
+func (rs *Results) emitKeyspace(e emitter, info *redisinfo.Info, databases int) {
 	d := rs.descs
+	seen := map[string]bool{}
 	for _, db := range info.Keyspace {
+		seen[db.DB] = true
 		e.gauge(d.dbKeys, db.Keys, db.DB)
 		e.gauge(d.dbKeysExpiring, db.Expires, db.DB)
 		if db.HasAvgTTL {
 			e.gauge(d.dbAvgTTL, db.AvgTTLMs/1000, db.DB)
+		}
+	}
+	// --include-metrics-for-empty-databases: zeros for the databases
+	// INFO keyspace leaves out, as redis_exporter shows them.
+	for i := 0; i < databases && i < rs.opts.MaxLabelValues; i++ {
+		if db := "db" + strconv.Itoa(i); !seen[db] {
+			e.gauge(d.dbKeys, 0, db)
+			e.gauge(d.dbKeysExpiring, 0, db)
 		}
 	}
 }

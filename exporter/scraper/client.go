@@ -42,6 +42,8 @@ type Sample struct {
 	Config map[string]string
 	// Keys are the key checks' findings (with Extras.Keys).
 	Keys *keycheck.Result
+	// Databases is CONFIG GET databases (with Extras.EmptyDatabases).
+	Databases int
 	// Scripts are the Lua scripts' results; Clients is CLIENT LIST.
 	Scripts []ScriptResult
 	Clients []redisinfo.Client

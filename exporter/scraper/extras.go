@@ -37,6 +37,12 @@ type Extras struct {
 	ScriptReadOnly bool
 	// ClientList: CLIENT LIST (--export-client-list).
 	ClientList bool
+	// EmptyDatabases: CONFIG GET databases, so that empty databases get
+	// db_keys 0 (--include-metrics-for-empty-databases).
+	EmptyDatabases bool
+	// SkipKeysOnMaster skips the key checks on masters
+	// (--skip-checkkeys-for-role-master).
+	SkipKeysOnMaster bool
 	// Keys are --check-keys, --check-single-keys and --count-keys.
 	Keys keycheck.Spec
 	// ClientName names the connection (CLIENT SETNAME on connect).
@@ -48,7 +54,7 @@ type Extras struct {
 // Any reports whether any extra command is asked for. CLUSTER INFO is sent
 // to cluster-enabled servers without being asked, as redis_exporter does.
 func (x Extras) Any() bool {
-	return x.Slowlog || x.LatencyHistogram || x.Config || !x.Keys.Empty() || len(x.Scripts) > 0 || x.ClientList
+	return x.Slowlog || x.LatencyHistogram || x.Config || !x.Keys.Empty() || len(x.Scripts) > 0 || x.ClientList || x.EmptyDatabases
 }
 
 // Script is a Lua script file's name (as given) and body.
@@ -130,6 +136,15 @@ func (c *Client) runExtras(ctx context.Context, s *Sample) {
 	for i, sc := range x.Scripts {
 		scripts[i] = pipe.Do(ctx, eval, sc.Body, 0)
 	}
+	var databases *redis.MapStringStringCmd
+	if x.EmptyDatabases && !x.Config && !c.refused[extraConfig] {
+		name := x.ConfigCommand
+		if name == "" {
+			name = "CONFIG"
+		}
+		databases = redis.NewMapStringStringCmd(ctx, name, "GET", "databases")
+		_ = pipe.Process(ctx, databases)
+	}
 	var clients *redis.StringCmd
 	if x.ClientList && !c.refused[extraClientList] {
 		clients = pipe.ClientList(ctx)
@@ -155,6 +170,13 @@ func (c *Client) runExtras(ctx context.Context, s *Sample) {
 	}
 	if config != nil && c.accepted(extraConfig, config.Err()) {
 		s.Config = parseConfig(config.Val())
+	}
+	dbs := s.Config["databases"]
+	if databases != nil && c.accepted(extraConfig, databases.Err()) {
+		dbs = databases.Val()["databases"]
+	}
+	if n, err := strconv.Atoi(dbs); err == nil && x.EmptyDatabases {
+		s.Databases = n
 	}
 	for i, cmd := range scripts {
 		s.Scripts = append(s.Scripts, scriptResult(x.Scripts[i].Name, cmd))
@@ -305,7 +327,7 @@ func logger() *slog.Logger { return log }
 // runKeyChecks reads the keys asked for, on the kept connection, after
 // INFO and the other extras.
 func (c *Client) runKeyChecks(ctx context.Context, s *Sample) {
-	if c.extras.Keys.Empty() {
+	if c.extras.Keys.Empty() || (c.extras.SkipKeysOnMaster && s.Info.Role() == "master") {
 		return
 	}
 	conn := c.rdb.Conn()
