@@ -26,6 +26,7 @@ import (
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/collector"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/discovery"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/engine"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/scraper"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/web"
@@ -134,9 +135,9 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger, ready chan<- str
 	if !cfg.RedactConfig {
 		logger.Warn("--redact-config-metrics=false is ignored: settings holding secrets are never exported")
 	}
-	pool := collector.NewPool(tlsConfig, cfg.ConnectionTimeout).WithExtras(extras)
+	pool := engine.NewPool(tlsConfig, cfg.ConnectionTimeout).WithExtras(extras)
 	defer pool.Close()
-	scrapePool := collector.NewPool(tlsConfig, cfg.ConnectionTimeout).WithLimit(cfg.MaxScrapeTargets).WithExtras(extras)
+	scrapePool := engine.NewPool(tlsConfig, cfg.ConnectionTimeout).WithLimit(cfg.MaxScrapeTargets).WithExtras(extras)
 	defer scrapePool.Close()
 	col := collector.New(targets, pool, collector.Options{
 		Namespace: cfg.Namespace, KubernetesLabels: kube, Concurrency: cfg.Concurrency,
@@ -191,7 +192,7 @@ func startDiscovery(ctx context.Context, cfg *Config) (*discovery.Pods, error) {
 }
 
 // expireIdle drops /scrape connections Prometheus no longer asks for.
-func expireIdle(ctx context.Context, pool *collector.Pool) {
+func expireIdle(ctx context.Context, pool *engine.Pool) {
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {

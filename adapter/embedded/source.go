@@ -15,8 +15,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/redis-autoscaler/redis-autoscaler/adapter/source"
-	"github.com/redis-autoscaler/redis-autoscaler/exporter/collector"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/discovery"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/engine"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
 )
 
@@ -61,10 +61,10 @@ type PodsFunc func(ctx context.Context) []*corev1.Pod
 
 // Source scrapes pods on an interval and serves values from memory.
 type Source struct {
-	opts      Options
-	pods      PodsFunc
-	collector *collector.Collector
-	pool      *collector.Pool
+	opts   Options
+	pods   PodsFunc
+	engine *engine.Engine
+	pool   *engine.Pool
 
 	mu      sync.RWMutex
 	windows map[string]window // "namespace/pod" -> samples
@@ -85,7 +85,7 @@ func New(pods PodsFunc, opts Options) *Source {
 	s := &Source{
 		opts:    opts,
 		pods:    pods,
-		pool:    collector.NewPool(opts.TLSConfig, opts.Timeout),
+		pool:    engine.NewPool(opts.TLSConfig, opts.Timeout),
 		windows: map[string]window{},
 		current: map[string]*corev1.Pod{},
 		values:  map[string]podValues{},
@@ -97,9 +97,8 @@ func New(pods PodsFunc, opts Options) *Source {
 		scraped: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "redis_autoscaler_adapter_scraped_pods", Help: "Pods scraped in the last round."}),
 	}
-	s.collector = collector.New(s.targets, s.pool, collector.Options{
-		KubernetesLabels: true, Concurrency: opts.Concurrency, Timeout: opts.Timeout,
-		Deadline: opts.Interval, Logger: opts.Logger,
+	s.engine = engine.New(s.targets, s.pool, engine.Options{
+		Concurrency: opts.Concurrency, Timeout: opts.Timeout, Deadline: opts.Interval, Logger: opts.Logger,
 	})
 	return s
 }
@@ -154,7 +153,7 @@ func (s *Source) Round(ctx context.Context) {
 	}
 	s.mu.Unlock()
 
-	res := s.collector.Scrape(ctx)
+	res := s.engine.Scrape(ctx)
 	s.scrapes.Inc()
 	s.scraped.Set(float64(len(res.Results)))
 	s.mu.Lock()
@@ -193,7 +192,7 @@ func (s *Source) compute(w window, pod *corev1.Pod, key string) podValues {
 	return pv
 }
 
-func toSample(r *collector.Result) sample {
+func toSample(r *engine.Result) sample {
 	info := r.Sample.Info
 	f := func(k string) float64 { v, _ := info.Float(k); return v }
 	s := sample{

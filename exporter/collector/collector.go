@@ -1,6 +1,7 @@
-// Package collector scrapes a set of Redis targets concurrently and turns
-// the samples into Prometheus metrics, redis_exporter-compatible where
-// redis_exporter has the metric.
+// Package collector turns the engine's scrapes (exporter/engine) into
+// Prometheus metrics, redis_exporter-compatible where redis_exporter has
+// the metric: as client_golang metrics (Collect) or written straight as
+// text (WriteText).
 package collector
 
 import (
@@ -9,8 +10,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/singleflight"
 
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/engine"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
 )
 
@@ -61,31 +62,23 @@ func (o *Options) defaults() {
 	}
 }
 
-// Collector scrapes the targets a source lists.
+// Collector turns the engine's scrapes into Prometheus metrics.
 type Collector struct {
-	opts    Options
-	targets func() []target.Target
-	pool    *Pool
-	// aux holds connections to masters that are not targets themselves but
-	// whose offset is needed for a replica's lag.
-	aux   *Pool
+	eng   *engine.Engine
+	opts  Options
 	descs *descs
 
-	inflight       singleflight.Group
 	scrapes        prometheus.Counter
 	scrapeDuration prometheus.Summary
 }
 
 // New builds a collector over the targets returned by targets; pool keeps
 // their connections (shared with /scrape requests when desired).
-func New(targets func() []target.Target, pool *Pool, opts Options) *Collector {
+func New(targets func() []target.Target, pool *engine.Pool, opts Options) *Collector {
 	opts.defaults()
-	return &Collector{
-		opts:    opts,
-		targets: targets,
-		pool:    pool,
-		aux:     NewPool(pool.tlsConfig, opts.Timeout).WithLimit(auxLimit),
-		descs:   newDescs(opts.Namespace, opts.KubernetesLabels, opts.InstanceRoleLabel),
+	c := &Collector{
+		opts:  opts,
+		descs: newDescs(opts.Namespace, opts.KubernetesLabels, opts.InstanceRoleLabel),
 		scrapes: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: opts.Namespace, Name: "exporter_scrapes_total",
 			Help: "Scrapes of all targets started by this exporter (concurrent requests share one).",
@@ -95,6 +88,14 @@ func New(targets func() []target.Target, pool *Pool, opts Options) *Collector {
 			Help: "Duration of the exporter's scrapes (all targets of /metrics, or one /scrape target), as redis_exporter's.",
 		}),
 	}
+	c.eng = engine.New(targets, pool, engine.Options{
+		Concurrency: opts.Concurrency, Timeout: opts.Timeout, Deadline: opts.Deadline, Logger: opts.Logger,
+		OnScrape: func(d time.Duration) {
+			c.scrapes.Inc()
+			c.scrapeDuration.Observe(d.Seconds())
+		},
+	})
+	return c
 }
 
 // SelfMetrics are the collector's own metrics, for the exporter's registry.
@@ -102,66 +103,31 @@ func (c *Collector) SelfMetrics() []prometheus.Collector {
 	return []prometheus.Collector{c.scrapes, c.scrapeDuration}
 }
 
-// dedupe drops targets listed twice (same address, database and
-// discovered pod): their series would collide and invalidate each other.
-func dedupe(targets []target.Target) []target.Target {
-	seen := make(map[string]bool, len(targets))
-	out := targets[:0:0]
-	for _, t := range targets {
-		k := t.String() + "|" + t.Namespace + "/" + t.Pod
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, t)
-		}
-	}
-	return out
+// HasTarget reports whether t is a configured or discovered target.
+func (c *Collector) HasTarget(t target.Target) bool { return c.eng.HasTarget(t) }
+
+// Results is one scrape ready to be emitted: a prometheus.Collector, and
+// WriteText for the HTTP handler.
+type Results struct {
+	Results []*engine.Result
+	descs   *descs
+	kube    bool
+	opts    *Options
 }
 
-// auxLimit bounds connections to masters that are not targets (one per
-// distinct master a replica reports).
-const auxLimit = 1000
-
-// HasTarget reports whether t is one of the configured or discovered
-// targets (by address and scheme), whose credentials it may use.
-func (c *Collector) HasTarget(t target.Target) bool {
-	for _, known := range c.targets() {
-		if known.String() == t.String() {
-			return true
-		}
-	}
-	return false
+func (c *Collector) results(r *engine.Results) *Results {
+	return &Results{Results: r.Results, descs: c.descs, kube: c.opts.KubernetesLabels, opts: &c.opts}
 }
 
-// Scrape scrapes every current target once and returns the results.
-// Concurrent callers share one in-flight scrape instead of queueing; pool
-// entries of targets that disappeared are closed.
+// Scrape scrapes every current target once (concurrent callers share one
+// scrape).
 func (c *Collector) Scrape(ctx context.Context) *Results {
-	v, _, _ := c.inflight.Do("all", func() (any, error) {
-		c.scrapes.Inc()
-		start := time.Now()
-		targets := dedupe(c.targets())
-		c.pool.retain(targets)
-		c.aux.Expire(10 * time.Minute)
-		rs := c.scrapeTargets(ctx, c.pool, targets)
-		c.scrapeDuration.Observe(time.Since(start).Seconds())
-		return rs, nil
-	})
-	return v.(*Results)
+	return c.results(c.eng.Scrape(ctx))
 }
 
-// ScrapeOne scrapes a single target through pool (used by /scrape?target=);
-// concurrent requests for the same target share one scrape.
-func (c *Collector) ScrapeOne(ctx context.Context, pool *Pool, t target.Target) *Results {
-	v, _, _ := c.inflight.Do("one|"+entryKey(t), func() (any, error) {
-		c.scrapes.Inc()
-		// In /scrape-only setups Scrape never runs: expire here too.
-		c.aux.Expire(10 * time.Minute)
-		start := time.Now()
-		rs := c.scrapeTargets(ctx, pool, []target.Target{t})
-		c.scrapeDuration.Observe(time.Since(start).Seconds())
-		return rs, nil
-	})
-	return v.(*Results)
+// ScrapeOne scrapes a single target through pool (/scrape?target=).
+func (c *Collector) ScrapeOne(ctx context.Context, pool *engine.Pool, t target.Target) *Results {
+	return c.results(c.eng.ScrapeOne(ctx, pool, t))
 }
 
 // Describe sends nothing: the metric set depends on what each Redis

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/engine"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
 	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
 )
@@ -27,7 +28,7 @@ func mustTarget(t *testing.T, addr string) target.Target {
 
 func newCollector(t *testing.T, opts Options, targets ...target.Target) *Collector {
 	t.Helper()
-	pool := NewPool(nil, opts.Timeout)
+	pool := engine.NewPool(nil, opts.Timeout)
 	t.Cleanup(pool.Close)
 	return New(func() []target.Target { return targets }, pool, opts)
 }

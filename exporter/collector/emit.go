@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/engine"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/keycheck"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisinfo"
 )
@@ -182,7 +183,7 @@ func (rs *Results) baseLabels() int {
 	return n
 }
 
-func (rs *Results) targetLabels(r *Result) []string {
+func (rs *Results) targetLabels(r *engine.Result) []string {
 	l := []string{r.Target.String()}
 	if rs.kube {
 		l = append(l, r.Target.Namespace, r.Target.Pod)
@@ -251,12 +252,12 @@ func (e emitter) summary(f *family, count uint64, sum float64, quantiles map[flo
 	e.send(sample{fam: f, kind: kindSummary, labels: e.with(extra), dist: &distribution{count: count, sum: sum, quantiles: quantiles}})
 }
 
-func (rs *Results) emit(e emitter, r *Result) {
+func (rs *Results) emit(e emitter, r *engine.Result) {
 	d := rs.descs
 	e.gauge(d.scrapeDuration, r.Duration.Seconds())
 	e.gauge(d.connectTime, r.ConnectTime.Seconds())
-	if r.rtt.count > 0 {
-		e.histogram(d.probeRTT, r.rtt.count, r.rtt.sum, r.rtt.cumulative())
+	if r.RTT.Count > 0 {
+		e.histogram(d.probeRTT, r.RTT.Count, r.RTT.Sum, r.RTT.Cumulative())
 	}
 	if r.Err != nil {
 		e.gauge(d.up, 0)
@@ -293,7 +294,7 @@ var clientFields = map[string]string{
 }
 
 // emitClients exports CLIENT LIST, at most MaxLabelValues clients.
-func (rs *Results) emitClients(e emitter, r *Result) {
+func (rs *Results) emitClients(e emitter, r *engine.Result) {
 	d := rs.descs
 	now := float64(r.Sample.At.Unix())
 	for i, c := range r.Sample.Clients {
@@ -347,7 +348,7 @@ func (rs *Results) emitStream(e emitter, st keycheck.Stream) {
 
 // emitExtras exports what the extra commands returned, when asked for and
 // not refused.
-func (rs *Results) emitExtras(e emitter, r *Result) {
+func (rs *Results) emitExtras(e emitter, r *engine.Result) {
 	d := rs.descs
 	if r.Sample.ClusterInfo != nil {
 		rs.emitCluster(e, r.Sample.ClusterInfo)
@@ -453,7 +454,7 @@ func (rs *Results) emitFields(e emitter, info *redisinfo.Info) {
 	}
 }
 
-func (rs *Results) emitServer(e emitter, r *Result, info *redisinfo.Info) {
+func (rs *Results) emitServer(e emitter, r *engine.Result, info *redisinfo.Info) {
 	d := rs.descs
 	values := make([]string, len(instanceInfoLabels))
 	for i, l := range instanceInfoLabels {
@@ -476,7 +477,7 @@ func (rs *Results) emitServer(e emitter, r *Result, info *redisinfo.Info) {
 	}
 }
 
-func (rs *Results) emitReplication(e emitter, r *Result, info *redisinfo.Info) {
+func (rs *Results) emitReplication(e emitter, r *engine.Result, info *redisinfo.Info) {
 	d := rs.descs
 	seen := make(map[[3]string]bool, len(info.Replicas))
 	for _, s := range info.Replicas {

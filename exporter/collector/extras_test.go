@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/engine"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisinfo"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/scraper"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
@@ -18,7 +19,7 @@ import (
 
 func extrasCollector(t *testing.T, x scraper.Extras, s *redistest.Server) *Collector {
 	t.Helper()
-	pool := NewPool(nil, 2*time.Second).WithExtras(x)
+	pool := engine.NewPool(nil, 2*time.Second).WithExtras(x)
 	t.Cleanup(pool.Close)
 	tg := mustTarget(t, s.URL())
 	tg.Password = s.Password

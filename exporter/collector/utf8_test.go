@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/engine"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisinfo"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/scraper"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
@@ -100,9 +101,9 @@ func FuzzEmit(f *testing.F) {
 		if err != nil {
 			return
 		}
-		rs := &Results{descs: descs, kube: true, opts: opts, Results: []*Result{{
+		rs := &Results{descs: descs, kube: true, opts: opts, Results: []*engine.Result{{
 			Target: tg, Sample: &scraper.Sample{Info: info, At: time.Unix(1700000000, 0)},
-			rtt: newRTTHistogram(),
+			RTT: engine.NewHistogram(),
 		}}}
 		text := exposition(t, rs)
 		p := expfmt.NewTextParser(model.UTF8Validation)

@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/util/retry"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/collector"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/engine"
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 )
 
@@ -30,7 +31,7 @@ func TestDiscoveryInRealCluster(t *testing.T) {
 	pods, err := NewForConfig(c.Config, Options{Namespace: ns, Selector: "app=cache"})
 	require.NoError(t, err)
 	require.NoError(t, pods.Start(ctx))
-	pool := collector.NewPool(nil, time.Second)
+	pool := engine.NewPool(nil, time.Second)
 	defer pool.Close()
 	col := collector.New(pods.Targets, pool, collector.Options{KubernetesLabels: true})
 

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/collector"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/engine"
 	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
 )
 
@@ -31,7 +32,7 @@ func TestDiscoveredPodsAreScrapedWithLabels(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, pods.Start(ctx))
 
-	pool := collector.NewPool(nil, time.Second)
+	pool := engine.NewPool(nil, time.Second)
 	defer pool.Close()
 	c := collector.New(pods.Targets, pool, collector.Options{KubernetesLabels: true})
 	reg := prometheus.NewPedanticRegistry()

@@ -15,13 +15,14 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/collector"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/engine"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
 )
 
 // Config wires the handlers.
 type Config struct {
 	Collector   *collector.Collector
-	ScrapePool  *collector.Pool    // connections of /scrape targets
+	ScrapePool  *engine.Pool       // connections of /scrape targets
 	Credentials target.Credentials // applied to /scrape targets the operator named
 	// AllowedTargets, when set, is the only /scrape targets accepted (a
 	// full match of the target as redis://host:port); they count as named.

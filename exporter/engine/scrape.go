@@ -1,4 +1,4 @@
-package collector
+package engine
 
 import (
 	"context"
@@ -24,27 +24,24 @@ type Result struct {
 	HasOpsPerSecond bool
 	Lag             *Lag // replicas whose master's offset was known
 
-	rtt rttHistogram // copy of the target's histogram after this scrape
+	// RTT is a copy of the target's probe histogram after this scrape.
+	RTT Histogram
 }
 
-// Results is one scrape of a set of targets; it is a prometheus.Collector
-// that emits their metrics.
+// Results is one scrape of a set of targets, in the targets' order.
 type Results struct {
 	Results []*Result
-	descs   *descs
-	kube    bool
-	opts    *Options
 }
 
 // scrapeTargets scrapes targets with a bounded worker pool. Each target gets
 // the per-target timeout, cut short by the whole-scrape deadline; a target
 // still queued when the deadline passes is reported down without being
 // contacted, so one slow target never delays the others beyond its timeout.
-func (c *Collector) scrapeTargets(ctx context.Context, pool *Pool, targets []target.Target) *Results {
+func (c *Engine) scrapeTargets(ctx context.Context, pool *Pool, targets []target.Target) *Results {
 	ctx, cancel := detach(ctx, c.opts.Deadline)
 	defer cancel()
 
-	out := &Results{Results: make([]*Result, len(targets)), descs: c.descs, kube: c.opts.KubernetesLabels, opts: &c.opts}
+	out := &Results{Results: make([]*Result, len(targets))}
 	work := make(chan int)
 	var wg sync.WaitGroup
 	workers := min(c.opts.Concurrency, len(targets))
@@ -67,14 +64,14 @@ func (c *Collector) scrapeTargets(ctx context.Context, pool *Pool, targets []tar
 	return out
 }
 
-func (c *Collector) scrapeOne(ctx context.Context, e *entry) *Result {
+func (c *Engine) scrapeOne(ctx context.Context, e *entry) *Result {
 	r := &Result{Target: e.target}
 	start := time.Now()
 	if err := ctx.Err(); err != nil {
 		r.Err = fmt.Errorf("scrape %s: whole-scrape deadline passed before it was reached", e.target)
 		r.Duration = 0
 		e.mu.Lock()
-		r.rtt = e.rtt.clone()
+		r.RTT = e.rtt.clone()
 		e.mu.Unlock()
 		return r
 	}
@@ -96,14 +93,14 @@ func (c *Collector) scrapeOne(ctx context.Context, e *entry) *Result {
 		// server shows in the response-time histogram, not only in redis_up.
 		e.rtt.observe(r.Duration)
 	}
-	r.rtt = e.rtt.clone()
+	r.RTT = e.rtt.clone()
 	if r.Err != nil {
 		c.opts.Logger.Warn("scrape failed", "target", e.target.String(), "namespace", e.target.Namespace, "pod", e.target.Pod, "err", r.Err)
 	}
 	return r
 }
 
-func (h rttHistogram) clone() rttHistogram {
+func (h Histogram) clone() Histogram {
 	h.counts = append([]uint64(nil), h.counts...)
 	return h
 }

@@ -1,4 +1,4 @@
-package collector
+package engine
 
 import (
 	"crypto/tls"
@@ -33,7 +33,7 @@ type entry struct {
 
 	mu       sync.Mutex // guards the fields below
 	rate     opsRate
-	rtt      rttHistogram
+	rtt      Histogram
 	lastUsed time.Time
 }
 
@@ -68,7 +68,7 @@ func (p *Pool) get(t target.Target) *entry {
 		if p.max > 0 && len(p.entries) >= p.max {
 			p.evictOldestLocked()
 		}
-		e = &entry{target: t, client: scraper.NewWithExtras(t, p.tlsConfig, p.timeout, p.extras), rtt: newRTTHistogram()}
+		e = &entry{target: t, client: scraper.NewWithExtras(t, p.tlsConfig, p.timeout, p.extras), rtt: NewHistogram()}
 		p.entries[k] = e
 	}
 	e.mu.Lock()

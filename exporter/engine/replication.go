@@ -1,4 +1,4 @@
-package collector
+package engine
 
 import (
 	"context"
@@ -24,7 +24,7 @@ type Lag struct {
 // does not know its master's offset, so the master's INFO is needed: taken
 // from the same scrape when the master is a target too, otherwise read over
 // a cached connection to the master with the replica's credentials.
-func (c *Collector) attachLag(ctx context.Context, results []*Result) {
+func (c *Engine) attachLag(ctx context.Context, results []*Result) {
 	masters := map[string]*redisinfo.Info{}
 	for _, r := range results {
 		if r.Sample != nil && r.Sample.Info.Role() == "master" && r.Target.Network == "tcp" {
@@ -60,7 +60,7 @@ func masterAddress(r *Result) (string, bool) {
 	return net.JoinHostPort(host, port), true
 }
 
-func (c *Collector) lookupMasters(ctx context.Context, missing map[string]target.Target, masters map[string]*redisinfo.Info) {
+func (c *Engine) lookupMasters(ctx context.Context, missing map[string]target.Target, masters map[string]*redisinfo.Info) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, c.opts.Concurrency)

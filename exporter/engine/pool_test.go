@@ -1,4 +1,4 @@
-package collector
+package engine
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
 )
 
 // A bounded pool keeps the most recently used targets: callers naming
@@ -38,4 +40,13 @@ func TestPoolLimitEvictsLeastRecentlyUsed(t *testing.T) {
 		unbounded.get(mustTarget(t, fmt.Sprintf("redis://10.1.0.%d:6379", i)))
 	}
 	assert.Equal(t, 100, unbounded.Len())
+}
+
+func mustTarget(t *testing.T, addr string) target.Target {
+	t.Helper()
+	tg, err := target.Parse(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg
 }
