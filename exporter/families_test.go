@@ -23,7 +23,8 @@ var redisExporterOtherFamilies = []string{
 	"redis_latency_percentiles_usec",
 	"redis_exporter_last_scrape_error", "redis_exporter_scrapes_total",
 	"redis_exporter_scrape_duration_seconds", "redis_exporter_last_scrape_connect_time_seconds",
-	"redis_exporter_build_info",
+	"redis_exporter_build_info", "redis_exporter_last_scrape_duration_seconds",
+	"redis_target_scrape_request_errors_total", "redis_cluster_enabled", "redis_cluster_connections",
 }
 
 // optIn are redis_exporter default families that need commands besides

@@ -148,6 +148,11 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger, ready chan<- str
 	self := prometheus.NewRegistry()
 	self.MustRegister(col.SelfMetrics()...)
 	self.MustRegister(buildInfo(cfg.Namespace))
+	scrapeErrors := prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: cfg.Namespace, Name: "target_scrape_request_errors_total",
+		Help: "/scrape requests refused: no or a bad target, or one --scrape.allowed-targets does not allow.",
+	})
+	self.MustRegister(scrapeErrors)
 	if !cfg.RedisOnly {
 		goCollector := collectors.NewGoCollector()
 		if cfg.GoRuntimeMetrics {
@@ -157,8 +162,8 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger, ready chan<- str
 	}
 	handler, err := web.NewHandler(web.Config{
 		Collector: col, ScrapePool: scrapePool, Credentials: creds, AllowedTargets: cfg.AllowedTargets, Self: self,
-		DisableScrape: cfg.DisableScrape,
-		MetricsPath:   cfg.MetricsPath, Logger: logger, Version: Version, ScrapeTimeout: cfg.ScrapeTimeout,
+		DisableScrape: cfg.DisableScrape, ScrapeErrors: scrapeErrors,
+		MetricsPath: cfg.MetricsPath, Logger: logger, Version: Version, ScrapeTimeout: cfg.ScrapeTimeout,
 	})
 	if err != nil {
 		return err

@@ -70,6 +70,7 @@ type Collector struct {
 
 	scrapes        prometheus.Counter
 	scrapeDuration prometheus.Summary
+	lastDuration   prometheus.Gauge
 }
 
 // New builds a collector over the targets returned by targets; pool keeps
@@ -87,12 +88,17 @@ func New(targets func() []target.Target, pool *engine.Pool, opts Options) *Colle
 			Namespace: opts.Namespace, Name: "exporter_scrape_duration_seconds",
 			Help: "Duration of the exporter's scrapes (all targets of /metrics, or one /scrape target), as redis_exporter's.",
 		}),
+		lastDuration: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: opts.Namespace, Name: "exporter_last_scrape_duration_seconds",
+			Help: "Duration of the exporter's last scrape, as redis_exporter's.",
+		}),
 	}
 	c.eng = engine.New(targets, pool, engine.Options{
 		Concurrency: opts.Concurrency, Timeout: opts.Timeout, Deadline: opts.Deadline, Logger: opts.Logger,
 		OnScrape: func(d time.Duration) {
 			c.scrapes.Inc()
 			c.scrapeDuration.Observe(d.Seconds())
+			c.lastDuration.Set(d.Seconds())
 		},
 	})
 	return c
@@ -100,7 +106,7 @@ func New(targets func() []target.Target, pool *engine.Pool, opts Options) *Colle
 
 // SelfMetrics are the collector's own metrics, for the exporter's registry.
 func (c *Collector) SelfMetrics() []prometheus.Collector {
-	return []prometheus.Collector{c.scrapes, c.scrapeDuration}
+	return []prometheus.Collector{c.scrapes, c.scrapeDuration, c.lastDuration}
 }
 
 // HasTarget reports whether t is a configured or discovered target.

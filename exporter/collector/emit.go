@@ -351,7 +351,7 @@ func (rs *Results) emitStream(e emitter, st keycheck.Stream) {
 func (rs *Results) emitExtras(e emitter, r *engine.Result) {
 	d := rs.descs
 	if r.Sample.ClusterInfo != nil {
-		rs.emitCluster(e, r.Sample.ClusterInfo)
+		rs.emitCluster(e, r.Sample.Info, r.Sample.ClusterInfo)
 	}
 	if r.Sample.Config != nil {
 		rs.emitConfig(e, r.Sample.Config)

@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisinfo"
 )
 
 // clusterRenamed are CLUSTER INFO fields redis_exporter renames (still
@@ -50,7 +52,7 @@ func (dd *dynamicDescs) get(name, help string) *family {
 // emitCluster exports CLUSTER INFO of a cluster-enabled server as
 // redis_exporter does: cluster_state and the other cluster_* fields as
 // gauges ("ok" is 1, "fail" 0), the message totals renamed.
-func (rs *Results) emitCluster(e emitter, fields map[string]string) {
+func (rs *Results) emitCluster(e emitter, info *redisinfo.Info, fields map[string]string) {
 	keys := make([]string, 0, len(fields))
 	for k := range fields {
 		if strings.HasPrefix(k, "cluster_") && metricNameRE.MatchString(k) {
@@ -70,7 +72,14 @@ func (rs *Results) emitCluster(e emitter, fields map[string]string) {
 		if renamed, ok := clusterRenamed[k]; ok {
 			name = renamed
 		}
-		e.gauge(rs.descs.cluster.get(name, "CLUSTER INFO "+k+" (ok is 1)."), v)
+		if _, inInfo := info.Fields[k]; inInfo {
+			continue // exported from INFO already
+		}
+		fam, ok := rs.descs.fields[name] // the INFO field family of that name, if any
+		if !ok {
+			fam = rs.descs.cluster.get(name, "CLUSTER INFO "+k+" (ok is 1).")
+		}
+		e.gauge(fam, v)
 	}
 }
 

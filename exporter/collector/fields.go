@@ -11,6 +11,9 @@ package collector
 // maxclients is in INFO since Redis 7.0; redis_exporter exports it as
 // max_clients (and as config_maxclients from CONFIG GET): see aliasFields.
 var gaugeFields = map[string]string{
+	// INFO cluster and clients; CLUSTER INFO's fields come on top on cluster nodes.
+	"cluster_enabled":                            "cluster_enabled",
+	"cluster_connections":                        "cluster_connections",
 	"hz":                                         "hz",
 	"configured_hz":                              "configured_hz",
 	"active_defrag_hits":                         "defrag_hits",

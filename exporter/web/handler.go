@@ -29,6 +29,9 @@ type Config struct {
 	AllowedTargets *regexp.Regexp
 	// DisableScrape serves no /scrape endpoint.
 	DisableScrape bool
+	// ScrapeErrors counts /scrape requests refused (no or a bad target,
+	// not allowed), as redis_exporter's target_scrape_request_errors_total.
+	ScrapeErrors prometheus.Counter
 	// Self is the exporter's own registry (Go, process, scrape counters).
 	Self          prometheus.Gatherer
 	MetricsPath   string
@@ -81,16 +84,19 @@ func (cfg Config) metrics(w http.ResponseWriter, r *http.Request) {
 func (cfg Config) scrape(w http.ResponseWriter, r *http.Request) {
 	raw := r.URL.Query().Get("target")
 	if raw == "" {
+		cfg.refused()
 		http.Error(w, "missing target parameter", http.StatusBadRequest)
 		return
 	}
 	t, err := target.Parse(raw)
 	if err != nil {
+		cfg.refused()
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	allowed := cfg.AllowedTargets != nil && cfg.AllowedTargets.MatchString(t.String())
 	if cfg.AllowedTargets != nil && !allowed {
+		cfg.refused()
 		http.Error(w, "target "+t.String()+" is not allowed by --scrape.allowed-targets", http.StatusForbidden)
 		return
 	}
@@ -106,6 +112,12 @@ func (cfg Config) scrape(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	results := cfg.Collector.ScrapeOne(ctx, cfg.ScrapePool, t)
 	cfg.serve(w, r, results, nil)
+}
+
+func (cfg Config) refused() {
+	if cfg.ScrapeErrors != nil {
+		cfg.ScrapeErrors.Inc()
+	}
 }
 
 func (cfg Config) serve(w http.ResponseWriter, r *http.Request, results *collector.Results, self prometheus.Gatherer) {
