@@ -198,6 +198,24 @@ func TestSentinelTarget(t *testing.T) {
 	assert.Equal(t, 1.0, v)
 	_, ok = find(samples, "redis_instance_info", map[string]string{"redis_mode": "sentinel"})
 	assert.True(t, ok)
+	// SENTINEL MASTERS, CKQUORUM, SENTINELS and REPLICAS, as redis_exporter.
+	master1 := map[string]string{"master_name": "mymaster", "master_address": masterAddr}
+	v, _ = find(samples, "redis_sentinel_master_setting_ckquorum", master1)
+	assert.Equal(t, 1.0, v, "quorum 1")
+	v, _ = find(samples, "redis_sentinel_master_setting_down_after_milliseconds", master1)
+	assert.Equal(t, 2000.0, v)
+	v, _ = find(samples, "redis_sentinel_master_setting_parallel_syncs", master1)
+	assert.Equal(t, 2.0, v)
+	v, ok = find(samples, "redis_sentinel_master_ckquorum_status", map[string]string{"master_name": "mymaster"})
+	assert.True(t, ok)
+	assert.Equal(t, 1.0, v, "one Sentinel, quorum 1: reachable")
+	v, ok = find(samples, "redis_sentinel_master_ok_sentinels", master1)
+	assert.True(t, ok)
+	assert.Zero(t, v, "no other Sentinel")
+	_, ok = find(samples, "redis_sentinel_master_ok_slaves", master1)
+	assert.True(t, ok)
+	_, ok = find(samples, "redis_sentinel_master_last_ok_ping_reply_seconds", master1)
+	assert.True(t, ok)
 }
 
 // --include-metrics-for-empty-databases and --skip-checkkeys-for-role-master.

@@ -31,7 +31,8 @@ type descs struct {
 	groupEntriesRead, groupLag, consumerPending, consumerIdle         *family
 	scriptResult, scriptValues, clientInfo                            *family
 	sentinelStatus, sentinelSlaves, sentinelSentinels                 *family
-	sentinel                                                          *dynamicDescs
+	sentinelCKQuorum                                                  *family
+	sentinel, sentinelMaster                                          *dynamicDescs
 	clientGauges                                                      map[string]*family
 	// cluster and configGauge are named after fields a server reports.
 	cluster, configGauge                                               *dynamicDescs
@@ -55,7 +56,7 @@ func newDescs(ns string, kube, roleLabel bool) *descs {
 	}
 	ds := &descs{fields: map[string]*family{},
 		cluster: &dynamicDescs{ns: ns, base: base}, configGauge: &dynamicDescs{ns: ns, base: base},
-		sentinel: &dynamicDescs{ns: ns, base: base}}
+		sentinel: &dynamicDescs{ns: ns, base: base}, sentinelMaster: &dynamicDescs{ns: ns, base: append(slices.Clone(base), "master_name", "master_address")}}
 	for field, name := range gaugeFields {
 		ds.fields[name] = d(name, "Redis INFO field "+field+".")
 	}
@@ -114,6 +115,7 @@ func newDescs(ns string, kube, roleLabel bool) *descs {
 	ds.sentinelStatus = d("sentinel_master_status", "1 when a master a Sentinel monitors is ok (INFO sentinel).", "master_name", "master_address", "master_status")
 	ds.sentinelSlaves = d("sentinel_master_slaves", "Replicas of a master a Sentinel monitors.", "master_name", "master_address")
 	ds.sentinelSentinels = d("sentinel_master_sentinels", "Sentinels monitoring a master.", "master_name", "master_address")
+	ds.sentinelCKQuorum = d("sentinel_master_ckquorum_status", "1 when SENTINEL CKQUORUM says the master's quorum can be reached; message is its answer.", "master_name", "message")
 	ds.scriptResult = d("script_result", "Result of each --script: 1 values exported, 2 nothing returned, 0 failed.", "filename")
 	ds.scriptValues = d("script_values", "Values a --script returned, by key.", "key", "filename")
 	ds.clientInfo = d("connected_client_info", "Each connected client (--export-client-list); 1.", "id", "name", "flags", "db", "host", "port", "user", "resp")
@@ -274,6 +276,7 @@ func (rs *Results) emit(e emitter, r *engine.Result) {
 	rs.emitKeyspace(e, info, r.Sample.Databases)
 	if info.Fields["redis_mode"] == "sentinel" {
 		rs.emitSentinel(e, info.Fields)
+		rs.emitSentinelMasters(e, r.Sample.SentinelMasters)
 	}
 	rs.emitExtras(e, r)
 }

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"net"
 	"regexp"
 	"slices"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisinfo"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/scraper"
 )
 
 // clusterRenamed are CLUSTER INFO fields redis_exporter renames (still
@@ -156,6 +158,40 @@ func (rs *Results) emitConfig(e emitter, config map[string]string) {
 // sentinelGauges are INFO sentinel fields exported under their own names.
 var sentinelGauges = []string{"sentinel_masters", "sentinel_tilt", "sentinel_running_scripts",
 	"sentinel_scripts_queue_length", "sentinel_simulate_failure_flags"}
+
+// sentinelSettings are SENTINEL MASTERS fields redis_exporter exports per
+// master, with the scale to its units.
+var sentinelSettings = []struct {
+	field, name string
+	scale       float64
+}{
+	{"quorum", "sentinel_master_setting_ckquorum", 1},
+	{"failover-timeout", "sentinel_master_setting_failover_timeout", 1},
+	{"parallel-syncs", "sentinel_master_setting_parallel_syncs", 1},
+	{"down-after-milliseconds", "sentinel_master_setting_down_after_milliseconds", 1},
+	{"config-epoch", "sentinel_master_config_epoch", 1},
+	{"last-ok-ping-reply", "sentinel_master_last_ok_ping_reply_seconds", 1e-3},
+}
+
+// emitSentinelMasters exports SENTINEL MASTERS, CKQUORUM, SENTINELS and
+// REPLICAS as redis_exporter does.
+func (rs *Results) emitSentinelMasters(e emitter, masters []scraper.SentinelMaster) {
+	d := rs.descs
+	for i, m := range masters {
+		if i >= rs.opts.MaxLabelValues {
+			break
+		}
+		name, addr := m.Fields["name"], net.JoinHostPort(m.Fields["ip"], m.Fields["port"])
+		e.gauge(d.sentinelCKQuorum, boolFloat(m.CKQuorumOK), name, m.CKQuorumMessage)
+		for _, st := range sentinelSettings {
+			if v, err := strconv.ParseFloat(m.Fields[st.field], 64); err == nil {
+				e.gauge(d.sentinelMaster.get(st.name, "SENTINEL MASTERS "+st.field+" of each master."), v*st.scale, name, addr)
+			}
+		}
+		e.gauge(d.sentinelMaster.get("sentinel_master_ok_sentinels", "Other Sentinels of each master that are not down (SENTINEL SENTINELS)."), float64(m.OKSentinels), name, addr)
+		e.gauge(d.sentinelMaster.get("sentinel_master_ok_slaves", "Replicas of each master that are not down (SENTINEL REPLICAS)."), float64(m.OKReplicas), name, addr)
+	}
+}
 
 // emitSentinel exports a Sentinel's INFO sentinel section as redis_exporter
 // does: its counters, and per monitored master (masterN:name=...,status=ok,

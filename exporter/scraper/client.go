@@ -47,6 +47,8 @@ type Sample struct {
 	// Scripts are the Lua scripts' results; Clients is CLIENT LIST.
 	Scripts []ScriptResult
 	Clients []redisinfo.Client
+	// SentinelMasters are a Sentinel's masters (Sentinel targets only).
+	SentinelMasters []SentinelMaster
 }
 
 // Client scrapes one target over a single persistent connection.
@@ -176,7 +178,7 @@ func (c *Client) Scrape(ctx context.Context) (*Sample, error) {
 	}
 	c.version = info.MajorVersion()
 	s := &Sample{Info: info, RTT: end.Sub(start), At: end, NewConnection: c.dialed}
-	if c.extras.Any() || info.Fields["cluster_enabled"] == "1" {
+	if c.extras.Any() || info.Fields["cluster_enabled"] == "1" || info.Fields["redis_mode"] == "sentinel" {
 		c.runExtras(ctx, s)
 	}
 	return s, nil

@@ -95,7 +95,18 @@ const (
 	extraClusterInfo      = "cluster info"
 	extraConfig           = "config"
 	extraClientList       = "client list"
+	extraSentinel         = "sentinel masters"
 )
+
+// SentinelMaster is a master a Sentinel monitors, from SENTINEL MASTERS
+// (Fields: name, ip, port, quorum, ...), SENTINEL CKQUORUM and the ok
+// (not s_down or o_down) peers of SENTINEL SENTINELS and REPLICAS.
+type SentinelMaster struct {
+	Fields                  map[string]string
+	CKQuorumOK              bool
+	CKQuorumMessage         string
+	OKSentinels, OKReplicas int
+}
 
 // runExtras sends the asked-for extras in one pipeline and fills s. A
 // command the server refuses (renamed, ACL without the permission, a
@@ -149,6 +160,10 @@ func (c *Client) runExtras(ctx context.Context, s *Sample) {
 	if x.ClientList && !c.refused[extraClientList] {
 		clients = pipe.ClientList(ctx)
 	}
+	var masters *redis.Cmd
+	if s.Info.Fields["redis_mode"] == "sentinel" && !c.refused[extraSentinel] {
+		masters = pipe.Do(ctx, "SENTINEL", "MASTERS")
+	}
 	defer c.runKeyChecks(ctx, s)
 	if pipe.Len() == 0 {
 		return
@@ -184,6 +199,73 @@ func (c *Client) runExtras(ctx context.Context, s *Sample) {
 	if clients != nil && c.accepted(extraClientList, clients.Err()) {
 		s.Clients = redisinfo.ParseClientList(clients.Val())
 	}
+	if masters != nil && c.accepted(extraSentinel, masters.Err()) {
+		s.SentinelMasters = c.sentinelMasters(ctx, masters.Val())
+	}
+}
+
+// sentinelMasters reads SENTINEL MASTERS' reply, then CKQUORUM, SENTINELS
+// and REPLICAS of every master in one more pipeline, as redis_exporter
+// reports a Sentinel (it sends them one by one).
+func (c *Client) sentinelMasters(ctx context.Context, reply any) []SentinelMaster {
+	list, _ := reply.([]any)
+	var out []SentinelMaster
+	for _, m := range list {
+		if f := flatMap(m); f["name"] != "" {
+			out = append(out, SentinelMaster{Fields: f})
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	pipe := c.rdb.Pipeline()
+	type cmds struct{ ck, sentinels, replicas *redis.Cmd }
+	per := make([]cmds, len(out))
+	for i, m := range out {
+		name := m.Fields["name"]
+		per[i] = cmds{pipe.Do(ctx, "SENTINEL", "CKQUORUM", name), pipe.Do(ctx, "SENTINEL", "SENTINELS", name), pipe.Do(ctx, "SENTINEL", "REPLICAS", name)}
+	}
+	_, _ = pipe.Exec(ctx)
+	for i := range out {
+		if msg, err := per[i].ck.Text(); err == nil {
+			out[i].CKQuorumOK, out[i].CKQuorumMessage = true, msg
+		} else {
+			out[i].CKQuorumMessage = err.Error()
+		}
+		out[i].OKSentinels = okPeers(per[i].sentinels.Val())
+		out[i].OKReplicas = okPeers(per[i].replicas.Val())
+	}
+	return out
+}
+
+// okPeers counts the entries of a SENTINEL SENTINELS or REPLICAS reply
+// whose flags are neither s_down nor o_down.
+func okPeers(reply any) int {
+	list, _ := reply.([]any)
+	n := 0
+	for _, p := range list {
+		flags, ok := flatMap(p)["flags"]
+		if ok && !strings.Contains(flags, "s_down") && !strings.Contains(flags, "o_down") {
+			n++
+		}
+	}
+	return n
+}
+
+// flatMap reads a RESP2 flat [key, value, ...] array (or a RESP3 map).
+func flatMap(v any) map[string]string {
+	out := map[string]string{}
+	switch r := v.(type) {
+	case []any:
+		for i := 0; i+1 < len(r); i += 2 {
+			out[fmt.Sprint(r[i])] = fmt.Sprint(r[i+1])
+		}
+	case map[any]any:
+		for k, val := range r {
+			out[fmt.Sprint(k)] = fmt.Sprint(val)
+		}
+	}
+	return out
 }
 
 // scriptResult reads a script's reply: a flat array of key, value pairs
