@@ -312,29 +312,9 @@ func parseClusterInfo(text string) map[string]string {
 	return out
 }
 
-// parseConfig reads CONFIG GET's flat [key, value, ...] reply (RESP2).
-func parseConfig(v any) map[string]string {
-	out := map[string]string{}
-	switch r := v.(type) {
-	case []any:
-		for i := 0; i+1 < len(r); i += 2 {
-			k, ok1 := r[i].(string)
-			val, ok2 := r[i+1].(string)
-			if ok1 && ok2 {
-				out[k] = val
-			}
-		}
-	case map[any]any: // RESP3
-		for k, val := range r {
-			ks, ok1 := k.(string)
-			vs, ok2 := val.(string)
-			if ok1 && ok2 {
-				out[ks] = vs
-			}
-		}
-	}
-	return out
-}
+// parseConfig reads CONFIG GET's flat [key, value, ...] reply (RESP2) or
+// its map (RESP3).
+func parseConfig(v any) map[string]string { return flatMap(v) }
 
 // accepted reports whether err is nil; a refusal by the server is
 // remembered (and logged once), other errors are not.
