@@ -76,6 +76,7 @@ type Config struct {
 	ClientList     bool
 	ClientPort     bool
 	EmptyDBs       bool
+	SentinelPeers  bool
 	SkipKeysMaster bool
 	// Key checks (redis_exporter's --check-keys and friends).
 	Keys           keycheck.Spec
@@ -147,7 +148,7 @@ var unsupportedFlags = map[string]string{
 	"check-key-groups": "", "max-distinct-key-groups": "100", "is-tile38": "false", "is-cluster": "false",
 	"cluster-discover-hostnames": "false", "include-modules-metrics": "false",
 	"include-search-indexes-metrics": "false", "check-search-indexes": ".*",
-	"include-sentinel-peer-info": "false", "include-rdb-file-size-metric": "false",
+	"include-rdb-file-size-metric": "false",
 }
 
 var unsupportedWhy = map[string]string{
@@ -159,7 +160,6 @@ var unsupportedWhy = map[string]string{
 	"include-modules-metrics":        "module metrics (RediSearch, RedisJSON, ...) are not implemented",
 	"include-search-indexes-metrics": "RediSearch index metrics are not implemented",
 	"check-search-indexes":           "RediSearch index metrics are not implemented",
-	"include-sentinel-peer-info":     "SENTINEL SENTINELS metrics are not implemented",
 	"include-rdb-file-size-metric":   "reading the RDB file needs the exporter on Redis' host; not implemented",
 }
 
@@ -218,6 +218,7 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (*C
 	fs.StringVar(&c.Web.BasicAuthPassword, "basic-auth-password", "", "Basic auth password (hashed with bcrypt in memory; prefer --basic-auth-hash-password)")
 	fs.StringVar(&c.Web.BasicAuthHash, "basic-auth-hash-password", "", "Basic auth password as a bcrypt hash")
 	fs.BoolVar(&c.EmptyDBs, "include-metrics-for-empty-databases", false, "Also send CONFIG GET databases and export db_keys 0 for empty databases (redis_exporter's default is on)")
+	fs.BoolVar(&c.SentinelPeers, "include-sentinel-peer-info", false, "On Sentinel targets, also export redis_sentinel_peer_info for each other Sentinel (more series)")
 	fs.BoolVar(&c.SkipKeysMaster, "skip-checkkeys-for-role-master", false, "Skip the key and stream checks on masters")
 	unsupported := map[string]*string{}
 	for name, def := range unsupportedFlags {

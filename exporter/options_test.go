@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
@@ -211,7 +212,7 @@ func TestSentinelTarget(t *testing.T) {
 	assert.Equal(t, 1.0, v, "one Sentinel, quorum 1: reachable")
 	v, ok = find(samples, "redis_sentinel_master_ok_sentinels", master1)
 	assert.True(t, ok)
-	assert.Zero(t, v, "no other Sentinel")
+	assert.Equal(t, 1.0, v, "itself, as redis_exporter counts")
 	_, ok = find(samples, "redis_sentinel_master_ok_slaves", master1)
 	assert.True(t, ok)
 	_, ok = find(samples, "redis_sentinel_master_last_ok_ping_reply_seconds", master1)
@@ -236,4 +237,20 @@ func TestEmptyDatabasesAndSkipKeysOnMaster(t *testing.T) {
 	assert.False(t, ok, "no key checks on a master")
 	_, ok = find(samples, "redis_config_key_value", nil)
 	assert.False(t, ok, "CONFIG GET databases is not --include-config-metrics")
+}
+
+// --include-sentinel-peer-info: two Sentinels find each other through the
+// master, and each reports the other.
+func TestSentinelPeers(t *testing.T) {
+	master := redistest.Start(t)
+	addr, _ := redistest.StartSentinel(t, master.Host, master.Port, "")
+	redistest.StartSentinel(t, master.Host, master.Port, "")
+	base, _ := startExporter(t, "--redis.addr", "redis://"+addr, "--include-sentinel-peer-info")
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		samples, _ := fetch(t, base+"/metrics")
+		_, ok := find(samples, "redis_sentinel_peer_info", map[string]string{"master_name": "mymaster", "ip": "127.0.0.1"})
+		assert.True(ct, ok, "the other Sentinel")
+		v, _ := find(samples, "redis_sentinel_master_ok_sentinels", map[string]string{"master_name": "mymaster"})
+		assert.Equal(ct, 2.0, v)
+	}, 20*time.Second, 500*time.Millisecond)
 }

@@ -142,7 +142,7 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger, ready chan<- str
 	col := collector.New(targets, pool, collector.Options{
 		Namespace: cfg.Namespace, KubernetesLabels: kube, Concurrency: cfg.Concurrency,
 		Timeout: cfg.ConnectionTimeout, Deadline: cfg.ScrapeTimeout, MaxLabelValues: cfg.MaxLabelValues, Logger: logger,
-		SystemMetrics: cfg.SystemMetrics, InstanceRoleLabel: cfg.InstanceRoleLabel, ClientPortLabel: cfg.ClientPort,
+		SystemMetrics: cfg.SystemMetrics, InstanceRoleLabel: cfg.InstanceRoleLabel, ClientPortLabel: cfg.ClientPort, SentinelPeerInfo: cfg.SentinelPeers,
 	})
 
 	self := prometheus.NewRegistry()

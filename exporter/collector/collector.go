@@ -32,6 +32,9 @@ type Options struct {
 	SystemMetrics bool
 	// InstanceRoleLabel adds instance_role to every per-target metric.
 	InstanceRoleLabel bool
+	// SentinelPeerInfo exports sentinel_peer_info
+	// (--include-sentinel-peer-info).
+	SentinelPeerInfo bool
 	// ClientPortLabel fills the port label of connected_client_info
 	// (--export-client-port).
 	ClientPortLabel bool

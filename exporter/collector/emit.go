@@ -31,7 +31,7 @@ type descs struct {
 	groupEntriesRead, groupLag, consumerPending, consumerIdle         *family
 	scriptResult, scriptValues, clientInfo                            *family
 	sentinelStatus, sentinelSlaves, sentinelSentinels                 *family
-	sentinelCKQuorum                                                  *family
+	sentinelCKQuorum, sentinelPeer                                    *family
 	sentinel, sentinelMaster                                          *dynamicDescs
 	clientGauges                                                      map[string]*family
 	// cluster and configGauge are named after fields a server reports.
@@ -116,6 +116,7 @@ func newDescs(ns string, kube, roleLabel bool) *descs {
 	ds.sentinelSlaves = d("sentinel_master_slaves", "Replicas of a master a Sentinel monitors.", "master_name", "master_address")
 	ds.sentinelSentinels = d("sentinel_master_sentinels", "Sentinels monitoring a master.", "master_name", "master_address")
 	ds.sentinelCKQuorum = d("sentinel_master_ckquorum_status", "1 when SENTINEL CKQUORUM says the master's quorum can be reached; message is its answer.", "master_name", "message")
+	ds.sentinelPeer = d("sentinel_peer_info", "The other Sentinels of each master, from SENTINEL SENTINELS (with --include-sentinel-peer-info); 1.", "master_name", "master_address", "name", "ip", "port", "runid", "flags")
 	ds.scriptResult = d("script_result", "Result of each --script: 1 values exported, 2 nothing returned, 0 failed.", "filename")
 	ds.scriptValues = d("script_values", "Values a --script returned, by key.", "key", "filename")
 	ds.clientInfo = d("connected_client_info", "Each connected client (--export-client-list); 1.", "id", "name", "flags", "db", "host", "port", "user", "resp")

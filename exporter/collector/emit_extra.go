@@ -188,7 +188,14 @@ func (rs *Results) emitSentinelMasters(e emitter, masters []scraper.SentinelMast
 				e.gauge(d.sentinelMaster.get(st.name, "SENTINEL MASTERS "+st.field+" of each master."), v*st.scale, name, addr)
 			}
 		}
-		e.gauge(d.sentinelMaster.get("sentinel_master_ok_sentinels", "Other Sentinels of each master that are not down (SENTINEL SENTINELS)."), float64(m.OKSentinels), name, addr)
+		e.gauge(d.sentinelMaster.get("sentinel_master_ok_sentinels", "Sentinels of each master that are not down: this one and its peers (SENTINEL SENTINELS)."), float64(m.OKSentinels), name, addr)
+		if rs.opts.SentinelPeerInfo {
+			for j, p := range m.Peers {
+				if j < rs.opts.MaxLabelValues {
+					e.gauge(d.sentinelPeer, 1, name, addr, p["name"], p["ip"], p["port"], p["runid"], p["flags"])
+				}
+			}
+		}
 		e.gauge(d.sentinelMaster.get("sentinel_master_ok_slaves", "Replicas of each master that are not down (SENTINEL REPLICAS)."), float64(m.OKReplicas), name, addr)
 	}
 }

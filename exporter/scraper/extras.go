@@ -102,10 +102,14 @@ const (
 // (Fields: name, ip, port, quorum, ...), SENTINEL CKQUORUM and the ok
 // (not s_down or o_down) peers of SENTINEL SENTINELS and REPLICAS.
 type SentinelMaster struct {
-	Fields                  map[string]string
-	CKQuorumOK              bool
-	CKQuorumMessage         string
+	Fields          map[string]string
+	CKQuorumOK      bool
+	CKQuorumMessage string
+	// OKSentinels counts this Sentinel and its peers that are not down,
+	// as redis_exporter does; OKReplicas the replicas that are not down.
 	OKSentinels, OKReplicas int
+	// Peers are the other Sentinels (SENTINEL SENTINELS entries).
+	Peers []map[string]string
 }
 
 // runExtras sends the asked-for extras in one pipeline and fills s. A
@@ -232,8 +236,12 @@ func (c *Client) sentinelMasters(ctx context.Context, reply any) []SentinelMaste
 		} else {
 			out[i].CKQuorumMessage = err.Error()
 		}
-		out[i].OKSentinels = okPeers(per[i].sentinels.Val())
+		out[i].OKSentinels = 1 + okPeers(per[i].sentinels.Val())
 		out[i].OKReplicas = okPeers(per[i].replicas.Val())
+		peers, _ := per[i].sentinels.Val().([]any)
+		for _, p := range peers {
+			out[i].Peers = append(out[i].Peers, flatMap(p))
+		}
 	}
 	return out
 }
