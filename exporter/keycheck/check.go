@@ -76,7 +76,7 @@ func Run(ctx context.Context, conn *redis.Conn, home int, spec Spec) (*Result, e
 		var names []string
 		for _, p := range spec.Patterns {
 			if p.DB == db {
-				found, err := scan(ctx, conn, p.Key, spec.BatchSize, &budget, res)
+				found, err := scan(ctx, conn, p.Key, "", spec.BatchSize, &budget, res)
 				if err != nil {
 					return res, err
 				}
@@ -97,7 +97,7 @@ func Run(ctx context.Context, conn *redis.Conn, home int, spec Spec) (*Result, e
 		res.Keys = append(res.Keys, keys...)
 		for _, c := range spec.Counts {
 			if c.DB == db {
-				found, err := scan(ctx, conn, c.Key, spec.BatchSize, &budget, res)
+				found, err := scan(ctx, conn, c.Key, "", spec.BatchSize, &budget, res)
 				if err != nil {
 					return res, err
 				}
@@ -113,8 +113,9 @@ func Run(ctx context.Context, conn *redis.Conn, home int, spec Spec) (*Result, e
 	return res, nil
 }
 
-// scan walks SCAN MATCH pattern until done or the budget is spent.
-func scan(ctx context.Context, conn *redis.Conn, pattern string, batch int64, budget *int, res *Result) ([]string, error) {
+// scan walks SCAN MATCH pattern (TYPE typ unless empty) until done or
+// the budget is spent.
+func scan(ctx context.Context, conn *redis.Conn, pattern, typ string, batch int64, budget *int, res *Result) ([]string, error) {
 	var out []string
 	var cursor uint64
 	for {
@@ -122,7 +123,13 @@ func scan(ctx context.Context, conn *redis.Conn, pattern string, batch int64, bu
 			res.Exhausted = true
 			return out, nil
 		}
-		keys, next, err := conn.Scan(ctx, cursor, pattern, batch).Result()
+		var cmd *redis.ScanCmd
+		if typ == "" {
+			cmd = conn.Scan(ctx, cursor, pattern, batch)
+		} else {
+			cmd = conn.ScanType(ctx, cursor, pattern, batch, typ)
+		}
+		keys, next, err := cmd.Result()
 		if err != nil {
 			return out, err
 		}

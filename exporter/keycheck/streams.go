@@ -45,7 +45,7 @@ func streams(ctx context.Context, conn *redis.Conn, db int, spec Spec, budget *i
 		if p.DB != db {
 			continue
 		}
-		found, err := scanType(ctx, conn, p.Key, "stream", spec.BatchSize, budget, res)
+		found, err := scan(ctx, conn, p.Key, "stream", spec.BatchSize, budget, res)
 		if err != nil {
 			return nil, err
 		}
@@ -100,30 +100,4 @@ func streams(ctx context.Context, conn *redis.Conn, db int, spec Spec, budget *i
 		}
 	}
 	return out, nil
-}
-
-// scanType is scan restricted to keys of one type (SCAN ... TYPE).
-func scanType(ctx context.Context, conn *redis.Conn, pattern, typ string, batch int64, budget *int, res *Result) ([]string, error) {
-	var out []string
-	var cursor uint64
-	for {
-		if *budget <= 0 {
-			res.Exhausted = true
-			return out, nil
-		}
-		keys, next, err := conn.ScanType(ctx, cursor, pattern, batch, typ).Result()
-		if err != nil {
-			return out, err
-		}
-		if len(keys) > *budget {
-			keys = keys[:*budget]
-			res.Exhausted = true
-		}
-		*budget -= len(keys)
-		out = append(out, keys...)
-		if next == 0 {
-			return out, nil
-		}
-		cursor = next
-	}
 }

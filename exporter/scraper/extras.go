@@ -51,6 +51,14 @@ type Extras struct {
 	PingOnConnect bool
 }
 
+// configCommand is CONFIG's name on the servers (it may be renamed).
+func (x Extras) configCommand() string {
+	if x.ConfigCommand == "" {
+		return "CONFIG"
+	}
+	return x.ConfigCommand
+}
+
 // Any reports whether any extra command is asked for. CLUSTER INFO is sent
 // to cluster-enabled servers without being asked, as redis_exporter does.
 func (x Extras) Any() bool {
@@ -137,11 +145,7 @@ func (c *Client) runExtras(ctx context.Context, s *Sample) {
 	}
 	var config *redis.Cmd
 	if x.Config && !c.refused[extraConfig] {
-		name := x.ConfigCommand
-		if name == "" {
-			name = "CONFIG"
-		}
-		config = pipe.Do(ctx, name, "GET", "*")
+		config = pipe.Do(ctx, x.configCommand(), "GET", "*")
 	}
 	scripts := make([]*redis.Cmd, len(x.Scripts))
 	eval := "EVAL"
@@ -153,11 +157,7 @@ func (c *Client) runExtras(ctx context.Context, s *Sample) {
 	}
 	var databases *redis.MapStringStringCmd
 	if x.EmptyDatabases && !x.Config && !c.refused[extraConfig] {
-		name := x.ConfigCommand
-		if name == "" {
-			name = "CONFIG"
-		}
-		databases = redis.NewMapStringStringCmd(ctx, name, "GET", "databases")
+		databases = redis.NewMapStringStringCmd(ctx, x.configCommand(), "GET", "databases")
 		_ = pipe.Process(ctx, databases)
 	}
 	var clients *redis.StringCmd

@@ -29,17 +29,8 @@ func writeMetrics(w http.ResponseWriter, r *http.Request, g prometheus.Gatherer)
 	mfs, gatherErr := g.Gather()
 	format := expfmt.NegotiateAccept(r.Header, expfmt.DefaultAcceptedFormats()...)
 	w.Header().Set("Content-Type", string(format))
-	var out io.Writer = w
-	if acceptsGzip(r) {
-		gz := gzipWriters.Get().(*gzip.Writer)
-		gz.Reset(w)
-		defer func() {
-			_ = gz.Close()
-			gzipWriters.Put(gz)
-		}()
-		w.Header().Set("Content-Encoding", "gzip")
-		out = gz
-	}
+	out, done := compressed(w, r)
+	defer done()
 	enc := expfmt.NewEncoder(out, format)
 	for _, mf := range mfs {
 		if err := enc.Encode(mf); err != nil {
@@ -52,6 +43,21 @@ func writeMetrics(w http.ResponseWriter, r *http.Request, g prometheus.Gatherer)
 		}
 	}
 	return gatherErr
+}
+
+// compressed returns where to write the body: w, or a pooled gzip writer
+// over it when the client accepts gzip; done flushes and returns it.
+func compressed(w http.ResponseWriter, r *http.Request) (io.Writer, func()) {
+	if !acceptsGzip(r) {
+		return w, func() {}
+	}
+	gz := gzipWriters.Get().(*gzip.Writer)
+	gz.Reset(w)
+	w.Header().Set("Content-Encoding", "gzip")
+	return gz, func() {
+		_ = gz.Close()
+		gzipWriters.Put(gz)
+	}
 }
 
 func acceptsGzip(r *http.Request) bool {
@@ -75,17 +81,8 @@ func acceptsText(r *http.Request) bool {
 func writeText(w http.ResponseWriter, r *http.Request, results *collector.Results, self prometheus.Gatherer) error {
 	format := expfmt.NewFormat(expfmt.TypeTextPlain)
 	w.Header().Set("Content-Type", string(format))
-	var out io.Writer = w
-	if acceptsGzip(r) {
-		gz := gzipWriters.Get().(*gzip.Writer)
-		gz.Reset(w)
-		defer func() {
-			_ = gz.Close()
-			gzipWriters.Put(gz)
-		}()
-		w.Header().Set("Content-Encoding", "gzip")
-		out = gz
-	}
+	out, done := compressed(w, r)
+	defer done()
 	if err := results.WriteText(out); err != nil {
 		return err
 	}
