@@ -24,23 +24,65 @@ func TestEveryRedisExporterFlagIsKnown(t *testing.T) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	n := 0
+	noEnv := func(string) string { return "" }
 	for sc.Scan() {
-		name := strings.TrimSpace(sc.Text())
-		if name == "" || strings.HasPrefix(name, "#") {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
+		name, env, _ := strings.Cut(line, " ")
 		n++
-		_, err := ParseFlags([]string{"--" + name + "=x"}, func(string) string { return "" }, io.Discard)
+		_, err := ParseFlags([]string{"--" + name + "=x"}, noEnv, io.Discard)
 		if err != nil {
 			assert.NotContains(t, err.Error(), "not defined", "--%s", name)
 		}
 		if def, ok := unsupportedFlags[name]; ok {
-			_, err := ParseFlags([]string{"--" + name + "=" + def}, func(string) string { return "" }, io.Discard)
+			_, err := ParseFlags([]string{"--" + name + "=" + def}, noEnv, io.Discard)
 			assert.NoError(t, err, "--%s at its default", name)
-			require.Error(t, err2(ParseFlags([]string{"--" + name + "=somethingelse"}, func(string) string { return "" }, io.Discard)), name)
+			require.Error(t, err2(ParseFlags([]string{"--" + name + "=somethingelse"}, noEnv, io.Discard)), name)
 		}
+		if env == "" {
+			continue
+		}
+		// The environment variable sets the flag: the same configuration
+		// (or the same error) as the flag with that value.
+		value := "7"
+		if isBoolFlag(t, name) {
+			value = "true"
+			if on, _ := ParseFlags([]string{"--" + name + "=true"}, noEnv, io.Discard); assert.ObjectsAreEqual(on, must(ParseFlags(nil, noEnv, io.Discard))) {
+				value = "false" // on by default
+			}
+		}
+		fromFlag, flagErr := ParseFlags([]string{"--" + name + "=" + value}, noEnv, io.Discard)
+		fromEnv, envErr := ParseFlags(nil, func(k string) string {
+			if k == env {
+				return value
+			}
+			return ""
+		}, io.Discard)
+		if flagErr != nil {
+			assert.Error(t, envErr, "%s=%s", env, value)
+			continue
+		}
+		require.NoError(t, envErr, "%s=%s", env, value)
+		fromFlag.Addrs.fromEnv, fromEnv.Addrs.fromEnv = false, false
+		assert.Equal(t, fromFlag, fromEnv, "%s sets --%s", env, name)
+		def, _ := ParseFlags(nil, noEnv, io.Discard)
+		assert.NotEqual(t, def, fromEnv, "%s=%s changes something", env, value)
 	}
 	assert.Greater(t, n, 50)
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func isBoolFlag(t *testing.T, name string) bool {
+	_, err := ParseFlags([]string{"--" + name}, func(string) string { return "" }, io.Discard)
+	return err == nil || !strings.Contains(err.Error(), "needs an argument")
 }
 
 func err2[T any](_ T, err error) error { return err }

@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
@@ -79,10 +80,13 @@ type Config struct {
 	SentinelPeers  bool
 	SkipKeysMaster bool
 	// Key checks (redis_exporter's --check-keys and friends).
-	Keys           keycheck.Spec
-	RedactConfig   bool
-	ConfigCommand  string
-	PrintedVersion bool
+	Keys keycheck.Spec
+	// KeyGroups are --check-key-groups' Lua patterns.
+	KeyGroups            []string
+	MaxDistinctKeyGroups int
+	RedactConfig         bool
+	ConfigCommand        string
+	PrintedVersion       bool
 }
 
 // addrList is a repeatable, comma-separated flag. A value from the
@@ -106,38 +110,32 @@ func (a *addrList) Set(v string) error {
 	return nil
 }
 
-// flagEnv pairs each flag with its environment variable.
-var flagEnv = map[string]string{
-	"redis.addr":                        "REDIS_ADDR",
-	"redis.user":                        "REDIS_USER",
-	"redis.password":                    "REDIS_PASSWORD",
-	"redis.password-file":               "REDIS_PASSWORD_FILE",
-	"namespace":                         "REDIS_EXPORTER_NAMESPACE",
-	"web.listen-address":                "REDIS_EXPORTER_WEB_LISTEN_ADDRESS",
-	"web.telemetry-path":                "REDIS_EXPORTER_WEB_TELEMETRY_PATH",
-	"web.config.file":                   "REDIS_EXPORTER_WEB_CONFIG_FILE",
-	"connection-timeout":                "REDIS_EXPORTER_CONNECTION_TIMEOUT",
-	"scrape.timeout":                    "REDIS_EXPORTER_SCRAPE_TIMEOUT",
-	"scrape.concurrency":                "REDIS_EXPORTER_SCRAPE_CONCURRENCY",
-	"scrape.allowed-targets":            "REDIS_EXPORTER_SCRAPE_ALLOWED_TARGETS",
-	"scrape.max-targets":                "REDIS_EXPORTER_SCRAPE_MAX_TARGETS",
-	"max-label-values":                  "REDIS_EXPORTER_MAX_LABEL_VALUES",
-	"include-slowlog-metrics":           "REDIS_EXPORTER_INCLUDE_SLOWLOG_METRICS",
-	"include-latency-histogram-metrics": "REDIS_EXPORTER_INCLUDE_LATENCY_HISTOGRAM_METRICS",
-	"exclude-latency-histogram-metrics": "REDIS_EXPORTER_EXCLUDE_LATENCY_HISTOGRAM_METRICS",
-	"tls-ca-cert-file":                  "REDIS_EXPORTER_TLS_CA_CERT_FILE",
-	"tls-client-cert-file":              "REDIS_EXPORTER_TLS_CLIENT_CERT_FILE",
-	"tls-client-key-file":               "REDIS_EXPORTER_TLS_CLIENT_KEY_FILE",
-	"tls-server-name":                   "REDIS_EXPORTER_TLS_SERVER_NAME",
-	"skip-tls-verification":             "REDIS_EXPORTER_SKIP_TLS_VERIFICATION",
-	"kubernetes.namespace":              "REDIS_EXPORTER_KUBERNETES_NAMESPACE",
-	"kubernetes.selector":               "REDIS_EXPORTER_KUBERNETES_SELECTOR",
-	"kubernetes.port":                   "REDIS_EXPORTER_KUBERNETES_PORT",
-	"kubernetes.tls":                    "REDIS_EXPORTER_KUBERNETES_TLS",
-	"kubernetes.kubeconfig":             "KUBECONFIG",
-	"redis-only-metrics":                "REDIS_EXPORTER_REDIS_ONLY_METRICS",
-	"log-format":                        "REDIS_EXPORTER_LOG_FORMAT",
-	"debug":                             "REDIS_EXPORTER_DEBUG",
+// envExceptions are the environment variables not named by envName's
+// rule, as redis_exporter names them.
+var envExceptions = map[string]string{
+	"redis.addr":                          "REDIS_ADDR",
+	"redis.user":                          "REDIS_USER",
+	"redis.password":                      "REDIS_PASSWORD",
+	"redis.password-file":                 "REDIS_PASSWORD_FILE",
+	"include-config-metrics":              "REDIS_EXPORTER_INCL_CONFIG_METRICS",
+	"include-modules-metrics":             "REDIS_EXPORTER_INCL_MODULES_METRICS",
+	"include-search-indexes-metrics":      "REDIS_EXPORTER_INCL_SEARCH_INDEXES_METRICS",
+	"include-sentinel-peer-info":          "REDIS_EXPORTER_INCL_SENTINEL_PEER_INFO",
+	"include-system-metrics":              "REDIS_EXPORTER_INCL_SYSTEM_METRICS",
+	"include-rdb-file-size-metric":        "REDIS_EXPORTER_INCL_RDB_FILE_SIZE_METRIC",
+	"include-metrics-for-empty-databases": "REDIS_EXPORTER_INCL_METRICS_FOR_EMPTY_DATABASES",
+	"kubernetes.kubeconfig":               "KUBECONFIG",
+	"version":                             "",
+}
+
+// envName is the environment variable of a flag: redis_exporter's
+// REDIS_EXPORTER_ and the name in capitals with '-' and '.' as '_'
+// (check-keys: REDIS_EXPORTER_CHECK_KEYS), unless excepted.
+func envName(flag string) string {
+	if env, ok := envExceptions[flag]; ok {
+		return env
+	}
+	return "REDIS_EXPORTER_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(flag))
 }
 
 // unsupportedFlags are redis_exporter's options this exporter does not
@@ -145,15 +143,13 @@ var flagEnv = map[string]string{
 // often spell defaults out), refused with a reason otherwise, so a
 // manifest relying on one fails loudly instead of silently doing less.
 var unsupportedFlags = map[string]string{
-	"check-key-groups": "", "max-distinct-key-groups": "100", "is-tile38": "false", "is-cluster": "false",
+	"is-tile38": "false", "is-cluster": "false",
 	"cluster-discover-hostnames": "false", "include-modules-metrics": "false",
 	"include-search-indexes-metrics": "false", "check-search-indexes": ".*",
 	"include-rdb-file-size-metric": "false",
 }
 
 var unsupportedWhy = map[string]string{
-	"check-key-groups":               "key groups (a Lua scan of the whole keyspace) are not implemented; --count-keys and --check-keys cover counts and sizes",
-	"max-distinct-key-groups":        "it bounds --check-key-groups, which is not implemented",
 	"is-tile38":                      "Tile38 is not a target of this exporter",
 	"is-cluster":                     "cluster-aware key checks and /discover-cluster-nodes are not implemented; cluster_* metrics come from CLUSTER INFO without it",
 	"cluster-discover-hostnames":     "/discover-cluster-nodes is not implemented",
@@ -208,7 +204,9 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (*C
 	fs.BoolVar(&c.DisableScrape, "disable-scrape-endpoint", false, "Serve no /scrape endpoint")
 	fs.BoolVar(&c.ConfigMetrics, "include-config-metrics", false, "Also send CONFIG GET * and export every setting (redis_config_key_value, redis_config_value) and redis_config_* gauges; settings holding secrets are always left out")
 	fs.BoolVar(&c.RedactConfig, "redact-config-metrics", true, "redis_exporter's flag, accepted: settings holding secrets are never exported here, whatever its value")
-	var checkKeys, singleKeys, countKeys, checkStreams, singleStreams, scripts string
+	var checkKeys, singleKeys, countKeys, checkStreams, singleStreams, scripts, keyGroups string
+	fs.StringVar(&keyGroups, "check-key-groups", "", "Comma-separated (CSV) Lua patterns grouping every key by the first that matches (its captures name the group; else \"unclassified\"): redis_key_group_count and redis_key_group_memory_usage_bytes per database. The keyspace is walked in a Lua script, at most --check-keys-budget keys per scrape, resuming in the next; a database's groups are exported once a walk of it completes")
+	fs.IntVar(&c.MaxDistinctKeyGroups, "max-distinct-key-groups", 100, "Key groups exported per database, those using most memory; the rest are summed in the group \"overflow\"")
 	fs.StringVar(&scripts, "script", "", "Comma-separated Lua script files run each scrape (EVAL, in the same pipeline as the other extras); each returns key, value pairs: redis_script_values, redis_script_result")
 	fs.StringVar(&c.Web.TLSCertFile, "tls-server-cert-file", "", "Certificate for /metrics over HTTPS (or --web.config.file)")
 	fs.StringVar(&c.Web.TLSKeyFile, "tls-server-key-file", "", "Key for /metrics over HTTPS")
@@ -241,12 +239,18 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (*C
 	fs.StringVar(&c.ConfigCommand, "config-command", "CONFIG", "Name of the CONFIG command (when renamed); \"-\" skips config metrics")
 	fs.BoolVar(&c.PrintedVersion, "version", false, "Print the version and exit")
 
-	for name, env := range flagEnv {
-		if v := getenv(env); v != "" {
-			if err := fs.Set(name, v); err != nil {
-				return nil, fmt.Errorf("environment %s: %w", env, err)
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		if env := envName(f.Name); env != "" && envErr == nil {
+			if v := getenv(env); v != "" {
+				if err := fs.Set(f.Name, v); err != nil {
+					envErr = fmt.Errorf("environment %s: %w", env, err)
+				}
 			}
 		}
+	})
+	if envErr != nil {
+		return nil, envErr
 	}
 	c.Addrs.fromEnv = len(c.Addrs.values) > 0
 	if err := fs.Parse(args); err != nil {
@@ -265,6 +269,22 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (*C
 			return nil, fmt.Errorf("%s: %w", kl.flag, err)
 		}
 		*kl.into = keys
+	}
+	if strings.TrimSpace(keyGroups) != "" {
+		// CSV, as redis_exporter reads it: a pattern may hold a comma
+		// when quoted.
+		groups, err := csv.NewReader(strings.NewReader(keyGroups)).Read()
+		if err != nil {
+			return nil, fmt.Errorf("--check-key-groups: %w", err)
+		}
+		for _, g := range groups {
+			if g = strings.TrimSpace(g); g != "" {
+				c.KeyGroups = append(c.KeyGroups, g)
+			}
+		}
+	}
+	if c.MaxDistinctKeyGroups < 0 {
+		return nil, fmt.Errorf("--max-distinct-key-groups: %d is negative", c.MaxDistinctKeyGroups)
 	}
 	for _, path := range strings.Split(scripts, ",") {
 		if path = strings.TrimSpace(path); path == "" {

@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"fmt"
 	"context"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -101,6 +103,54 @@ func TestKeyChecks(t *testing.T) {
 
 	_, err := ParseFlags([]string{"--check-keys", "dbx=a"}, func(string) string { return "" }, io.Discard)
 	assert.ErrorContains(t, err, "--check-keys")
+}
+
+// --check-key-groups through /metrics, with redis_exporter's CSV syntax
+// (a quoted pattern holding a comma) and --max-distinct-key-groups; a bad
+// pattern is refused once and the rest of the scrape stays.
+func TestKeyGroups(t *testing.T) {
+	s := redistest.Start(t)
+	rc := s.Client(t)
+	ctx := context.Background()
+	for i := range 12 {
+		require.NoError(t, rc.Set(ctx, fmt.Sprintf("session:%d", i), "x", 0).Err())
+		require.NoError(t, rc.RPush(ctx, fmt.Sprintf("queue:%d", i%3), "job").Err())
+	}
+	require.NoError(t, rc.Set(ctx, "a,b", "x", 0).Err())
+	base, _ := startExporter(t, "--redis.addr", s.URL(),
+		"--check-key-groups", `^(session):,^(queue):(%d+),"^(a,)"`, "--max-distinct-key-groups", "3", "--check-keys-batch-size", "5")
+	samples, _ := fetch(t, base+"/metrics")
+	v, ok := find(samples, "redis_key_group_count", map[string]string{"db": "db0", "key_group": "session"})
+	assert.True(t, ok)
+	assert.Equal(t, 12.0, v)
+	total := 0.0
+	groups := 0
+	for _, sm := range samples {
+		if sm.Metric[model.MetricNameLabel] == "redis_key_group_count" {
+			total += float64(sm.Value)
+			groups++
+		}
+	}
+	assert.Equal(t, 16.0, total, "12 sessions, 3 queues, a,b")
+	assert.Equal(t, 4, groups, "3 groups and overflow")
+	_, ok = find(samples, "redis_key_group_count", map[string]string{"db": "db0", "key_group": "overflow"})
+	assert.True(t, ok)
+	v, _ = find(samples, "redis_number_of_distinct_key_groups", map[string]string{"db": "db0"})
+	assert.Equal(t, 5.0, v, "session, queue0-2, a,")
+	_, ok = find(samples, "redis_last_key_groups_scrape_duration_milliseconds", nil)
+	assert.True(t, ok)
+
+	bad, _ := startExporter(t, "--redis.addr", s.URL(), "--check-key-groups", `^(session`)
+	for range 3 {
+		samples, _ = fetch(t, bad+"/metrics")
+		v, _ = find(samples, "redis_up", nil)
+		assert.Equal(t, 1.0, v)
+	}
+	_, ok = find(samples, "redis_key_group_count", nil)
+	assert.False(t, ok)
+	info, err := rc.Info(ctx, "errorstats").Result()
+	require.NoError(t, err)
+	assert.Contains(t, info, "errorstat_ERR:count=1", "refused once, not once per scrape")
 }
 
 // --check-streams: a queue with a consumer group, one consumer and one

@@ -131,7 +131,8 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger, ready chan<- str
 		ClientName: clientName(cfg.SetClientName), PingOnConnect: cfg.PingOnConnect,
 		Config: cfg.ConfigMetrics && cfg.ConfigCommand != "-", ConfigCommand: cfg.ConfigCommand, Keys: cfg.Keys,
 		Scripts: cfg.Scripts, ScriptReadOnly: cfg.ScriptReadOnly, ClientList: cfg.ClientList,
-		EmptyDatabases: cfg.EmptyDBs, SkipKeysOnMaster: cfg.SkipKeysMaster}
+		EmptyDatabases: cfg.EmptyDBs, SkipKeysOnMaster: cfg.SkipKeysMaster,
+		KeyGroups: cfg.KeyGroups, MaxDistinctKeyGroups: cfg.MaxDistinctKeyGroups}
 	if !cfg.RedactConfig {
 		logger.Warn("--redact-config-metrics=false is ignored: settings holding secrets are never exported")
 	}

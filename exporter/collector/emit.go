@@ -25,6 +25,7 @@ type descs struct {
 	outputBufferOvercome                                              *family
 	keySize, keyValue, keyValueString, keyMemory, keysCount           *family
 	checkKeysExhausted                                                *family
+	keyGroupCount, keyGroupMemory, keyGroupsDistinct, keyGroupsTime   *family
 	streamLength, streamRadixKeys, streamRadixNodes, streamLastGenID  *family
 	streamGroups, streamMaxDeletedID, streamFirstID, streamLastID     *family
 	streamEntriesAdded, groupConsumers, groupPending, groupLastDeliv  *family
@@ -93,6 +94,10 @@ func newDescs(ns string, kube, roleLabel bool) *descs {
 	ds.keyMemory = d("key_memory_usage_bytes", "MEMORY USAGE of a checked key.", "db", "key")
 	ds.keysCount = d("keys_count", "Keys matching a --count-keys pattern (SCAN).", "db", "key")
 	ds.checkKeysExhausted = d("exporter_check_keys_budget_exhausted", "1 when the last scrape's key checks stopped at --check-keys-budget keys.")
+	ds.keyGroupCount = d("key_group_count", "Keys in the key group at the last complete walk of the database (--check-key-groups).", "db", "key_group")
+	ds.keyGroupMemory = d("key_group_memory_usage_bytes", "MEMORY USAGE of the key group's keys at the last complete walk of the database (--check-key-groups).", "db", "key_group")
+	ds.keyGroupsDistinct = d("number_of_distinct_key_groups", "Key groups found in the database, including those summed in \"overflow\" (--check-key-groups).", "db")
+	ds.keyGroupsTime = d("last_key_groups_scrape_duration_milliseconds", "Milliseconds the last scrape spent walking key groups (--check-key-groups).")
 	stream := func(name, help string, extra ...string) *family {
 		return d(name, help+" (--check-streams, --check-single-streams).", append([]string{"db", "stream"}, extra...)...)
 	}
@@ -381,6 +386,17 @@ func (rs *Results) emitExtras(e emitter, r *engine.Result) {
 			rs.emitStream(e, st)
 		}
 		e.gauge(d.checkKeysExhausted, boolFloat(k.Exhausted))
+	}
+	for _, db := range r.Sample.KeyGroups {
+		name := "db" + strconv.Itoa(db.DB)
+		for _, g := range db.Groups {
+			e.gauge(d.keyGroupCount, g.Keys, name, g.Name)
+			e.gauge(d.keyGroupMemory, g.Memory, name, g.Name)
+		}
+		e.gauge(d.keyGroupsDistinct, float64(db.Distinct), name)
+	}
+	if r.Sample.KeyGroupsDuration > 0 {
+		e.gauge(d.keyGroupsTime, float64(r.Sample.KeyGroupsDuration.Milliseconds()))
 	}
 	for _, sc := range r.Sample.Scripts {
 		switch {

@@ -42,6 +42,11 @@ type Sample struct {
 	Config map[string]string
 	// Keys are the key checks' findings (with Extras.Keys).
 	Keys *keycheck.Result
+	// KeyGroups are the last complete walks by key group (with
+	// Extras.KeyGroups); KeyGroupsDuration is this scrape's share of the
+	// walk.
+	KeyGroups         []keycheck.GroupResult
+	KeyGroupsDuration time.Duration
 	// Databases is CONFIG GET databases (with Extras.EmptyDatabases).
 	Databases int
 	// Scripts are the Lua scripts' results; Clients is CLIENT LIST.
@@ -68,6 +73,8 @@ type Client struct {
 	// extras asked for, and those this connection's server refused.
 	extras  Extras
 	refused map[string]bool
+	// groups walks the keyspace by key group across scrapes.
+	groups *keycheck.GroupWalk
 }
 
 // sectionsV7 are the INFO sections a Redis >= 7 is asked for: everything the
@@ -88,6 +95,9 @@ func New(t target.Target, tlsConfig *tls.Config, timeout time.Duration) *Client 
 // NewWithExtras builds a client that also sends the extra commands asked.
 func NewWithExtras(t target.Target, tlsConfig *tls.Config, timeout time.Duration, extras Extras) *Client {
 	c := &Client{target: t, extras: extras}
+	if len(extras.KeyGroups) > 0 {
+		c.groups = keycheck.NewGroupWalk(extras.KeyGroups, extras.MaxDistinctKeyGroups, extras.Keys.BatchSize, extras.Keys.Budget)
+	}
 	opts := &redis.Options{
 		Network:  t.Network,
 		Addr:     t.Address,
@@ -128,6 +138,9 @@ func NewWithExtras(t target.Target, tlsConfig *tls.Config, timeout time.Duration
 			c.version = 0
 			c.dialed = true
 			c.refused = nil // a new connection may be to another server
+			if c.groups != nil {
+				c.groups.Reset() // whose SCAN cursors mean nothing
+			}
 			defer func() { c.connectTime = time.Since(c.scrapeStart) }()
 			if extras.PingOnConnect {
 				return cn.Ping(ctx).Err()

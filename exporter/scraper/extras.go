@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -45,6 +46,11 @@ type Extras struct {
 	SkipKeysOnMaster bool
 	// Keys are --check-keys, --check-single-keys and --count-keys.
 	Keys keycheck.Spec
+	// KeyGroups are Lua patterns grouping every key (--check-key-groups),
+	// walked within Keys.Budget keys per scrape; MaxDistinctKeyGroups
+	// bounds the groups exported per database (--max-distinct-key-groups).
+	KeyGroups            []string
+	MaxDistinctKeyGroups int
 	// ClientName names the connection (CLIENT SETNAME on connect).
 	ClientName string
 	// PingOnConnect sends PING on each new connection.
@@ -62,7 +68,7 @@ func (x Extras) configCommand() string {
 // Any reports whether any extra command is asked for. CLUSTER INFO is sent
 // to cluster-enabled servers without being asked, as redis_exporter does.
 func (x Extras) Any() bool {
-	return x.Slowlog || x.LatencyHistogram || x.Config || !x.Keys.Empty() || len(x.Scripts) > 0 || x.ClientList || x.EmptyDatabases
+	return x.Slowlog || x.LatencyHistogram || x.Config || !x.Keys.Empty() || len(x.KeyGroups) > 0 || len(x.Scripts) > 0 || x.ClientList || x.EmptyDatabases
 }
 
 // Script is a Lua script file's name (as given) and body.
@@ -104,6 +110,7 @@ const (
 	extraConfig           = "config"
 	extraClientList       = "client list"
 	extraSentinel         = "sentinel masters"
+	extraKeyGroups        = "key groups"
 )
 
 // SentinelMaster is a master a Sentinel monitors, from SENTINEL MASTERS
@@ -394,17 +401,43 @@ func parseLatencyHistogram(v any) map[string]LatencyHistogram {
 // logger is the package logger (SetLogger).
 func logger() *slog.Logger { return log }
 
-// runKeyChecks reads the keys asked for, on the kept connection, after
-// INFO and the other extras.
+// runKeyChecks reads the keys asked for, and walks the key groups, on the
+// kept connection, after INFO and the other extras.
 func (c *Client) runKeyChecks(ctx context.Context, s *Sample) {
-	if c.extras.Keys.Empty() || (c.extras.SkipKeysOnMaster && s.Info.Role() == "master") {
+	checks := !c.extras.Keys.Empty() && !(c.extras.SkipKeysOnMaster && s.Info.Role() == "master")
+	groups := c.groups != nil && !c.refused[extraKeyGroups]
+	if !checks && !groups {
 		return
 	}
 	conn := c.rdb.Conn()
 	defer conn.Close()
-	res, err := keycheck.Run(ctx, conn, c.target.DB, c.extras.Keys)
-	if err != nil {
-		logger().Warn("key checks failed", "target", c.target.String(), "err", c.scrubError(err))
+	if checks {
+		res, err := keycheck.Run(ctx, conn, c.target.DB, c.extras.Keys)
+		if err != nil {
+			logger().Warn("key checks failed", "target", c.target.String(), "err", c.scrubError(err))
+		}
+		s.Keys = res
 	}
-	s.Keys = res
+	if groups {
+		// As redis_exporter: key groups are walked on masters too, whatever
+		// --skip-checkkeys-for-role-master says.
+		start := time.Now()
+		res, err := c.groups.Step(ctx, conn, c.target.DB, keyspaceDBs(s.Info))
+		s.KeyGroupsDuration = time.Since(start)
+		if err != nil && !c.accepted(extraKeyGroups, err) && !c.refused[extraKeyGroups] {
+			logger().Warn("key groups failed", "target", c.target.String(), "err", c.scrubError(err))
+		}
+		s.KeyGroups = res
+	}
+}
+
+// keyspaceDBs are the databases INFO keyspace lists (those with keys).
+func keyspaceDBs(info *redisinfo.Info) []int {
+	out := make([]int, 0, len(info.Keyspace))
+	for _, db := range info.Keyspace {
+		if n, err := strconv.Atoi(strings.TrimPrefix(db.DB, "db")); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
 }
