@@ -81,6 +81,10 @@ type Config struct {
 	SkipKeysMaster bool
 	// Key checks (redis_exporter's --check-keys and friends).
 	Keys keycheck.Spec
+	// IsCluster: key checks follow the cluster's slots, and
+	// /discover-cluster-nodes lists the nodes (ClusterHostnames: by
+	// hostname).
+	IsCluster, ClusterHostnames bool
 	// KeyGroups are --check-key-groups' Lua patterns.
 	KeyGroups            []string
 	MaxDistinctKeyGroups int
@@ -143,16 +147,13 @@ func envName(flag string) string {
 // often spell defaults out), refused with a reason otherwise, so a
 // manifest relying on one fails loudly instead of silently doing less.
 var unsupportedFlags = map[string]string{
-	"is-tile38": "false", "is-cluster": "false",
-	"cluster-discover-hostnames": "false", "include-modules-metrics": "false",
+	"is-tile38": "false", "include-modules-metrics": "false",
 	"include-search-indexes-metrics": "false", "check-search-indexes": ".*",
 	"include-rdb-file-size-metric": "false",
 }
 
 var unsupportedWhy = map[string]string{
 	"is-tile38":                      "Tile38 is not a target of this exporter",
-	"is-cluster":                     "cluster-aware key checks and /discover-cluster-nodes are not implemented; cluster_* metrics come from CLUSTER INFO without it",
-	"cluster-discover-hostnames":     "/discover-cluster-nodes is not implemented",
 	"include-modules-metrics":        "module metrics (RediSearch, RedisJSON, ...) are not implemented",
 	"include-search-indexes-metrics": "RediSearch index metrics are not implemented",
 	"check-search-indexes":           "RediSearch index metrics are not implemented",
@@ -205,6 +206,8 @@ func ParseFlags(args []string, getenv func(string) string, stderr io.Writer) (*C
 	fs.BoolVar(&c.ConfigMetrics, "include-config-metrics", false, "Also send CONFIG GET * and export every setting (redis_config_key_value, redis_config_value) and redis_config_* gauges; settings holding secrets are always left out")
 	fs.BoolVar(&c.RedactConfig, "redact-config-metrics", true, "redis_exporter's flag, accepted: settings holding secrets are never exported here, whatever its value")
 	var checkKeys, singleKeys, countKeys, checkStreams, singleStreams, scripts, keyGroups string
+	fs.BoolVar(&c.IsCluster, "is-cluster", false, "Redis Cluster: checked keys (--check-single-keys, --check-keys, streams) are read from the node owning their slot, with the target's credentials; /discover-cluster-nodes lists the cluster's nodes (CLUSTER NODES of the first --redis.addr that answers) for Prometheus' http_sd, to scrape each with /scrape. CLUSTER INFO metrics need no flag")
+	fs.BoolVar(&c.ClusterHostnames, "cluster-discover-hostnames", false, "/discover-cluster-nodes lists nodes by their announced hostname (cluster-announce-hostname) where they have one")
 	fs.StringVar(&keyGroups, "check-key-groups", "", "Comma-separated (CSV) Lua patterns grouping every key by the first that matches (its captures name the group; else \"unclassified\"): redis_key_group_count and redis_key_group_memory_usage_bytes per database. The keyspace is walked in a Lua script, at most --check-keys-budget keys per scrape, resuming in the next; a database's groups are exported once a walk of it completes")
 	fs.IntVar(&c.MaxDistinctKeyGroups, "max-distinct-key-groups", 100, "Key groups exported per database, those using most memory; the rest are summed in the group \"overflow\"")
 	fs.StringVar(&scripts, "script", "", "Comma-separated Lua script files run each scrape (EVAL, in the same pipeline as the other extras); each returns key, value pairs: redis_script_values, redis_script_result")

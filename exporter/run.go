@@ -132,7 +132,7 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger, ready chan<- str
 		Config: cfg.ConfigMetrics && cfg.ConfigCommand != "-", ConfigCommand: cfg.ConfigCommand, Keys: cfg.Keys,
 		Scripts: cfg.Scripts, ScriptReadOnly: cfg.ScriptReadOnly, ClientList: cfg.ClientList,
 		EmptyDatabases: cfg.EmptyDBs, SkipKeysOnMaster: cfg.SkipKeysMaster,
-		KeyGroups: cfg.KeyGroups, MaxDistinctKeyGroups: cfg.MaxDistinctKeyGroups}
+		KeyGroups: cfg.KeyGroups, MaxDistinctKeyGroups: cfg.MaxDistinctKeyGroups, IsCluster: cfg.IsCluster}
 	if !cfg.RedactConfig {
 		logger.Warn("--redact-config-metrics=false is ignored: settings holding secrets are never exported")
 	}
@@ -161,9 +161,14 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger, ready chan<- str
 		}
 		self.MustRegister(goCollector, collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
+	var cluster *web.ClusterDiscovery
+	if cfg.IsCluster {
+		cluster = &web.ClusterDiscovery{Seeds: static, Hostnames: cfg.ClusterHostnames}
+	}
 	handler, err := web.NewHandler(web.Config{
+		Cluster:   cluster,
 		Collector: col, ScrapePool: scrapePool, Credentials: creds, AllowedTargets: cfg.AllowedTargets, Self: self,
-		DisableScrape: cfg.DisableScrape, ScrapeErrors: scrapeErrors,
+		DisableScrape: cfg.DisableScrape, ScrapeErrors: scrapeErrors, ClusterPool: pool,
 		MetricsPath: cfg.MetricsPath, Logger: logger, Version: Version, ScrapeTimeout: cfg.ScrapeTimeout,
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"crypto/tls"
 	"sync"
 	"time"
@@ -140,4 +141,10 @@ func (p *Pool) Len() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.entries)
+}
+
+// ClusterNodes lists t's Redis Cluster nodes as host:port over t's kept
+// connection (see scraper.Client.ClusterNodes).
+func (p *Pool) ClusterNodes(ctx context.Context, t target.Target, hostnames bool) ([]string, error) {
+	return p.get(t).client.ClusterNodes(ctx, hostnames)
 }

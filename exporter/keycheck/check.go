@@ -41,11 +41,22 @@ type Result struct {
 	Exhausted bool
 }
 
+// Reader sends the commands that read named keys (TYPE, MEMORY USAGE,
+// sizes, XINFO): the connection itself, or a *redis.ClusterClient that
+// sends each to the node owning the key (--is-cluster).
+type Reader interface {
+	Pipeline() redis.Pipeliner
+}
+
 // Run checks spec over conn, a connection of its own (SELECT changes its
-// database; it is put back to home before returning). Errors of single
-// keys leave those keys out; an error that breaks the connection is
-// returned with what was found so far.
-func Run(ctx context.Context, conn *redis.Conn, home int, spec Spec) (*Result, error) {
+// database; it is put back to home before returning). SCAN runs on conn;
+// named keys are read through keys (conn when nil). Errors of single keys
+// leave those keys out; an error that breaks the connection is returned
+// with what was found so far.
+func Run(ctx context.Context, conn *redis.Conn, keys Reader, home int, spec Spec) (*Result, error) {
+	if keys == nil {
+		keys = conn
+	}
 	spec = spec.withDefaults()
 	res := &Result{}
 	budget := spec.Budget
@@ -90,11 +101,11 @@ func Run(ctx context.Context, conn *redis.Conn, home int, spec Spec) (*Result, e
 		}
 		slices.Sort(names)
 		names = slices.Compact(names)
-		keys, err := describe(ctx, conn, db, names, spec.NoValues)
+		found, err := describe(ctx, keys, db, names, spec.NoValues)
 		if err != nil {
 			return res, err
 		}
-		res.Keys = append(res.Keys, keys...)
+		res.Keys = append(res.Keys, found...)
 		for _, c := range spec.Counts {
 			if c.DB == db {
 				found, err := scan(ctx, conn, c.Key, "", spec.BatchSize, &budget, res)
@@ -104,7 +115,7 @@ func Run(ctx context.Context, conn *redis.Conn, home int, spec Spec) (*Result, e
 				res.Counts = append(res.Counts, Count{DB: db, Pattern: c.Key, Count: float64(len(found))})
 			}
 		}
-		sts, err := streams(ctx, conn, db, spec, &budget, res)
+		sts, err := streams(ctx, conn, keys, db, spec, &budget, res)
 		res.Streams = append(res.Streams, sts...)
 		if err != nil {
 			return res, err
@@ -148,7 +159,7 @@ func scan(ctx context.Context, conn *redis.Conn, pattern, typ string, batch int6
 
 // describe reads type and memory of names in one pipeline, then their
 // size (and string values) in a second.
-func describe(ctx context.Context, conn *redis.Conn, db int, names []string, noValues bool) ([]Key, error) {
+func describe(ctx context.Context, conn Reader, db int, names []string, noValues bool) ([]Key, error) {
 	if len(names) == 0 {
 		return nil, nil
 	}

@@ -33,7 +33,7 @@ func TestRun(t *testing.T) {
 
 	conn := s.Client(t).Conn()
 	defer conn.Close()
-	res, err := Run(ctx, conn, 0, Spec{
+	res, err := Run(ctx, conn, nil, 0, Spec{
 		Patterns:  []DBKey{{0, "queue:*"}},
 		Singles:   []DBKey{{0, "num"}, {0, "str"}, {0, "set"}, {0, "hash"}, {0, "stream"}, {0, "missing"}},
 		Counts:    []DBKey{{2, "session:*"}, {0, "nothing:*"}},
@@ -62,7 +62,7 @@ func TestRun(t *testing.T) {
 	assert.EqualValues(t, 7, n, "the connection is back in db 0")
 
 	// The budget stops SCAN: 30 keys, budget 10.
-	res, err = Run(ctx, conn, 0, Spec{Counts: []DBKey{{2, "session:*"}}, Budget: 10, BatchSize: 4})
+	res, err = Run(ctx, conn, nil, 0, Spec{Counts: []DBKey{{2, "session:*"}}, Budget: 10, BatchSize: 4})
 	require.NoError(t, err)
 	assert.True(t, res.Exhausted)
 	assert.LessOrEqual(t, res.Counts[0].Count, 10.0)

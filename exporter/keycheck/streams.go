@@ -39,7 +39,7 @@ func StreamID(id string) float64 {
 // streams reads the streams of one database: patterns are SCANned for
 // keys of type stream (within the budget), then XINFO STREAM and XINFO
 // GROUPS go in one pipeline and XINFO CONSUMERS in a second.
-func streams(ctx context.Context, conn *redis.Conn, db int, spec Spec, budget *int, res *Result) ([]Stream, error) {
+func streams(ctx context.Context, conn *redis.Conn, keys Reader, db int, spec Spec, budget *int, res *Result) ([]Stream, error) {
 	var names []string
 	for _, p := range spec.StreamPatterns {
 		if p.DB != db {
@@ -61,7 +61,7 @@ func streams(ctx context.Context, conn *redis.Conn, db int, spec Spec, budget *i
 	if len(names) == 0 {
 		return nil, nil
 	}
-	pipe := conn.Pipeline()
+	pipe := keys.Pipeline()
 	infos := make([]*redis.XInfoStreamCmd, len(names))
 	groups := make([]*redis.XInfoGroupsCmd, len(names))
 	for i, n := range names {
@@ -72,7 +72,7 @@ func streams(ctx context.Context, conn *redis.Conn, db int, spec Spec, budget *i
 		return nil, err
 	}
 	var out []Stream
-	pipe = conn.Pipeline()
+	pipe = keys.Pipeline()
 	consumers := map[[2]int]*redis.XInfoConsumersCmd{}
 	for i, n := range names {
 		info, err := infos[i].Result()

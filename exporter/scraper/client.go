@@ -75,6 +75,12 @@ type Client struct {
 	refused map[string]bool
 	// groups walks the keyspace by key group across scrapes.
 	groups *keycheck.GroupWalk
+	// cluster reads checked keys from their owners (Extras.IsCluster);
+	// clusterMu guards it apart from mu, so that Close never waits for a
+	// scrape.
+	clusterMu sync.Mutex
+	cluster   *redis.ClusterClient
+	closed    bool
 }
 
 // sectionsV7 are the INFO sections a Redis >= 7 is asked for: everything the
@@ -212,8 +218,16 @@ func (c *Client) reset() error {
 	return old.Close()
 }
 
-// Close releases the connection.
-func (c *Client) Close() error { return c.rdb.Close() }
+// Close releases the connections.
+func (c *Client) Close() error {
+	c.clusterMu.Lock()
+	c.closed = true
+	if c.cluster != nil {
+		_ = c.cluster.Close()
+	}
+	c.clusterMu.Unlock()
+	return c.rdb.Close()
+}
 
 // scrubError turns a client error into one safe to log and export: it names
 // the target without credentials and, defensively, never echoes the

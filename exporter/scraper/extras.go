@@ -55,6 +55,9 @@ type Extras struct {
 	ClientName string
 	// PingOnConnect sends PING on each new connection.
 	PingOnConnect bool
+	// IsCluster reads checked keys from the node owning them on
+	// cluster-enabled servers (--is-cluster).
+	IsCluster bool
 }
 
 // configCommand is CONFIG's name on the servers (it may be renamed).
@@ -412,7 +415,7 @@ func (c *Client) runKeyChecks(ctx context.Context, s *Sample) {
 	conn := c.rdb.Conn()
 	defer conn.Close()
 	if checks {
-		res, err := keycheck.Run(ctx, conn, c.target.DB, c.extras.Keys)
+		res, err := keycheck.Run(ctx, conn, c.keyReader(s), c.target.DB, c.extras.Keys)
 		if err != nil {
 			logger().Warn("key checks failed", "target", c.target.String(), "err", c.scrubError(err))
 		}

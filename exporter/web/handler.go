@@ -29,6 +29,10 @@ type Config struct {
 	AllowedTargets *regexp.Regexp
 	// DisableScrape serves no /scrape endpoint.
 	DisableScrape bool
+	// Cluster serves /discover-cluster-nodes (nil: answered with 400)
+	// through ClusterPool, the pool of the --redis.addr targets.
+	Cluster     *ClusterDiscovery
+	ClusterPool *engine.Pool
 	// ScrapeErrors counts /scrape requests refused (no or a bad target,
 	// not allowed), as redis_exporter's target_scrape_request_errors_total.
 	ScrapeErrors prometheus.Counter
@@ -50,6 +54,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	if !cfg.DisableScrape {
 		mux.HandleFunc("/scrape", cfg.scrape)
 	}
+	mux.HandleFunc("/discover-cluster-nodes", cfg.discoverClusterNodes)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
