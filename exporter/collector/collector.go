@@ -7,9 +7,11 @@ package collector
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/engine"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
@@ -70,6 +72,9 @@ type Collector struct {
 	eng   *engine.Engine
 	opts  Options
 	descs *descs
+
+	// textFlight shares text scrapes among concurrent requests.
+	textFlight singleflight.Group
 
 	scrapes        prometheus.Counter
 	scrapeDuration prometheus.Summary
@@ -137,6 +142,53 @@ func (c *Collector) Scrape(ctx context.Context) *Results {
 // ScrapeOne scrapes a single target through pool (/scrape?target=).
 func (c *Collector) ScrapeOne(ctx context.Context, pool *engine.Pool, t target.Target) *Results {
 	return c.results(c.eng.ScrapeOne(ctx, pool, t))
+}
+
+// ScrapeText scrapes every current target once, rendering each as text
+// as soon as it is scraped and letting its Sample go (see Text);
+// concurrent callers share one scrape. The exporter's HTTP handler serves
+// text this way.
+func (c *Collector) ScrapeText(ctx context.Context) *Text {
+	v, _, _ := c.textFlight.Do("all", func() (any, error) {
+		return c.render(func(each func(int, *engine.Result)) []*engine.Result { return c.eng.ScrapeEach(ctx, each) }), nil
+	})
+	return v.(*Text)
+}
+
+// ScrapeOneText is ScrapeText for one target through pool
+// (/scrape?target=).
+func (c *Collector) ScrapeOneText(ctx context.Context, pool *engine.Pool, t target.Target) *Text {
+	v, _, _ := c.textFlight.Do("one|"+t.String()+"|"+t.Namespace+"/"+t.Pod, func() (any, error) {
+		return c.render(func(each func(int, *engine.Result)) []*engine.Result { return c.eng.ScrapeOneEach(ctx, pool, t, each) }), nil
+	})
+	return v.(*Text)
+}
+
+// render runs scrape, rendering each result in its scraping worker, then
+// the replicas' lag once it is known.
+func (c *Collector) render(scrape func(each func(int, *engine.Result)) []*engine.Result) *Text {
+	rs := c.results(&engine.Results{})
+	scratch := sync.Pool{New: func() any { return &textSink{base: rs.baseLabels()} }}
+	var mu sync.Mutex
+	parts := map[int]*targetText{}
+	results := scrape(func(i int, r *engine.Result) {
+		ts := scratch.Get().(*textSink)
+		tt := rs.renderTarget(r, ts)
+		scratch.Put(ts)
+		r.Sample = nil
+		mu.Lock()
+		parts[i] = tt
+		mu.Unlock()
+	})
+	t := &Text{targets: make([]*targetText, len(results))}
+	ts := &textSink{base: rs.baseLabels()}
+	for i, r := range results {
+		t.targets[i] = parts[i]
+		if r.Lag != nil {
+			rs.renderLag(t.targets[i], r, ts)
+		}
+	}
+	return t
 }
 
 // Describe sends nothing: the metric set depends on what each Redis

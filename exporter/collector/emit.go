@@ -172,11 +172,17 @@ func (rs *Results) Collect(ch chan<- prometheus.Metric) {
 func (rs *Results) emitAll(out sink) {
 	for _, r := range rs.Results {
 		out.startTarget()
-		dropped := 0
-		e := emitter{out: out, labels: rs.targetLabels(r), dropped: &dropped}
-		rs.emit(e, r)
-		e.gauge(rs.descs.dropped, float64(dropped))
+		rs.emitTarget(out, r, rs.targetLabels(r))
 	}
+}
+
+// emitTarget emits r's samples with the target's labels, then how many
+// could not be built.
+func (rs *Results) emitTarget(out sink, r *engine.Result, labels []string) {
+	dropped := 0
+	e := emitter{out: out, labels: labels, dropped: &dropped}
+	rs.emit(e, r)
+	e.gauge(rs.descs.dropped, float64(dropped))
 }
 
 // baseLabels is how many label values every per-target series starts with.
@@ -278,6 +284,7 @@ func (rs *Results) emit(e emitter, r *engine.Result) {
 	rs.emitFields(e, info)
 	rs.emitServer(e, r, info)
 	rs.emitReplication(e, r, info)
+	rs.emitLag(e, r)
 	rs.emitCommands(e, info)
 	rs.emitKeyspace(e, info, r.Sample.Databases)
 	if info.Fields["redis_mode"] == "sentinel" {
@@ -528,12 +535,18 @@ func (rs *Results) emitReplication(e emitter, r *engine.Result, info *redisinfo.
 	if v, ok := info.Float("slave_repl_offset"); ok {
 		e.gauge(d.slaveReplOffset, v, host, port)
 	}
-	if r.Lag != nil {
-		if r.Lag.HasBytes {
-			e.gauge(d.lagBytes, r.Lag.Bytes)
-		}
-		e.gauge(d.lagSeconds, r.Lag.Seconds)
+}
+
+// emitLag exports a replica's lag (nil until every target is scraped:
+// engine.ScrapeEach attaches it afterwards).
+func (rs *Results) emitLag(e emitter, r *engine.Result) {
+	if r.Lag == nil {
+		return
 	}
+	if r.Lag.HasBytes {
+		e.gauge(rs.descs.lagBytes, r.Lag.Bytes)
+	}
+	e.gauge(rs.descs.lagSeconds, r.Lag.Seconds)
 }
 
 // overflowLabel is where values beyond MaxLabelValues are summed.

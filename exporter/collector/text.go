@@ -2,22 +2,26 @@ package collector
 
 import (
 	"bufio"
+	"encoding/binary"
 	"io"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/engine"
 )
 
-// textSink keeps samples for WriteText, refusing a second series with the
-// same family and label values (which would make the exposition invalid).
-// Only one target's series can collide, so the check is per target, and
-// only for series with labels beyond the target's (a field's series is
-// once per target by construction).
+// textSink keeps one target's samples while it is rendered, refusing a
+// second series with the same family and label values (which would make
+// the exposition invalid). Only one target's series can collide, so the
+// check is per target, and only for series with labels beyond the
+// target's (a field's series is once per target by construction).
 type textSink struct {
 	samples []sample
 	base    int // label values every series starts with (the target's)
 	seen    map[seenKey]struct{}
+	line    []byte
 }
 
 type seenKey struct {
@@ -25,7 +29,10 @@ type seenKey struct {
 	labels string
 }
 
-func (ts *textSink) startTarget() { clear(ts.seen) }
+func (ts *textSink) startTarget() {
+	clear(ts.seen)
+	ts.samples = ts.samples[:0]
+}
 
 func (ts *textSink) add(s sample) bool {
 	if len(s.labels) != len(s.fam.labels) {
@@ -45,50 +52,170 @@ func (ts *textSink) add(s sample) bool {
 	return true
 }
 
-// WriteText writes every target's metrics in the Prometheus text format
-// (version 0.0.4) straight from the scrape, without building client_golang
-// metrics: a 200-target scrape is about 60,000 series, and the metric
-// objects, their consistency checks and the protobuf conversion were most
-// of the exporter's garbage. Families are sorted by name, series keep the
-// targets' order.
-func (rs *Results) WriteText(w io.Writer) error {
-	ts := &textSink{base: rs.baseLabels(), samples: make([]sample, 0, 320*len(rs.Results))}
-	rs.emitAll(ts)
+// Text is a scrape's per-target metrics rendered as text lines, each
+// target's grouped by family, written out family by family by Write.
+// Rendering a target as soon as it is scraped lets its Sample (the INFO
+// reply and its parse, twice the size of the text) go at once: a
+// 1,000-target scrape holds about 15 MB of text instead of the replies,
+// their parses and 300,000 samples.
+type Text struct {
+	targets []*targetText
+}
+
+// targetText is one target's lines: buf holds them in the compact form
+// of appendSample, segs say where each family's are, in family name
+// order. The target's labels, a third of a line's bytes and the same on
+// all of them, are kept once (targetLabels) and written into every line
+// by Write.
+type targetText struct {
+	labels       []string // the target's label values, for lines added later
+	targetLabels []byte   // addr="...",... as written
+	buf          []byte
+	segs         []segment
+}
+
+type segment struct {
+	fam        *family
+	start, end int32
+	kind       kind
+}
+
+// renderTarget renders r's samples with ts as scratch.
+func (rs *Results) renderTarget(r *engine.Result, ts *textSink) *targetText {
+	ts.startTarget()
+	labels := rs.targetLabels(r)
+	rs.emitTarget(ts, r, labels)
+	tt := &targetText{labels: labels}
+	for i, v := range labels {
+		if i > 0 {
+			tt.targetLabels = append(tt.targetLabels, ',')
+		}
+		tt.targetLabels = appendLabel(tt.targetLabels, rs.descs.dropped.labels[i], v)
+	}
+	tt.add(ts)
+	return tt
+}
+
+// renderLag adds r's replication lag, known only once every target is
+// scraped (see engine.ScrapeEach).
+func (rs *Results) renderLag(tt *targetText, r *engine.Result, ts *textSink) {
+	ts.startTarget()
+	dropped := 0
+	rs.emitLag(emitter{out: ts, labels: tt.labels, dropped: &dropped}, r)
+	tt.add(ts)
+}
+
+// add renders ts' samples into t, family by family.
+func (tt *targetText) add(ts *textSink) {
+	if len(ts.samples) == 0 {
+		return
+	}
 	slices.SortStableFunc(ts.samples, func(a, b sample) int { return strings.Compare(a.fam.name, b.fam.name) })
-	bw := bufio.NewWriterSize(w, 64<<10)
-	var last *family
-	var line []byte
+	line := ts.line[:0]
 	for i := range ts.samples {
 		s := &ts.samples[i]
-		if s.fam != last {
-			last = s.fam
-			line = append(line[:0], "# HELP "...)
-			line = append(line, s.fam.name...)
-			line = append(line, ' ')
-			line = appendEscaped(line, s.fam.help, false)
-			line = append(line, "\n# TYPE "...)
-			line = append(line, s.fam.name...)
-			line = append(line, ' ')
-			line = append(line, s.kind.String()...)
-			line = append(line, '\n')
-			if _, err := bw.Write(line); err != nil {
-				return err
+		if i == 0 || s.fam != ts.samples[i-1].fam {
+			tt.segs = append(tt.segs, segment{fam: s.fam, kind: s.kind, start: int32(len(tt.buf) + len(line))})
+		}
+		line = appendSample(line, s, ts.base)
+		tt.segs[len(tt.segs)-1].end = int32(len(tt.buf) + len(line))
+	}
+	// An exact-size copy: the scratch is reused, the copy is kept.
+	tt.buf = append(slices.Clip(tt.buf), line...)
+	ts.line = line
+	ts.samples = ts.samples[:0]
+	slices.SortStableFunc(tt.segs, func(a, b segment) int { return strings.Compare(a.fam.name, b.fam.name) })
+}
+
+// Write writes every family once, sorted by name, with the series of
+// each target in target order, in the Prometheus text format (0.0.4).
+func (t *Text) Write(w io.Writer) error {
+	var fams []*family
+	seen := map[*family]bool{}
+	for _, tt := range t.targets {
+		for _, sg := range tt.segs {
+			if !seen[sg.fam] {
+				seen[sg.fam] = true
+				fams = append(fams, sg.fam)
 			}
 		}
-		line = appendSample(line[:0], s)
-		if _, err := bw.Write(line); err != nil {
-			return err
+	}
+	slices.SortStableFunc(fams, func(a, b *family) int { return strings.Compare(a.name, b.name) })
+	bw := bufio.NewWriterSize(w, 64<<10)
+	next := make([]int, len(t.targets)) // each target's next segment
+	var header []byte
+	for _, f := range fams {
+		first := true
+		for i, tt := range t.targets {
+			if next[i] >= len(tt.segs) || tt.segs[next[i]].fam != f {
+				continue
+			}
+			sg := tt.segs[next[i]]
+			next[i]++
+			if first {
+				first = false
+				header = appendHeader(header[:0], f, sg.kind)
+				if _, err := bw.Write(header); err != nil {
+					return err
+				}
+			}
+			if err := writeLines(bw, f.name, tt.targetLabels, tt.buf[sg.start:sg.end]); err != nil {
+				return err
+			}
 		}
 	}
 	return bw.Flush()
 }
 
-// appendSample writes one series' lines.
-func appendSample(b []byte, s *sample) []byte {
+func appendHeader(b []byte, f *family, k kind) []byte {
+	b = append(b, "# HELP "...)
+	b = append(b, f.name...)
+	b = append(b, ' ')
+	b = appendEscaped(b, f.help, false)
+	b = append(b, "\n# TYPE "...)
+	b = append(b, f.name...)
+	b = append(b, ' ')
+	b = append(b, k.String()...)
+	return append(b, '\n')
+}
+
+// WriteText writes every target's metrics in the Prometheus text format
+// (version 0.0.4) straight from the scrape, without building client_golang
+// metrics: a 200-target scrape is about 60,000 series, and the metric
+// objects, their consistency checks and the protobuf conversion were most
+// of the exporter's garbage. Families are sorted by name, series keep the
+// targets' order. (The exporter's handler renders while it scrapes
+// instead: Collector.ScrapeText.)
+func (rs *Results) WriteText(w io.Writer) error {
+	ts := &textSink{base: rs.baseLabels()}
+	t := &Text{targets: make([]*targetText, len(rs.Results))}
+	for i, r := range rs.Results {
+		t.targets[i] = rs.renderTarget(r, ts)
+	}
+	return t.Write(w)
+}
+
+// Line suffixes of the compact form.
+const (
+	suffixNone byte = iota
+	suffixBucket
+	suffixSum
+	suffixCount
+)
+
+var suffixes = [...]string{"", "_bucket", "_sum", "_count"}
+
+// appendSample appends one series' lines in compact form, without the
+// family name and the target's labels (the first base label values):
+// per line a suffix byte, the other labels as written (name="value",...)
+// after their length (4 bytes, little-endian), and the value after its
+// length (1 byte).
+func appendSample(b []byte, s *sample, base int) []byte {
 	f := s.fam
+	names, values := f.labels[base:], s.labels[base:]
 	switch s.kind {
 	case kindGauge, kindCounter:
-		return appendLine(b, f.name, "", f.labels, s.labels, "", "", s.value)
+		return appendCompact(b, suffixNone, names, values, "", "", s.value)
 	case kindHistogram:
 		bounds := make([]float64, 0, len(s.dist.buckets))
 		for ub := range s.dist.buckets {
@@ -99,9 +226,9 @@ func appendSample(b []byte, s *sample) []byte {
 			if math.IsInf(ub, 1) {
 				continue
 			}
-			b = appendLine(b, f.name, "_bucket", f.labels, s.labels, "le", formatFloat(ub), float64(s.dist.buckets[ub]))
+			b = appendCompact(b, suffixBucket, names, values, "le", formatFloat(ub), float64(s.dist.buckets[ub]))
 		}
-		b = appendLine(b, f.name, "_bucket", f.labels, s.labels, "le", "+Inf", float64(s.dist.count))
+		b = appendCompact(b, suffixBucket, names, values, "le", "+Inf", float64(s.dist.count))
 	case kindSummary:
 		qs := make([]float64, 0, len(s.dist.quantiles))
 		for q := range s.dist.quantiles {
@@ -109,41 +236,77 @@ func appendSample(b []byte, s *sample) []byte {
 		}
 		slices.Sort(qs)
 		for _, q := range qs {
-			b = appendLine(b, f.name, "", f.labels, s.labels, "quantile", formatFloat(q), s.dist.quantiles[q])
+			b = appendCompact(b, suffixNone, names, values, "quantile", formatFloat(q), s.dist.quantiles[q])
 		}
 	}
-	b = appendLine(b, f.name, "_sum", f.labels, s.labels, "", "", s.dist.sum)
-	return appendLine(b, f.name, "_count", f.labels, s.labels, "", "", float64(s.dist.count))
+	b = appendCompact(b, suffixSum, names, values, "", "", s.dist.sum)
+	return appendCompact(b, suffixCount, names, values, "", "", float64(s.dist.count))
 }
 
-func appendLine(b []byte, name, suffix string, names, values []string, extraName, extraValue string, v float64) []byte {
-	b = append(b, name...)
-	b = append(b, suffix...)
-	if len(names) > 0 || extraName != "" {
-		b = append(b, '{')
-		for i, n := range names {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, n...)
-			b = append(b, '=', '"')
-			b = appendEscaped(b, values[i], true)
-			b = append(b, '"')
+func appendCompact(b []byte, suffix byte, names, values []string, extraName, extraValue string, v float64) []byte {
+	b = append(b, suffix, 0, 0, 0, 0) // the labels' length, set below
+	at := len(b)
+	for i, n := range names {
+		if i > 0 {
+			b = append(b, ',')
 		}
-		if extraName != "" {
-			if len(names) > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, extraName...)
-			b = append(b, '=', '"')
-			b = append(b, extraValue...)
-			b = append(b, '"')
-		}
-		b = append(b, '}')
+		b = appendLabel(b, n, values[i])
 	}
-	b = append(b, ' ')
-	b = append(b, formatFloat(v)...)
-	return append(b, '\n')
+	if extraName != "" {
+		if len(b) > at {
+			b = append(b, ',')
+		}
+		b = appendLabel(b, extraName, extraValue)
+	}
+	binary.LittleEndian.PutUint32(b[at-4:at], uint32(len(b)-at))
+	b = append(b, 0) // the value's length, set below
+	at = len(b)
+	b = strconv.AppendFloat(b, v, 'g', -1, 64)
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		b = append(b[:at], formatFloat(v)...)
+	}
+	b[at-1] = byte(len(b) - at)
+	return b
+}
+
+func appendLabel(b []byte, name, value string) []byte {
+	b = append(b, name...)
+	b = append(b, '=', '"')
+	b = appendEscaped(b, value, true)
+	return append(b, '"')
+}
+
+// writeLines writes compact lines of family name as text lines, with the
+// target's labels first.
+func writeLines(w *bufio.Writer, name string, target, compact []byte) error {
+	var line []byte
+	for len(compact) > 0 {
+		suffix := compact[0]
+		n := int(binary.LittleEndian.Uint32(compact[1:5]))
+		labels := compact[5 : 5+n]
+		compact = compact[5+n:]
+		m := int(compact[0])
+		value := compact[1 : 1+m]
+		compact = compact[1+m:]
+		line = append(line[:0], name...)
+		line = append(line, suffixes[suffix]...)
+		if len(target) > 0 || len(labels) > 0 {
+			line = append(line, '{')
+			line = append(line, target...)
+			if len(target) > 0 && len(labels) > 0 {
+				line = append(line, ',')
+			}
+			line = append(line, labels...)
+			line = append(line, '}')
+		}
+		line = append(line, ' ')
+		line = append(line, value...)
+		line = append(line, '\n')
+		if _, err := w.Write(line); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // appendEscaped escapes as the text format asks: backslash and newline

@@ -103,13 +103,7 @@ func dedupe(targets []target.Target) []target.Target {
 // entries of targets that disappeared are closed.
 func (c *Engine) Scrape(ctx context.Context) *Results {
 	v, _, _ := c.inflight.Do("all", func() (any, error) {
-		targets := dedupe(c.targets())
-		c.pool.retain(targets)
-		c.aux.Expire(10 * time.Minute)
-		start := time.Now()
-		r := c.scrapeTargets(ctx, c.pool, targets)
-		c.scraped(time.Since(start))
-		return r, nil
+		return &Results{Results: c.ScrapeEach(ctx, nil)}, nil
 	})
 	return v.(*Results)
 }
@@ -118,14 +112,35 @@ func (c *Engine) Scrape(ctx context.Context) *Results {
 // concurrent requests for the same target share one scrape.
 func (c *Engine) ScrapeOne(ctx context.Context, pool *Pool, t target.Target) *Results {
 	v, _, _ := c.inflight.Do("one|"+entryKey(t), func() (any, error) {
-		// In /scrape-only setups Scrape never runs: expire here too.
-		c.aux.Expire(10 * time.Minute)
-		start := time.Now()
-		r := c.scrapeTargets(ctx, pool, []target.Target{t})
-		c.scraped(time.Since(start))
-		return r, nil
+		return &Results{Results: c.ScrapeOneEach(ctx, pool, t, nil)}, nil
 	})
 	return v.(*Results)
+}
+
+// ScrapeEach scrapes every current target once, as Scrape, and calls each
+// from the scraping worker as soon as a target's result is in, before
+// the replicas' lag is known (it is attached to the returned results
+// afterwards). each may turn the Sample into its output and drop it
+// (r.Sample = nil): what the lag needs is kept apart. Callers that may
+// run concurrently share scrapes themselves.
+func (c *Engine) ScrapeEach(ctx context.Context, each func(i int, r *Result)) []*Result {
+	targets := dedupe(c.targets())
+	c.pool.retain(targets)
+	c.aux.Expire(10 * time.Minute)
+	start := time.Now()
+	r := c.scrapeTargets(ctx, c.pool, targets, each)
+	c.scraped(time.Since(start))
+	return r.Results
+}
+
+// ScrapeOneEach is ScrapeEach for a single target through pool.
+func (c *Engine) ScrapeOneEach(ctx context.Context, pool *Pool, t target.Target, each func(i int, r *Result)) []*Result {
+	// In /scrape-only setups ScrapeEach never runs: expire here too.
+	c.aux.Expire(10 * time.Minute)
+	start := time.Now()
+	r := c.scrapeTargets(ctx, pool, []target.Target{t}, each)
+	c.scraped(time.Since(start))
+	return r.Results
 }
 
 func (c *Engine) scraped(d time.Duration) {

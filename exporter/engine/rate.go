@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strings"
 	"time"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisinfo"
@@ -37,7 +38,9 @@ func (r *opsRate) update(info *redisinfo.Info, at time.Time) (float64, bool) {
 	runID := info.Fields["run_id"]
 	instant, hasInstant := info.Float("instantaneous_ops_per_sec")
 	if !r.valid || runID != r.runID || commands < r.commands {
-		*r = opsRate{valid: true, runID: runID, commands: commands, at: at, last: instant}
+		// A copy: INFO's strings share the reply, which must not stay
+		// alive until the next scrape (about 10 KB per target).
+		*r = opsRate{valid: true, runID: strings.Clone(runID), commands: commands, at: at, last: instant}
 		return instant, hasInstant
 	}
 	dt := at.Sub(r.at)

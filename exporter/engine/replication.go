@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"net"
+	"strings"
 	"sync"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisinfo"
@@ -20,15 +21,59 @@ type Lag struct {
 	Seconds float64
 }
 
+// replState is what a scrape keeps of a target's INFO to work out
+// replicas' lag once every target is scraped. It is small, so a caller
+// that turns each Sample into output as it arrives (the exporter's text
+// path) can let the Sample go before the lag is known.
+type replState struct {
+	role string
+	// master is a replica's master as host:port ("" when unknown).
+	master       string
+	linkUp       bool
+	downSince    float64
+	hasDownSince bool
+	replOffset   float64
+	hasRepl      bool
+	tcpPort      string
+	// masterOffset and replicas are a master's.
+	masterOffset float64
+	hasMaster    bool
+	replicas     []redisinfo.ReplicaStat
+}
+
+// replStateOf copies what it keeps: INFO's strings share the reply's
+// memory, which must not outlive the Sample.
+func replStateOf(info *redisinfo.Info) *replState {
+	s := &replState{role: strings.Clone(info.Role())}
+	switch s.role {
+	case "master":
+		s.masterOffset, s.hasMaster = info.Float("master_repl_offset")
+		s.replicas = make([]redisinfo.ReplicaStat, len(info.Replicas))
+		for i, r := range info.Replicas {
+			r.IP, r.Port, r.State = strings.Clone(r.IP), strings.Clone(r.Port), strings.Clone(r.State)
+			s.replicas[i] = r
+		}
+	case "slave":
+		if host, port := info.Fields["master_host"], info.Fields["master_port"]; host != "" && port != "" {
+			s.master = net.JoinHostPort(host, port)
+		}
+		s.linkUp = info.Fields["master_link_status"] == "up"
+		s.downSince, s.hasDownSince = info.Float("master_link_down_since_seconds")
+		s.replOffset, s.hasRepl = info.Float("slave_repl_offset")
+		s.tcpPort = strings.Clone(info.Fields["tcp_port"])
+	}
+	return s
+}
+
 // attachLag computes the lag of every replica in results. A replica alone
 // does not know its master's offset, so the master's INFO is needed: taken
 // from the same scrape when the master is a target too, otherwise read over
 // a cached connection to the master with the replica's credentials.
 func (c *Engine) attachLag(ctx context.Context, results []*Result) {
-	masters := map[string]*redisinfo.Info{}
+	masters := map[string]*replState{}
 	for _, r := range results {
-		if r.Sample != nil && r.Sample.Info.Role() == "master" && r.Target.Network == "tcp" {
-			masters[r.Target.Address] = r.Sample.Info
+		if r.repl != nil && r.repl.role == "master" && r.Target.Network == "tcp" {
+			masters[r.Target.Address] = r.repl
 		}
 	}
 	missing := map[string]target.Target{}
@@ -44,23 +89,19 @@ func (c *Engine) attachLag(ctx context.Context, results []*Result) {
 	c.lookupMasters(ctx, missing, masters)
 	for _, r := range results {
 		if addr, ok := masterAddress(r); ok {
-			r.Lag = replicaLag(r.Sample.Info, r.Target, masters[addr])
+			r.Lag = replicaLag(r.repl, r.Target, masters[addr])
 		}
 	}
 }
 
 func masterAddress(r *Result) (string, bool) {
-	if r.Sample == nil || r.Sample.Info.Role() != "slave" {
+	if r.repl == nil || r.repl.role != "slave" || r.repl.master == "" {
 		return "", false
 	}
-	host, port := r.Sample.Info.Fields["master_host"], r.Sample.Info.Fields["master_port"]
-	if host == "" || port == "" {
-		return "", false
-	}
-	return net.JoinHostPort(host, port), true
+	return r.repl.master, true
 }
 
-func (c *Engine) lookupMasters(ctx context.Context, missing map[string]target.Target, masters map[string]*redisinfo.Info) {
+func (c *Engine) lookupMasters(ctx context.Context, missing map[string]target.Target, masters map[string]*replState) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, c.opts.Concurrency)
@@ -78,7 +119,7 @@ func (c *Engine) lookupMasters(ctx context.Context, missing map[string]target.Ta
 				return
 			}
 			mu.Lock()
-			masters[addr] = s.Info
+			masters[addr] = replStateOf(s.Info)
 			mu.Unlock()
 		}()
 	}
@@ -86,33 +127,27 @@ func (c *Engine) lookupMasters(ctx context.Context, missing map[string]target.Ta
 }
 
 // replicaLag is a pure function of the replica's and (maybe nil) master's
-// INFO. The replica is found in the master's replica list by its port and,
-// when several share that port, by its address.
-func replicaLag(replica *redisinfo.Info, t target.Target, master *redisinfo.Info) *Lag {
-	linkUp := replica.Fields["master_link_status"] == "up"
+// state. The replica is found in the master's replica list by its port
+// and, when several share that port, by its address.
+func replicaLag(replica *replState, t target.Target, master *replState) *Lag {
 	lag := &Lag{}
-	if !linkUp {
-		if down, ok := replica.Float("master_link_down_since_seconds"); ok && down >= 0 {
-			lag.Seconds = down
-		}
+	if !replica.linkUp && replica.hasDownSince && replica.downSince >= 0 {
+		lag.Seconds = replica.downSince
 	}
 	if master == nil {
-		if linkUp {
+		if replica.linkUp {
 			return nil
 		}
 		return lag
 	}
-	replOffset, ok1 := replica.Float("slave_repl_offset")
-	masterOffset, ok2 := master.Float("master_repl_offset")
-	if ok1 && ok2 {
-		lag.Bytes, lag.HasBytes = max(0, masterOffset-replOffset), true
+	if replica.hasRepl && master.hasMaster {
+		lag.Bytes, lag.HasBytes = max(0, master.masterOffset-replica.replOffset), true
 	}
-	if linkUp {
-		port := replica.Fields["tcp_port"]
+	if replica.linkUp {
 		var match *redisinfo.ReplicaStat
-		for i := range master.Replicas {
-			rs := &master.Replicas[i]
-			if rs.Port != port {
+		for i := range master.replicas {
+			rs := &master.replicas[i]
+			if rs.Port != replica.tcpPort {
 				continue
 			}
 			if match == nil || rs.IP == t.Host() {

@@ -26,6 +26,9 @@ type Result struct {
 
 	// RTT is a copy of the target's probe histogram after this scrape.
 	RTT Histogram
+
+	// repl is what the lag of replicas needs of this target's INFO.
+	repl *replState
 }
 
 // Results is one scrape of a set of targets, in the targets' order.
@@ -37,7 +40,10 @@ type Results struct {
 // the per-target timeout, cut short by the whole-scrape deadline; a target
 // still queued when the deadline passes is reported down without being
 // contacted, so one slow target never delays the others beyond its timeout.
-func (c *Engine) scrapeTargets(ctx context.Context, pool *Pool, targets []target.Target) *Results {
+//
+// each, when set, is called with each result as it arrives (see
+// ScrapeEach).
+func (c *Engine) scrapeTargets(ctx context.Context, pool *Pool, targets []target.Target, each func(int, *Result)) *Results {
 	ctx, cancel := detach(ctx, c.opts.Deadline)
 	defer cancel()
 
@@ -50,7 +56,11 @@ func (c *Engine) scrapeTargets(ctx context.Context, pool *Pool, targets []target
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				out.Results[i] = c.scrapeOne(ctx, pool.get(targets[i]))
+				r := c.scrapeOne(ctx, pool.get(targets[i]))
+				if each != nil {
+					each(i, r)
+				}
+				out.Results[i] = r
 			}
 		}()
 	}
@@ -86,6 +96,7 @@ func (c *Engine) scrapeOne(ctx context.Context, e *entry) *Result {
 	switch {
 	case r.Err == nil:
 		e.rtt.observe(r.Sample.RTT)
+		r.repl = replStateOf(r.Sample.Info)
 		r.OpsPerSecond, r.HasOpsPerSecond = e.rate.update(r.Sample.Info, r.Sample.At)
 	case errors.Is(tctx.Err(), context.DeadlineExceeded):
 		// A Redis that does not answer within the timeout is the slowest

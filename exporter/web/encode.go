@@ -76,14 +76,14 @@ func acceptsText(r *http.Request) bool {
 	return accept == "" || strings.Contains(accept, "text/plain") || strings.Contains(accept, "*/*")
 }
 
-// writeText writes results with Results.WriteText, then what self gathers,
+// writeText writes text, then what self gathers,
 // as text/plain version 0.0.4, gzip-compressed when accepted.
-func writeText(w http.ResponseWriter, r *http.Request, results *collector.Results, self prometheus.Gatherer) error {
+func writeText(w http.ResponseWriter, r *http.Request, text *collector.Text, self prometheus.Gatherer) error {
 	format := expfmt.NewFormat(expfmt.TypeTextPlain)
 	w.Header().Set("Content-Type", string(format))
 	out, done := compressed(w, r)
 	defer done()
-	if err := results.WriteText(out); err != nil {
+	if err := text.Write(out); err != nil {
 		return err
 	}
 	if self == nil {

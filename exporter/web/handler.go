@@ -80,8 +80,11 @@ func NewHandler(cfg Config) (http.Handler, error) {
 func (cfg Config) metrics(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := cfg.requestContext(r)
 	defer cancel()
-	results := cfg.Collector.Scrape(ctx)
-	cfg.serve(w, r, results, cfg.Self)
+	if acceptsText(r) {
+		cfg.serveText(w, r, cfg.Collector.ScrapeText(ctx), cfg.Self)
+		return
+	}
+	cfg.serve(w, r, cfg.Collector.Scrape(ctx), cfg.Self)
 }
 
 // scrape serves one target named in the query, as redis_exporter's /scrape
@@ -115,8 +118,11 @@ func (cfg Config) scrape(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := cfg.requestContext(r)
 	defer cancel()
-	results := cfg.Collector.ScrapeOne(ctx, cfg.ScrapePool, t)
-	cfg.serve(w, r, results, nil)
+	if acceptsText(r) {
+		cfg.serveText(w, r, cfg.Collector.ScrapeOneText(ctx, cfg.ScrapePool, t), nil)
+		return
+	}
+	cfg.serve(w, r, cfg.Collector.ScrapeOne(ctx, cfg.ScrapePool, t), nil)
 }
 
 func (cfg Config) refused() {
@@ -125,15 +131,16 @@ func (cfg Config) refused() {
 	}
 }
 
-func (cfg Config) serve(w http.ResponseWriter, r *http.Request, results *collector.Results, self prometheus.Gatherer) {
-	if acceptsText(r) {
-		// The fast path: per-target metrics written as text straight from
-		// the scrape, the exporter's own (few) through client_golang.
-		if err := writeText(w, r, results, self); err != nil {
-			cfg.Logger.Error("serving metrics", "err", err)
-		}
-		return
+// serveText is the fast path: per-target metrics rendered as text while
+// scraping, the exporter's own (few) through client_golang.
+func (cfg Config) serveText(w http.ResponseWriter, r *http.Request, text *collector.Text, self prometheus.Gatherer) {
+	if err := writeText(w, r, text, self); err != nil {
+		cfg.Logger.Error("serving metrics", "err", err)
 	}
+}
+
+// serve encodes through client_golang, for formats other than text.
+func (cfg Config) serve(w http.ResponseWriter, r *http.Request, results *collector.Results, self prometheus.Gatherer) {
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(results); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
