@@ -83,3 +83,44 @@ func TestWriteTextEqualsCollect(t *testing.T) {
 	assert.Contains(t, text.String(), `err="Q\"uote\\back"`)
 	promtoolCheck(t, text.String())
 }
+
+// seriesOf lists every series as family{labels} (values left out: two
+// scrapes differ in them).
+func seriesOf(t *testing.T, mfs map[string]*dto.MetricFamily) []string {
+	t.Helper()
+	var out []string
+	for name, mf := range mfs {
+		for _, m := range mf.Metric {
+			out = append(out, fmt.Sprintf("%s %s %v", name, mf.GetType(), m.GetLabel()))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ScrapeText (what /metrics serves: each target rendered while scraping,
+// its INFO let go, the lag added once every target is in) has the series
+// of the Collect path, the replica's lag included, with its value; the
+// output is valid for promtool.
+func TestScrapeTextEqualsCollect(t *testing.T) {
+	master := redistest.Start(t)
+	replica := redistest.Start(t, "--replicaof", master.Host, fmt.Sprint(master.Port), "--repl-diskless-sync-delay", "0")
+	waitSynced(t, replica)
+	ctx := context.Background()
+	for _, opts := range []Options{{}, {KubernetesLabels: true, InstanceRoleLabel: true}} {
+		c := newCollector(t, opts, mustTarget(t, master.URL()), mustTarget(t, replica.URL()))
+		gather(t, c)
+		var text bytes.Buffer
+		require.NoError(t, c.ScrapeText(ctx).Write(&text))
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		fromText, err := p.TextToMetricFamilies(strings.NewReader(text.String()))
+		require.NoError(t, err, text.String())
+		fromCollect := gather(t, c)
+		assert.Equal(t, seriesOf(t, normalize(fromCollect)), seriesOf(t, normalize(fromText)))
+		lag, ok := fromText["redis_replication_lag_bytes"]
+		require.True(t, ok, "the replica's lag, from the second pass")
+		require.Len(t, lag.Metric, 1)
+		assert.Zero(t, lag.Metric[0].GetGauge().GetValue(), "a synced replica at rest")
+		promtoolCheck(t, text.String())
+	}
+}
