@@ -21,8 +21,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	toolkit "github.com/prometheus/exporter-toolkit/web"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/collector"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/discovery"
@@ -112,7 +110,7 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger, ready chan<- str
 	targets := func() []target.Target { return static }
 	kube := cfg.KubeSelector != "" || cfg.KubeNamespace != ""
 	if kube {
-		pods, err := startDiscovery(ctx, cfg)
+		pods, err := startDiscovery(ctx, cfg, logger)
 		if err != nil {
 			return err
 		}
@@ -179,19 +177,19 @@ func Run(ctx context.Context, cfg *Config, logger *slog.Logger, ready chan<- str
 	return serve(ctx, cfg, handler, logger, ready)
 }
 
-func startDiscovery(ctx context.Context, cfg *Config) (*discovery.Pods, error) {
-	var rc *rest.Config
+func startDiscovery(ctx context.Context, cfg *Config, logger *slog.Logger) (*discovery.Pods, error) {
+	var kc discovery.Config
 	var err error
 	if cfg.KubeConfig != "" {
-		rc, err = clientcmd.BuildConfigFromFlags("", cfg.KubeConfig)
+		kc, err = discovery.LoadKubeconfig(cfg.KubeConfig)
 	} else {
-		rc, err = rest.InClusterConfig()
+		kc, err = discovery.InClusterConfig()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client config: %w", err)
 	}
-	pods, err := discovery.NewForConfig(rc, discovery.Options{
-		Namespace: cfg.KubeNamespace, Selector: cfg.KubeSelector, Port: cfg.KubePort, TLS: cfg.KubeTLS,
+	pods, err := discovery.NewForConfig(kc, discovery.Options{
+		Namespace: cfg.KubeNamespace, Selector: cfg.KubeSelector, Port: cfg.KubePort, TLS: cfg.KubeTLS, Logger: logger,
 	})
 	if err != nil {
 		return nil, err

@@ -114,11 +114,24 @@ func (s *Source) targets() []target.Target {
 	defer s.mu.RUnlock()
 	out := make([]target.Target, 0, len(s.current))
 	for _, pod := range s.current {
-		if t, ok := discovery.TargetFor(pod, discovery.Options{Port: s.opts.Port, TLS: s.opts.TLS}); ok {
+		if t, ok := discovery.TargetFor(podOf(pod), discovery.Options{Port: s.opts.Port, TLS: s.opts.TLS}); ok {
 			out = append(out, s.opts.Credentials.Apply(t))
 		}
 	}
 	return out
+}
+
+// podOf is what the exporter's discovery reads of a pod, so that the
+// adapter scrapes exactly the pods the exporter would.
+func podOf(pod *corev1.Pod) discovery.Pod {
+	p := discovery.Pod{Namespace: pod.Namespace, Name: pod.Name, Phase: string(pod.Status.Phase),
+		IP: pod.Status.PodIP, Deleting: pod.DeletionTimestamp != nil}
+	for _, c := range pod.Spec.Containers {
+		for _, cp := range c.Ports {
+			p.Ports = append(p.Ports, discovery.Port{Name: cp.Name, Number: int(cp.ContainerPort)})
+		}
+	}
+	return p
 }
 
 // Run scrapes every interval until ctx ends.

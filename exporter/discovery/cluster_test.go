@@ -28,7 +28,10 @@ func TestDiscoveryInRealCluster(t *testing.T) {
 	_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, sts, metav1.CreateOptions{})
 	require.NoError(t, err)
 
-	pods, err := NewForConfig(c.Config, Options{Namespace: ns, Selector: "app=cache"})
+	// The admin kubeconfig: server, CA and client certificate inline.
+	kc, err := LoadKubeconfig(c.KubeconfigPath)
+	require.NoError(t, err)
+	pods, err := NewForConfig(kc, Options{Namespace: ns, Selector: "app=cache"})
 	require.NoError(t, err)
 	require.NoError(t, pods.Start(ctx))
 	pool := engine.NewPool(nil, time.Second)
@@ -63,4 +66,11 @@ func TestDiscoveryInRealCluster(t *testing.T) {
 		return len(u) == 1 && u["cache-0"]
 	}, time.Minute, 250*time.Millisecond, "the removed pod is dropped")
 	assert.Equal(t, 1, pool.Len(), "its connection closed")
+
+	// A selector the API server rejects fails Start with its reason.
+	bad, err := NewForConfig(kc, Options{Namespace: ns, Selector: "app in (("})
+	require.NoError(t, err)
+	err = bad.Start(ctx)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "kubernetes selector")
 }

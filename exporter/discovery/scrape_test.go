@@ -9,9 +9,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/collector"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/engine"
@@ -20,15 +17,15 @@ import (
 
 // Discovered pods are scraped on their IP and port, and every metric carries
 // their namespace and pod. (The real control plane covers this again in
-// test/cluster; the fake clientset keeps this test fast.)
+// cluster_test.go; the fake API server keeps this test fast.)
 func TestDiscoveredPodsAreScrapedWithLabels(t *testing.T) {
 	srv := redistest.Start(t)
-	p := pod("redis-0", corev1.PodRunning, "127.0.0.1", corev1.ContainerPort{Name: "redis", ContainerPort: int32(srv.Port)})
-	client := fake.NewClientset(p)
+	api, cfg := newFakeAPI(t)
+	api.put("redis-0", "Running", "127.0.0.1", srv.Port)
+	<-api.events
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	opts := Options{Namespace: "cache", Selector: "app=redis"}
-	pods, err := New(listWatch(client, opts), opts)
+	pods, err := NewForConfig(cfg, Options{Namespace: "cache", Selector: "app=redis"})
 	require.NoError(t, err)
 	require.NoError(t, pods.Start(ctx))
 
@@ -57,7 +54,7 @@ func TestDiscoveredPodsAreScrapedWithLabels(t *testing.T) {
 	assert.True(t, up, "discovered pod scraped")
 
 	// The pod goes away: its series and its connection go with it.
-	require.NoError(t, client.CoreV1().Pods("cache").Delete(ctx, "redis-0", metav1.DeleteOptions{}))
+	api.remove("redis-0")
 	require.Eventually(t, func() bool { return len(pods.Targets()) == 0 }, 5*time.Second, 10*time.Millisecond)
 	mfs, err = reg.Gather()
 	require.NoError(t, err)
