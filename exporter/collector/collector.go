@@ -168,7 +168,7 @@ func (c *Collector) ScrapeOneText(ctx context.Context, pool *engine.Pool, t targ
 // the replicas' lag once it is known.
 func (c *Collector) render(scrape func(each func(int, *engine.Result)) []*engine.Result) *Text {
 	rs := c.results(&engine.Results{})
-	scratch := sync.Pool{New: func() any { return &textSink{base: rs.baseLabels()} }}
+	scratch := sync.Pool{New: func() any { return &textSink{seriesSet: seriesSet{base: rs.baseLabels()}} }}
 	var mu sync.Mutex
 	parts := map[int]*targetText{}
 	results := scrape(func(i int, r *engine.Result) {
@@ -181,7 +181,7 @@ func (c *Collector) render(scrape func(each func(int, *engine.Result)) []*engine
 		mu.Unlock()
 	})
 	t := &Text{targets: make([]*targetText, len(results))}
-	ts := &textSink{base: rs.baseLabels()}
+	ts := &textSink{seriesSet: seriesSet{base: rs.baseLabels()}}
 	for i, r := range results {
 		t.targets[i] = parts[i]
 		if r.Lag != nil {

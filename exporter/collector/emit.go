@@ -165,7 +165,7 @@ func (rs *Results) Describe(chan<- *prometheus.Desc) {}
 // that cannot be built is left out and counted in
 // redis_exporter_dropped_metrics; it never costs the rest of the scrape.
 func (rs *Results) Collect(ch chan<- prometheus.Metric) {
-	rs.emitAll(channelSink{ch})
+	rs.emitAll(&channelSink{seriesSet: seriesSet{base: rs.baseLabels()}, ch: ch})
 }
 
 // emitAll emits every target's samples into out.

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -69,13 +70,54 @@ type sink interface {
 	add(s sample) bool
 }
 
+// seriesSet refuses a second series with the same family and label
+// values, which would make the whole exposition invalid: two different
+// texts from Redis can become one label value once made valid UTF-8
+// (both "\xff\xfeX" and "\xfeX" become "\uFFFDX"). Only one target's series
+// can collide, so the check is per target, and only for series with
+// labels beyond the target's (a field's series is once per target by
+// construction).
+type seriesSet struct {
+	base int // label values every series starts with (the target's)
+	seen map[seenKey]struct{}
+}
+
+type seenKey struct {
+	fam    *family
+	labels string
+}
+
+func (ss *seriesSet) startTarget() { clear(ss.seen) }
+
+// first reports whether s is well-formed and the first of its series.
+func (ss *seriesSet) first(s sample) bool {
+	if len(s.labels) != len(s.fam.labels) {
+		return false
+	}
+	if len(s.labels) > ss.base {
+		if ss.seen == nil {
+			ss.seen = map[seenKey]struct{}{}
+		}
+		k := seenKey{s.fam, strings.Join(s.labels[ss.base:], "\xff")}
+		if _, dup := ss.seen[k]; dup {
+			return false
+		}
+		ss.seen[k] = struct{}{}
+	}
+	return true
+}
+
 // channelSink turns samples into client_golang metrics (the Collector
 // path: tests, embedding, formats other than text).
-type channelSink struct{ ch chan<- prometheus.Metric }
+type channelSink struct {
+	seriesSet
+	ch chan<- prometheus.Metric
+}
 
-func (cs channelSink) startTarget() {}
-
-func (cs channelSink) add(s sample) bool {
+func (cs *channelSink) add(s sample) bool {
+	if !cs.first(s) {
+		return false
+	}
 	var m prometheus.Metric
 	var err error
 	d := s.fam.promDesc()

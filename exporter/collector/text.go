@@ -12,41 +12,21 @@ import (
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/engine"
 )
 
-// textSink keeps one target's samples while it is rendered, refusing a
-// second series with the same family and label values (which would make
-// the exposition invalid). Only one target's series can collide, so the
-// check is per target, and only for series with labels beyond the
-// target's (a field's series is once per target by construction).
+// textSink keeps one target's samples while it is rendered.
 type textSink struct {
+	seriesSet
 	samples []sample
-	base    int // label values every series starts with (the target's)
-	seen    map[seenKey]struct{}
 	line    []byte
 }
 
-type seenKey struct {
-	fam    *family
-	labels string
-}
-
 func (ts *textSink) startTarget() {
-	clear(ts.seen)
+	ts.seriesSet.startTarget()
 	ts.samples = ts.samples[:0]
 }
 
 func (ts *textSink) add(s sample) bool {
-	if len(s.labels) != len(s.fam.labels) {
+	if !ts.first(s) {
 		return false
-	}
-	if len(s.labels) > ts.base {
-		if ts.seen == nil {
-			ts.seen = map[seenKey]struct{}{}
-		}
-		k := seenKey{s.fam, strings.Join(s.labels[ts.base:], "\xff")}
-		if _, dup := ts.seen[k]; dup {
-			return false
-		}
-		ts.seen[k] = struct{}{}
 	}
 	ts.samples = append(ts.samples, s)
 	return true
@@ -187,7 +167,7 @@ func appendHeader(b []byte, f *family, k kind) []byte {
 // targets' order. (The exporter's handler renders while it scrapes
 // instead: Collector.ScrapeText.)
 func (rs *Results) WriteText(w io.Writer) error {
-	ts := &textSink{base: rs.baseLabels()}
+	ts := &textSink{seriesSet: seriesSet{base: rs.baseLabels()}}
 	t := &Text{targets: make([]*targetText, len(rs.Results))}
 	for i, r := range rs.Results {
 		t.targets[i] = rs.renderTarget(r, ts)

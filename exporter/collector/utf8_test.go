@@ -89,6 +89,8 @@ func FuzzEmit(f *testing.F) {
 		require.NoError(f, err)
 		f.Add(string(b))
 	}
+	// Two error prefixes that are one label value once valid UTF-8.
+	f.Add("# Errorstats\r\nerrorstat_\xff\xfeBAD:count=1\r\nerrorstat_\xfeBAD:count=2\r\n")
 	f.Add("# Errorstats\r\nerrorstat_\xff\xfeBAD:count=1\r\n# Replication\r\nrole:slave\r\nmaster_host:\xc3(\r\nmaster_port:1\r\n")
 	descs := newDescs("redis", true, true)
 	opts := &Options{InstanceRoleLabel: true, SystemMetrics: true}

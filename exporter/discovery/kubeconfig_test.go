@@ -53,7 +53,7 @@ current-context: here
 		"client certificate files": {user: "client-certificate: " + tf.ClientCert + "\n    client-key: " + tf.ClientKey, check: func(t *testing.T, c Config) {
 			assert.Len(t, c.TLS.Certificates, 1)
 		}},
-		"exec plugins are refused": {user: "exec: {command: aws}", err: "exec or auth-provider plugin"},
+		"exec plugins are refused":  {user: "exec: {command: aws}", err: "exec or auth-provider plugin"},
 		"a certificate without key": {user: "client-certificate: " + tf.ClientCert, err: "client certificate"},
 	} {
 		t.Run(name, func(t *testing.T) {
