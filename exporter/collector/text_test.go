@@ -85,13 +85,22 @@ func TestWriteTextEqualsCollect(t *testing.T) {
 }
 
 // seriesOf lists every series as family{labels} (values left out: two
-// scrapes differ in them).
+// scrapes differ in them, and so may a replica's state as its master
+// reports it).
 func seriesOf(t *testing.T, mfs map[string]*dto.MetricFamily) []string {
 	t.Helper()
 	var out []string
 	for name, mf := range mfs {
 		for _, m := range mf.Metric {
-			out = append(out, fmt.Sprintf("%s %s %v", name, mf.GetType(), m.GetLabel()))
+			var labels []string
+			for _, l := range m.GetLabel() {
+				v := l.GetValue()
+				if l.GetName() == "slave_state" {
+					v = "*"
+				}
+				labels = append(labels, l.GetName()+"="+v)
+			}
+			out = append(out, fmt.Sprintf("%s %s %v", name, mf.GetType(), labels))
 		}
 	}
 	sort.Strings(out)
