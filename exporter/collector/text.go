@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"bufio"
 	"encoding/binary"
 	"io"
 	"math"
@@ -121,9 +120,9 @@ func (t *Text) Write(w io.Writer) error {
 		}
 	}
 	slices.SortStableFunc(fams, func(a, b *family) int { return strings.Compare(a.name, b.name) })
-	bw := bufio.NewWriterSize(w, 64<<10)
+	out := writeBuffers.get()
+	defer writeBuffers.put(out)
 	next := make([]int, len(t.targets)) // each target's next segment
-	var header []byte
 	for _, f := range fams {
 		first := true
 		for i, tt := range t.targets {
@@ -134,17 +133,50 @@ func (t *Text) Write(w io.Writer) error {
 			next[i]++
 			if first {
 				first = false
-				header = appendHeader(header[:0], f, sg.kind)
-				if _, err := bw.Write(header); err != nil {
+				*out = appendHeader(*out, f, sg.kind)
+			}
+			*out = appendLines(*out, f.name, tt.targetLabels, tt.buf[sg.start:sg.end])
+			if len(*out) >= writeChunk {
+				if _, err := w.Write(*out); err != nil {
 					return err
 				}
-			}
-			if err := writeLines(bw, f.name, tt.targetLabels, tt.buf[sg.start:sg.end]); err != nil {
-				return err
+				*out = (*out)[:0]
 			}
 		}
 	}
-	return bw.Flush()
+	_, err := w.Write(*out)
+	return err
+}
+
+// writeChunk is how much text Write gathers before writing it out.
+const writeChunk = 16 << 10
+
+// writeBuffers keeps a few chunk buffers between requests (a free list:
+// a sync.Pool is emptied by every garbage collection, which a small
+// exporter runs every few scrapes).
+var writeBuffers = bufferList{free: make(chan *[]byte, 4)}
+
+type bufferList struct{ free chan *[]byte }
+
+func (l bufferList) get() *[]byte {
+	select {
+	case b := <-l.free:
+		return b
+	default:
+		b := make([]byte, 0, writeChunk+4096)
+		return &b
+	}
+}
+
+func (l bufferList) put(b *[]byte) {
+	if cap(*b) > 4*writeChunk {
+		return // grown by a huge line: let it go
+	}
+	*b = (*b)[:0]
+	select {
+	case l.free <- b:
+	default:
+	}
 }
 
 func appendHeader(b []byte, f *family, k kind) []byte {
@@ -256,10 +288,9 @@ func appendLabel(b []byte, name, value string) []byte {
 	return append(b, '"')
 }
 
-// writeLines writes compact lines of family name as text lines, with the
-// target's labels first.
-func writeLines(w *bufio.Writer, name string, target, compact []byte) error {
-	var line []byte
+// appendLines appends compact lines of family name as text lines, with
+// the target's labels first.
+func appendLines(out []byte, name string, target, compact []byte) []byte {
 	for len(compact) > 0 {
 		suffix := compact[0]
 		n := int(binary.LittleEndian.Uint32(compact[1:5]))
@@ -268,25 +299,22 @@ func writeLines(w *bufio.Writer, name string, target, compact []byte) error {
 		m := int(compact[0])
 		value := compact[1 : 1+m]
 		compact = compact[1+m:]
-		line = append(line[:0], name...)
-		line = append(line, suffixes[suffix]...)
+		out = append(out, name...)
+		out = append(out, suffixes[suffix]...)
 		if len(target) > 0 || len(labels) > 0 {
-			line = append(line, '{')
-			line = append(line, target...)
+			out = append(out, '{')
+			out = append(out, target...)
 			if len(target) > 0 && len(labels) > 0 {
-				line = append(line, ',')
+				out = append(out, ',')
 			}
-			line = append(line, labels...)
-			line = append(line, '}')
+			out = append(out, labels...)
+			out = append(out, '}')
 		}
-		line = append(line, ' ')
-		line = append(line, value...)
-		line = append(line, '\n')
-		if _, err := w.Write(line); err != nil {
-			return err
-		}
+		out = append(out, ' ')
+		out = append(out, value...)
+		out = append(out, '\n')
 	}
-	return nil
+	return out
 }
 
 // appendEscaped escapes as the text format asks: backslash and newline

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
@@ -14,13 +13,29 @@ import (
 )
 
 // gzipWriters are reused across requests: a new gzip writer allocates
-// hundreds of kilobytes, more than the rest of a scrape. promhttp pools them
-// per handler, but our handler gathers request-scoped results, so the
-// encoding is done here.
-var gzipWriters = sync.Pool{New: func() any {
-	w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
-	return w
-}}
+// about 70 KB, more than the rest of a one-target scrape. A small free list
+// rather than a sync.Pool, which the garbage collector empties: a
+// one-target exporter collects every few scrapes, so the pool was mostly
+// empty. promhttp pools them per handler, but our handler gathers
+// request-scoped results, so the encoding is done here.
+var gzipWriters = make(chan *gzip.Writer, 2)
+
+func getGzip() *gzip.Writer {
+	select {
+	case w := <-gzipWriters:
+		return w
+	default:
+		w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+		return w
+	}
+}
+
+func putGzip(w *gzip.Writer) {
+	select {
+	case gzipWriters <- w:
+	default:
+	}
+}
 
 // writeMetrics encodes what g gathers in the format the client asked for,
 // gzip-compressed when it accepts that. Metrics that failed to gather are
@@ -51,12 +66,13 @@ func compressed(w http.ResponseWriter, r *http.Request) (io.Writer, func()) {
 	if !acceptsGzip(r) {
 		return w, func() {}
 	}
-	gz := gzipWriters.Get().(*gzip.Writer)
+	gz := getGzip()
 	gz.Reset(w)
 	w.Header().Set("Content-Encoding", "gzip")
 	return gz, func() {
 		_ = gz.Close()
-		gzipWriters.Put(gz)
+		gz.Reset(io.Discard) // drop the response writer
+		putGzip(gz)
 	}
 }
 
