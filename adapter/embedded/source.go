@@ -164,6 +164,11 @@ func (s *Source) Round(ctx context.Context) {
 			delete(s.values, k)
 		}
 	}
+	for k := range s.noLimit {
+		if _, ok := current[k]; !ok {
+			delete(s.noLimit, k)
+		}
+	}
 	s.mu.Unlock()
 
 	res := s.engine.Scrape(ctx)
@@ -176,11 +181,22 @@ func (s *Source) Round(ctx context.Context) {
 		// Every scraped namespace has a series, 0 until the first error,
 		// so dashboards and rate() see errors start rather than appear.
 		errs := s.scrapeErrors.WithLabelValues(r.Target.Namespace)
-		if r.Err != nil {
+		var smp sample
+		switch {
+		case r.Err == nil:
+			smp = toSample(r)
+		case r.Stalled > 0:
+			// Reached but not answering (a busy script, a timeout): as slow
+			// as its clients find it, not missing (a missing pod counts as
+			// idle to an HPA scaling up).
+			errs.Inc()
+			smp = sample{At: time.Now(), RTT: r.Stalled, Stalled: true}
+		default:
+			// Refused, wrong password: left out, counted.
 			errs.Inc()
 			continue
 		}
-		w := s.windows[key].add(toSample(r), s.opts.Window)
+		w := s.windows[key].add(smp, s.opts.Window)
 		s.windows[key] = w
 		if pod, ok := current[key]; ok {
 			s.values[key] = s.compute(w, pod, key)
@@ -190,16 +206,14 @@ func (s *Source) Round(ctx context.Context) {
 
 // podValues are one pod's served values, computed from its window.
 type podValues struct {
-	at     time.Time
 	values map[string]source.Value
 }
 
 func (s *Source) compute(w window, pod *corev1.Pod, key string) podValues {
-	last := w[len(w)-1]
-	pv := podValues{at: last.At, values: make(map[string]source.Value, len(source.Names))}
+	pv := podValues{values: make(map[string]source.Value, len(source.Names))}
 	for _, metric := range source.Names {
-		if v, window, ok := s.value(metric, w, pod, key); ok {
-			pv.values[metric] = source.Value{Value: v, Timestamp: last.At, Window: window}
+		if v, window, at, ok := s.value(metric, w, pod, key); ok {
+			pv.values[metric] = source.Value{Value: v, Timestamp: at, Window: window}
 		}
 	}
 	return pv
@@ -231,30 +245,40 @@ func (s *Source) PodValues(_ context.Context, metric string, pods []*corev1.Pod)
 	out := make(map[string]source.Value, len(pods))
 	for _, pod := range pods {
 		pv, ok := s.values[pod.Namespace+"/"+pod.Name]
-		if !ok || now.Sub(pv.at) > s.opts.MaxStaleness {
+		if !ok {
 			continue
 		}
-		if v, ok := pv.values[metric]; ok {
+		// Each value is as old as the samples it comes from: a stalled
+		// pod's response time is fresh while its ops/s ages out.
+		if v, ok := pv.values[metric]; ok && now.Sub(v.Timestamp) <= s.opts.MaxStaleness {
 			out[pod.Name] = v
 		}
 	}
 	return out, nil
 }
 
-func (s *Source) value(metric string, w window, pod *corev1.Pod, key string) (float64, time.Duration, bool) {
-	last := w[len(w)-1]
+// value is metric's value over w, the time span it covers and when its
+// newest sample was taken.
+func (s *Source) value(metric string, w window, pod *corev1.Pod, key string) (float64, time.Duration, time.Time, bool) {
+	if metric == source.ResponseTime {
+		v, span, ok := w.responseTime(s.opts.Quantile)
+		return v, span, w[len(w)-1].At, ok
+	}
+	last, ok := w.lastAnswered()
+	if !ok {
+		return 0, 0, time.Time{}, false
+	}
 	switch metric {
 	case source.OpsPerSecond:
-		return w.opsPerSecond()
-	case source.ResponseTime:
-		return w.responseTime(s.opts.Quantile)
+		v, span, ok := w.opsPerSecond()
+		return v, span, last.At, ok
 	case source.ConnectedClients:
-		return last.Clients, 0, true
+		return last.Clients, 0, last.At, true
 	case source.ReplicationLag:
 		if !last.Replica {
-			return 0, 0, true // a master is never behind itself
+			return 0, 0, last.At, true // a master is never behind itself
 		}
-		return last.Lag, 0, last.HasLag
+		return last.Lag, 0, last.At, last.HasLag
 	case source.MemoryFraction:
 		v, ok := memoryFraction(last, containerMemoryLimit(pod))
 		if !ok && !s.noLimit[key] {
@@ -262,9 +286,9 @@ func (s *Source) value(metric string, w window, pod *corev1.Pod, key string) (fl
 			s.opts.Logger.Info("pod has no memory fraction: Redis has no maxmemory and its container no memory limit",
 				"namespace", pod.Namespace, "pod", pod.Name)
 		}
-		return v, 0, ok
+		return v, 0, last.At, ok
 	}
-	return 0, 0, false
+	return 0, 0, time.Time{}, false
 }
 
 // containerMemoryLimit is the memory limit of the pod's Redis container: the

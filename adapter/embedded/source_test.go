@@ -78,3 +78,52 @@ func TestSourceServesGoodPodsOnly(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, ops)
 }
+
+// A Redis blocked by a busy script reads as slow, not as missing: within
+// two intervals its served response time rises past the target (at least
+// the scrape timeout), while the healthy pod keeps its own. Both ways a
+// busy Redis looks to a client: no answer (before busy-reply-threshold)
+// and BUSY replies (after it).
+func TestStalledRedisReadsAsSlow(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		threshold string // busy-reply-threshold, ms
+	}{{"no answer", "60000"}, {"BUSY replies", "50"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			healthy := redistest.Start(t)
+			stalled := redistest.Start(t, "--busy-reply-threshold", tc.threshold)
+			pods := []*corev1.Pod{redisPod("healthy", healthy.Port, "1Gi"), redisPod("stalled", stalled.Port, "1Gi")}
+			const interval, timeout, target = 300 * time.Millisecond, 200 * time.Millisecond, 0.05
+			src := New(func(context.Context) []*corev1.Pod { return pods }, Options{Interval: interval, Timeout: timeout})
+			ctx := context.Background()
+			for range 3 {
+				src.Round(ctx)
+			}
+			rt, err := src.PodValues(ctx, source.ResponseTime, pods)
+			require.NoError(t, err)
+			require.Less(t, rt["stalled"].Value, target, "at rest")
+
+			// A script busy for 2 s, from its own connection.
+			done := make(chan error, 1)
+			go func() {
+				done <- stalled.Client(t).Eval(ctx, `local s = redis.call('TIME')[1]
+while tonumber(redis.call('TIME')[1]) < tonumber(s) + 2 do end
+return 1`, nil).Err()
+			}()
+			time.Sleep(50 * time.Millisecond) // the script has started
+			for range 2 {
+				src.Round(ctx)
+				time.Sleep(interval)
+			}
+			rt, err = src.PodValues(ctx, source.ResponseTime, pods)
+			require.NoError(t, err)
+			require.Contains(t, rt, "stalled", "served, not missing")
+			assert.GreaterOrEqual(t, rt["stalled"].Value, timeout.Seconds(), "at least the timeout")
+			assert.Less(t, rt["healthy"].Value, target, "the other pod keeps its own")
+			ops, err := src.PodValues(ctx, source.OpsPerSecond, pods)
+			require.NoError(t, err)
+			assert.Contains(t, ops, "healthy")
+			require.NoError(t, <-done)
+		})
+	}
+}

@@ -2,12 +2,15 @@ package embedded
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -38,6 +41,10 @@ type Resolver struct {
 	cache map[objectRef]cachedSelector
 }
 
+// apiTimeout bounds one /scale read: a slow API server must not hold a
+// scrape round.
+const apiTimeout = 5 * time.Second
+
 type objectRef struct {
 	namespace, apiVersion, kind, name string
 }
@@ -51,11 +58,16 @@ type cachedSelector struct {
 // change, and a request per HPA per scrape would load the API server.
 const selectorTTL = 30 * time.Second
 
-// PodsToScrape lists running pods to scrape, each once.
+// PodsToScrape lists running pods to scrape, each once. Objects no HPA
+// refers to any more are forgotten.
 func (r *Resolver) PodsToScrape(ctx context.Context) []*corev1.Pod {
 	seen := map[string]bool{}
 	var out []*corev1.Pod
-	add := func(pods []*corev1.Pod) {
+	add := func(pods []*corev1.Pod, err error, what ...any) {
+		if err != nil {
+			r.warn("cannot list pods", append(what, "err", err)...)
+			return
+		}
 		for _, p := range pods {
 			k := p.Namespace + "/" + p.Name
 			if !seen[k] && p.Status.Phase == corev1.PodRunning && p.Status.PodIP != "" && p.DeletionTimestamp == nil {
@@ -65,25 +77,35 @@ func (r *Resolver) PodsToScrape(ctx context.Context) []*corev1.Pod {
 		}
 	}
 	if r.Selector != nil {
-		var pods []*corev1.Pod
 		if r.Namespace == "" {
-			pods, _ = r.Pods.List(r.Selector)
+			add(r.Pods.List(r.Selector))
 		} else {
-			pods, _ = r.Pods.Pods(r.Namespace).List(r.Selector)
+			add(r.Pods.Pods(r.Namespace).List(r.Selector))
 		}
-		add(pods)
 	}
-	hpas, _ := r.HPAs.List(labels.Everything())
+	hpas, err := r.HPAs.List(labels.Everything())
+	if err != nil {
+		r.warn("cannot list HPAs", "err", err)
+	}
+	used := map[objectRef]bool{}
 	for _, hpa := range hpas {
 		for _, ref := range ObjectsOf(hpa) {
+			used[ref] = true
 			sel, ok := r.selectorOf(ctx, ref)
 			if !ok {
 				continue
 			}
-			pods, _ := r.Pods.Pods(ref.namespace).List(sel)
-			add(pods)
+			pods, err := r.Pods.Pods(ref.namespace).List(sel)
+			add(pods, err, "namespace", ref.namespace, "selector", sel.String())
 		}
 	}
+	r.mu.Lock()
+	for ref := range r.cache {
+		if !used[ref] {
+			delete(r.cache, ref)
+		}
+	}
+	r.mu.Unlock()
 	return out
 }
 
@@ -105,45 +127,73 @@ func ObjectsOf(hpa *autoscalingv2.HorizontalPodAutoscaler) []objectRef {
 	return refs
 }
 
+// selectorOf is the pod selector of ref's /scale, read at most every
+// selectorTTL. When a read fails for a reason that may pass (a timeout, the
+// API server restarting), the last known selector is kept: dropping it
+// would make the source forget every window of the object's pods. Only an
+// object that is gone, or whose /scale has no usable selector, is dropped.
 func (r *Resolver) selectorOf(ctx context.Context, ref objectRef) (labels.Selector, bool) {
 	r.mu.Lock()
-	if c, ok := r.cache[ref]; ok && time.Since(c.at) < selectorTTL {
-		r.mu.Unlock()
+	c, cached := r.cache[ref]
+	r.mu.Unlock()
+	if cached && time.Since(c.at) < selectorTTL {
 		return c.selector, true
 	}
-	r.mu.Unlock()
+	sel, err := r.readSelector(ctx, ref)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case err == nil:
+		if r.cache == nil {
+			r.cache = map[objectRef]cachedSelector{}
+		}
+		r.cache[ref] = cachedSelector{selector: sel, at: time.Now()}
+		return sel, true
+	case cached && !errors.Is(err, errGone):
+		r.log("cannot read /scale of HPA target; keeping its last selector", ref, err)
+		return c.selector, true
+	default:
+		delete(r.cache, ref)
+		r.log("HPA target has no usable selector", ref, err)
+		return nil, false
+	}
+}
 
+// errGone: the object is deleted, or its /scale has no usable selector.
+var errGone = errors.New("no usable selector")
+
+func (r *Resolver) readSelector(ctx context.Context, ref objectRef) (labels.Selector, error) {
 	gv, err := schema.ParseGroupVersion(ref.apiVersion)
 	if err != nil {
-		return nil, false
+		return nil, fmt.Errorf("%w: apiVersion: %v", errGone, err)
 	}
 	mapping, err := r.Mapper.RESTMapping(schema.GroupKind{Group: gv.Group, Kind: ref.kind}, gv.Version)
 	if err != nil {
-		r.log("cannot map HPA target kind", ref, err)
-		return nil, false
+		return nil, fmt.Errorf("cannot map kind: %w", err)
 	}
+	ctx, cancel := context.WithTimeout(ctx, apiTimeout)
+	defer cancel()
 	sc, err := r.Scales.Scales(ref.namespace).Get(ctx, mapping.Resource.GroupResource(), ref.name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("%w: %v", errGone, err)
+	}
 	if err != nil {
-		r.log("cannot read /scale of HPA target", ref, err)
-		return nil, false
+		return nil, err
 	}
 	sel, err := labels.Parse(sc.Status.Selector)
 	if err != nil || sel.Empty() {
 		// An empty selector would select every pod in the namespace.
-		r.log("HPA target has no usable selector in /scale", ref, err)
-		return nil, false
+		return nil, fmt.Errorf("%w in /scale %q", errGone, sc.Status.Selector)
 	}
-	r.mu.Lock()
-	if r.cache == nil {
-		r.cache = map[objectRef]cachedSelector{}
-	}
-	r.cache[ref] = cachedSelector{selector: sel, at: time.Now()}
-	r.mu.Unlock()
-	return sel, true
+	return sel, nil
 }
 
 func (r *Resolver) log(msg string, ref objectRef, err error) {
+	r.warn(msg, "namespace", ref.namespace, "kind", ref.kind, "name", ref.name, "err", err)
+}
+
+func (r *Resolver) warn(msg string, args ...any) {
 	if r.Logger != nil {
-		r.Logger.Warn(msg, "namespace", ref.namespace, "kind", ref.kind, "name", ref.name, "err", err)
+		r.Logger.Warn(msg, args...)
 	}
 }

@@ -19,6 +19,10 @@ type sample struct {
 	Replica  bool
 	Lag      float64 // seconds, replicas only
 	HasLag   bool
+	// Stalled: the pod did not answer in time or answered BUSY; only At
+	// and RTT (the stall, at least the timeout) are set. It counts in the
+	// response time and nowhere else.
+	Stalled bool
 }
 
 // window is a pod's recent samples, oldest first.
@@ -43,6 +47,7 @@ const commandsPerScrape = 1
 // used, so a restart never yields a negative or huge value; with a single
 // such sample, Redis' instantaneous_ops_per_sec stands in.
 func (w window) opsPerSecond() (float64, time.Duration, bool) {
+	w = w.answered()
 	if len(w) == 0 {
 		return 0, 0, false
 	}
@@ -63,8 +68,29 @@ func (w window) opsPerSecond() (float64, time.Duration, bool) {
 	return delta / span.Seconds(), span, true
 }
 
+// answered is the samples with INFO (not stalled).
+func (w window) answered() window {
+	out := w[:0:0]
+	for _, s := range w {
+		if !s.Stalled {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// lastAnswered is the newest sample with INFO.
+func (w window) lastAnswered() (sample, bool) {
+	for i := len(w) - 1; i >= 0; i-- {
+		if !w[i].Stalled {
+			return w[i], true
+		}
+	}
+	return sample{}, false
+}
+
 // responseTime is the q-quantile (nearest rank) of the probe round trips in
-// the window.
+// the window, stalls included (each counts as at least the timeout).
 func (w window) responseTime(q float64) (float64, time.Duration, bool) {
 	if len(w) == 0 {
 		return 0, 0, false

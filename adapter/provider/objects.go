@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -23,6 +24,11 @@ type Objects struct {
 
 var rrgResource = redisReplicationGroupGV.WithResource("redisreplicationgroups")
 
+// apiTimeout bounds each API call made while answering a request: a slow
+// API server must not hold the HPA controller's request (and its sync
+// loop) for long.
+const apiTimeout = 5 * time.Second
+
 // Selector implements ObjectPods.
 func (o *Objects) Selector(ctx context.Context, gr schema.GroupResource, namespace, name string) (labels.Selector, error) {
 	switch gr {
@@ -37,6 +43,8 @@ func (o *Objects) Selector(ctx context.Context, gr schema.GroupResource, namespa
 		}
 		return sel, nil
 	case RedisReplicationGroups:
+		ctx, cancel := context.WithTimeout(ctx, apiTimeout)
+		defer cancel()
 		u, err := o.Dynamic.Resource(rrgResource).Namespace(namespace).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return nil, err
@@ -56,7 +64,7 @@ func rrgSelector(u *unstructured.Unstructured, name string) (labels.Selector, er
 }
 
 // List names the objects of a kind matching a label selector.
-func (o *Objects) List(gr schema.GroupResource, namespace string, selector labels.Selector) ([]string, error) {
+func (o *Objects) List(ctx context.Context, gr schema.GroupResource, namespace string, selector labels.Selector) ([]string, error) {
 	var names []string
 	switch gr {
 	case StatefulSets:
@@ -68,7 +76,9 @@ func (o *Objects) List(gr schema.GroupResource, namespace string, selector label
 			names = append(names, s.Name)
 		}
 	case RedisReplicationGroups:
-		list, err := o.Dynamic.Resource(rrgResource).Namespace(namespace).List(context.Background(), metav1.ListOptions{LabelSelector: selector.String()})
+		ctx, cancel := context.WithTimeout(ctx, apiTimeout)
+		defer cancel()
+		list, err := o.Dynamic.Resource(rrgResource).Namespace(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector.String()})
 		if err != nil {
 			return nil, err
 		}

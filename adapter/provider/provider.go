@@ -183,12 +183,12 @@ func Aggregate(metric string, vals map[string]source.Value) (source.Value, bool)
 
 func (p *Provider) objectsBySelector(ctx context.Context, namespace string, selector labels.Selector, info provider.CustomMetricInfo, list *custom_metrics.MetricValueList) error {
 	lister, ok := p.Objects.(interface {
-		List(gr schema.GroupResource, namespace string, selector labels.Selector) ([]string, error)
+		List(ctx context.Context, gr schema.GroupResource, namespace string, selector labels.Selector) ([]string, error)
 	})
 	if !ok {
 		return nil
 	}
-	names, err := lister.List(info.GroupResource, namespace, selector)
+	names, err := lister.List(ctx, info.GroupResource, namespace, selector)
 	if err != nil {
 		return err
 	}

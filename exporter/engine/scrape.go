@@ -26,6 +26,11 @@ type Result struct {
 
 	// RTT is a copy of the target's probe histogram after this scrape.
 	RTT Histogram
+	// Stalled is, for a target that was reached but did not answer in
+	// time (a timeout) or answered BUSY, the response time its clients
+	// see at least: the scrape's duration, not less than the timeout. 0
+	// otherwise (answered, refused, or never reached).
+	Stalled time.Duration
 
 	// repl is what the lag of replicas needs of this target's INFO.
 	repl *replState
@@ -98,11 +103,13 @@ func (c *Engine) scrapeOne(ctx context.Context, e *entry) *Result {
 		e.rtt.observe(r.Sample.RTT)
 		r.repl = replStateOf(r.Sample.Info)
 		r.OpsPerSecond, r.HasOpsPerSecond = e.rate.update(r.Sample.Info, r.Sample.At)
-	case errors.Is(tctx.Err(), context.DeadlineExceeded):
-		// A Redis that does not answer within the timeout is the slowest
-		// response a client sees; record it (a lower bound) so a stalled
-		// server shows in the response-time histogram, not only in redis_up.
-		e.rtt.observe(r.Duration)
+	case errors.Is(r.Err, scraper.ErrTimeout) || errors.Is(tctx.Err(), context.DeadlineExceeded) || errors.Is(r.Err, scraper.ErrBusy):
+		// A Redis that does not answer within the timeout, or answers
+		// BUSY, is the slowest response a client sees; record it (a lower
+		// bound) so a stalled server shows in the response-time histogram,
+		// not only in redis_up.
+		r.Stalled = max(r.Duration, c.opts.Timeout)
+		e.rtt.observe(r.Stalled)
 	}
 	r.RTT = e.rtt.clone()
 	if r.Err != nil {

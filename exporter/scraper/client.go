@@ -168,6 +168,25 @@ func NewWithExtras(t target.Target, tlsConfig *tls.Config, timeout time.Duration
 	return c
 }
 
+// ErrBusy is a server that answers but serves no command: BUSY, a script
+// or function running past busy-reply-threshold. For its clients it is as
+// slow as the script is long.
+var ErrBusy = errors.New("server busy running a script")
+
+// ErrTimeout is a scrape that ran out of time: the context's deadline, or
+// the connection's read or dial deadline, whichever fired first.
+var ErrTimeout = errors.New("timed out")
+
+func isTimeout(err error) bool {
+	var netErr net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout())
+}
+
+func isBusy(err error) bool {
+	var re redis.Error
+	return (errors.As(err, &re) && strings.HasPrefix(re.Error(), "BUSY")) || strings.Contains(err.Error(), "BUSY Redis is busy")
+}
+
 // Target is the endpoint this client scrapes.
 func (c *Client) Target() target.Target { return c.target }
 
@@ -186,6 +205,12 @@ func (c *Client) Scrape(ctx context.Context) (*Sample, error) {
 	text, err := c.rdb.Do(ctx, args...).Text()
 	end := time.Now()
 	if err != nil {
+		switch {
+		case isBusy(err):
+			return nil, fmt.Errorf("%w: %w", ErrBusy, c.scrubError(err))
+		case isTimeout(err):
+			return nil, fmt.Errorf("%w: %w", ErrTimeout, c.scrubError(err))
+		}
 		return nil, c.scrubError(err)
 	}
 	info, err := redisinfo.Parse(text)
