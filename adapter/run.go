@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -19,6 +20,7 @@ import (
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/scale"
 	"k8s.io/component-base/metrics/legacyregistry"
+	"k8s.io/klog/v2"
 	basecmd "sigs.k8s.io/custom-metrics-apiserver/pkg/cmd"
 	"sigs.k8s.io/custom-metrics-apiserver/pkg/dynamicmapper"
 	cmprovider "sigs.k8s.io/custom-metrics-apiserver/pkg/provider"
@@ -52,6 +54,7 @@ type config struct {
 	redisTLS          bool
 	tls               target.TLSOptions
 	logFormat         string
+	logLevel          string
 
 	prometheus promsource.Options
 	upstream   upstream.Options
@@ -69,14 +72,15 @@ func (c *config) addFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&c.concurrency, "scrape-concurrency", 64, "Pods scraped at once")
 	fs.IntVar(&c.redisPort, "redis.port", 0, "Redis port of pods (default: the container port named redis, else 6379)")
 	fs.StringVar(&c.redisUser, "redis.user", "", "Redis ACL user")
-	fs.StringVar(&c.redisPasswordFile, "redis.password-file", "", "File holding the Redis password (a mounted Secret)")
+	fs.StringVar(&c.redisPasswordFile, "redis.password-file", "", "File holding the Redis password (a mounted Secret), or the exporter's JSON map of address (redis://IP:port) to password")
 	fs.BoolVar(&c.redisTLS, "redis.tls", false, "Connect to Redis with TLS")
 	fs.StringVar(&c.tls.CAFile, "redis.tls-ca-cert-file", "", "CA certificate to verify Redis servers")
 	fs.StringVar(&c.tls.CertFile, "redis.tls-client-cert-file", "", "Client certificate for Redis")
 	fs.StringVar(&c.tls.KeyFile, "redis.tls-client-key-file", "", "Client key for Redis")
 	fs.StringVar(&c.tls.ServerName, "redis.tls-server-name", "", "Server name to verify Redis certificates against")
 	fs.BoolVar(&c.tls.SkipVerify, "redis.skip-tls-verification", false, "Do not verify Redis certificates")
-	fs.StringVar(&c.logFormat, "log-format", "txt", "Log format of the adapter's own logs: txt or json")
+	fs.StringVar(&c.logFormat, "log-format", "txt", "Log format: txt or json (the adapter's logs and the Kubernetes libraries' klog output alike)")
+	fs.StringVar(&c.logLevel, "log-level", "info", "Log level: debug, info, warn or error (klog's -v still sets how much the libraries say)")
 	c.prometheus.AddFlags(fs)
 	c.upstream.AddFlags(fs)
 	c.cert.AddFlags(fs)
@@ -104,10 +108,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	if cfg.logFormat == "json" {
-		logger = slog.New(slog.NewJSONHandler(stderr, nil))
+	logger, err := newLogger(cfg.logFormat, cfg.logLevel, stderr)
+	if err != nil {
+		return err
 	}
+	// One log: the libraries' klog lines go through the same handler, in
+	// the same format.
+	klog.SetSlogLogger(logger)
 	scraper.SetLogger(logger)
 	useKubeconfigEnv(base)
 	cfg.cert.Dir, cfg.cert.Logger = base.SecureServing.ServerCert.CertDirectory, logger
@@ -200,6 +207,55 @@ func useKubeconfigEnv(base *basecmd.AdapterBase) {
 }
 
 // newSource builds the configured value source and starts it.
+// newLogger is the adapter's one logger.
+func newLogger(format, level string, w io.Writer) (*slog.Logger, error) {
+	opts := &slog.HandlerOptions{}
+	switch strings.ToLower(level) {
+	case "debug":
+		opts.Level = slog.LevelDebug
+	case "info", "":
+		opts.Level = slog.LevelInfo
+	case "warn", "warning":
+		opts.Level = slog.LevelWarn
+	case "error":
+		opts.Level = slog.LevelError
+	default:
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "txt", "text", "":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want txt or json", format)
+}
+
+// loadCredentials reads --redis.password-file: a password, or the
+// exporter's JSON map of address to password (pods are looked up by
+// redis://IP:port). A file that is not there means no password, said
+// once; one that cannot be read or parsed stops the adapter.
+func loadCredentials(user, file string, logger *slog.Logger) (target.Credentials, error) {
+	creds := target.Credentials{User: user}
+	if file == "" {
+		return creds, nil
+	}
+	pw, perTarget, err := target.LoadPasswordFile(file)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		// An optional Secret that is not there (the bundle mounts one
+		// for Redis that needs no password).
+		logger.Warn("password file does not exist; connecting without a password", "file", file)
+	case err != nil:
+		return creds, fmt.Errorf("--redis.password-file: %w", err)
+	case perTarget != nil:
+		logger.Info("password file is a map of address to password; pods whose address is not in it get none",
+			"file", file, "addresses", len(perTarget))
+	}
+	creds.Password, creds.PerTarget = pw, perTarget
+	return creds, nil
+}
+
 func (cfg *config) newSource(ctx context.Context, base *basecmd.AdapterBase, pods corelisters.PodLister, logger *slog.Logger) (source.Source, error) {
 	switch cfg.source {
 	case "embedded":
@@ -237,18 +293,9 @@ func (cfg *config) newSource(ctx context.Context, base *basecmd.AdapterBase, pod
 		}
 		resolver.Selector, resolver.Namespace = sel, cfg.namespace
 	}
-	creds := target.Credentials{User: cfg.redisUser}
-	if cfg.redisPasswordFile != "" {
-		pw, _, err := target.LoadPasswordFile(cfg.redisPasswordFile)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			// An optional Secret that is not there (the bundle mounts one
-			// for Redis that needs no password).
-			logger.Warn("password file does not exist; connecting without a password", "file", cfg.redisPasswordFile)
-		case err != nil:
-			return nil, err
-		}
-		creds.Password = pw
+	creds, err := loadCredentials(cfg.redisUser, cfg.redisPasswordFile, logger)
+	if err != nil {
+		return nil, err
 	}
 	tlsConfig, err := cfg.tls.Config()
 	if err != nil {
