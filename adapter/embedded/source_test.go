@@ -12,7 +12,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/redis-autoscaler/redis-autoscaler/adapter/podcache"
 	"github.com/redis-autoscaler/redis-autoscaler/adapter/source"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/discovery"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
 	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
 )
@@ -125,5 +127,28 @@ return 1`, nil).Err()
 			assert.Contains(t, ops, "healthy")
 			require.NoError(t, <-done)
 		})
+	}
+}
+
+// The adapter's pod cache strips pods (adapter/podcache); what the source
+// reads of a pod gives the same answers from a stripped one.
+func TestStrippedPodsGiveTheSameAnswers(t *testing.T) {
+	multi := redisPod("multi", 7000, "512Mi")
+	multi.Spec.Containers = append([]corev1.Container{{Name: "proxy", Image: "envoy", Ports: []corev1.ContainerPort{{ContainerPort: 8080}}}}, multi.Spec.Containers...)
+	byImage := redisPod("by-image", 6380, "")
+	byImage.Spec.Containers[0].Name = "cache"
+	byImage.Spec.Containers = append(byImage.Spec.Containers, corev1.Container{Name: "exporter", Image: "redis-exporter",
+		Resources: corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("64Mi")}}})
+	plain := redisPod("plain", 0, "1Gi")
+	plain.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 6379}, {ContainerPort: 9121}}
+	for _, p := range []*corev1.Pod{multi, byImage, plain, redisPod("one", 6400, "")} {
+		s, err := podcache.Strip(p)
+		require.NoError(t, err)
+		stripped := s.(*corev1.Pod)
+		want, wantOK := discovery.TargetFor(podOf(p), discovery.Options{})
+		got, gotOK := discovery.TargetFor(podOf(stripped), discovery.Options{})
+		assert.Equal(t, wantOK, gotOK, p.Name)
+		assert.Equal(t, want, got, p.Name)
+		assert.Equal(t, containerMemoryLimit(p), containerMemoryLimit(stripped), p.Name)
 	}
 }
