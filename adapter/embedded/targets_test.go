@@ -98,5 +98,5 @@ func TestResolverKeepsSelectorThroughAPIErrors(t *testing.T) {
 	r.mu.Lock()
 	assert.Empty(t, r.cache, "an object no HPA refers to is forgotten")
 	r.mu.Unlock()
-	assert.False(t, errors.Is(context.DeadlineExceeded, errGone))
+	assert.NotErrorIs(t, context.DeadlineExceeded, errGone, "a timeout is not a gone object")
 }
