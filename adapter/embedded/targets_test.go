@@ -2,7 +2,6 @@ package embedded
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
