@@ -5,6 +5,7 @@ package adapter
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,7 @@ import (
 	cmprovider "sigs.k8s.io/custom-metrics-apiserver/pkg/provider"
 
 	"github.com/redis-autoscaler/redis-autoscaler/adapter/embedded"
+	"github.com/redis-autoscaler/redis-autoscaler/adapter/external"
 	"github.com/redis-autoscaler/redis-autoscaler/adapter/hpastate"
 	"github.com/redis-autoscaler/redis-autoscaler/adapter/podcache"
 	"github.com/redis-autoscaler/redis-autoscaler/adapter/promsource"
@@ -145,7 +147,15 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	src, err := cfg.newSource(ctx, base, informers.Core().V1().Pods().Lister(), logger)
+	creds, err := loadCredentials(cfg.redisUser, cfg.redisPasswordFile, logger)
+	if err != nil {
+		return err
+	}
+	tlsConfig, err := cfg.tls.Config()
+	if err != nil {
+		return err
+	}
+	src, err := cfg.newSource(ctx, base, informers.Core().V1().Pods().Lister(), creds, tlsConfig, logger)
 	if err != nil {
 		return err
 	}
@@ -186,10 +196,19 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		base.SecureServing.ServerCert.CertKey.CertFile = certFile
 		base.SecureServing.ServerCert.CertKey.KeyFile = keyFile
 	}
+	// External metrics (Redis queues) are always served; whether the API
+	// server routes external.metrics.k8s.io here is the APIService's call
+	// (deploy/components/external-metrics), as only one server can own it.
+	ext := external.New(external.Options{
+		Resolve:     &external.KubeResolve{Pods: informers.Core().V1().Pods().Lister(), Dynamic: dyn, Port: cfg.redisPort, TLS: cfg.redisTLS},
+		Credentials: creds, TLS: cfg.redisTLS, TLSConfig: tlsConfig, Interval: cfg.interval,
+	})
+	defer ext.Close()
 	// Providers must be registered before Config/Server/Run, or OpenAPI
 	// fails with "cannot find model definition".
 	base.WithCustomMetrics(served)
-	logger.Info("adapter starting", "source", cfg.source, "metrics", source.Names)
+	base.WithExternalMetrics(ext)
+	logger.Info("adapter starting", "source", cfg.source, "metrics", source.Names, "external", external.Names)
 	return base.Run(ctx)
 }
 
@@ -262,7 +281,7 @@ func loadCredentials(user, file string, logger *slog.Logger) (target.Credentials
 	return creds, nil
 }
 
-func (cfg *config) newSource(ctx context.Context, base *basecmd.AdapterBase, pods corelisters.PodLister, logger *slog.Logger) (source.Source, error) {
+func (cfg *config) newSource(ctx context.Context, base *basecmd.AdapterBase, pods corelisters.PodLister, creds target.Credentials, tlsConfig *tls.Config, logger *slog.Logger) (source.Source, error) {
 	switch cfg.source {
 	case "embedded":
 	case "prometheus":
@@ -298,14 +317,6 @@ func (cfg *config) newSource(ctx context.Context, base *basecmd.AdapterBase, pod
 			return nil, fmt.Errorf("--pod-selector: %w", err)
 		}
 		resolver.Selector, resolver.Namespace = sel, cfg.namespace
-	}
-	creds, err := loadCredentials(cfg.redisUser, cfg.redisPasswordFile, logger)
-	if err != nil {
-		return nil, err
-	}
-	tlsConfig, err := cfg.tls.Config()
-	if err != nil {
-		return nil, err
 	}
 	src := embedded.New(resolver.PodsToScrape, embedded.Options{
 		Interval: cfg.interval, Window: cfg.window, MaxStaleness: cfg.maxStaleness, Quantile: cfg.quantile,

@@ -114,15 +114,21 @@ func (s *Source) targets() []target.Target {
 	defer s.mu.RUnlock()
 	out := make([]target.Target, 0, len(s.current))
 	for _, pod := range s.current {
-		if t, ok := discovery.TargetFor(podOf(pod), discovery.Options{Port: s.opts.Port, TLS: s.opts.TLS}); ok {
+		if t, ok := TargetOf(pod, s.opts.Port, s.opts.TLS); ok {
 			out = append(out, s.opts.Credentials.Apply(t))
 		}
 	}
 	return out
 }
 
-// podOf is what the exporter's discovery reads of a pod, so that the
-// adapter scrapes exactly the pods the exporter would.
+// TargetOf is the Redis of pod, by the exporter's discovery rule (port
+// override, else the container port named redis, else 6379): the adapter
+// scrapes exactly the pods the exporter would.
+func TargetOf(pod *corev1.Pod, port int, tls bool) (target.Target, bool) {
+	return discovery.TargetFor(podOf(pod), discovery.Options{Port: port, TLS: tls})
+}
+
+// podOf is what the exporter's discovery reads of a pod.
 func podOf(pod *corev1.Pod) discovery.Pod {
 	p := discovery.Pod{Namespace: pod.Namespace, Name: pod.Name, Phase: string(pod.Status.Phase),
 		IP: pod.Status.PodIP, Deleting: pod.DeletionTimestamp != nil}
