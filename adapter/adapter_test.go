@@ -100,7 +100,8 @@ func setup(c *cluster.Cluster, dir string) (*env, error) {
 	// "localhost" is refused.
 	certFile, keyFile, ca, err := servingCert(dir,
 		cluster.APIServiceHost("custom.metrics.k8s.io", "v1beta1"),
-		cluster.APIServiceHost("custom.metrics.k8s.io", "v1beta2"), "localhost")
+		cluster.APIServiceHost("custom.metrics.k8s.io", "v1beta2"),
+		cluster.APIServiceHost("external.metrics.k8s.io", "v1beta1"), "localhost")
 	if err != nil {
 		return nil, err
 	}
@@ -134,11 +135,11 @@ func setup(c *cluster.Cluster, dir string) (*env, error) {
 	if err := waitListening(port); err != nil {
 		return nil, err
 	}
-	for _, v := range []string{"v1beta1", "v1beta2"} {
-		if err := c.RegisterAPIService(ctx, "custom.metrics.k8s.io", v, port, ca); err != nil {
+	for _, gv := range [][2]string{{"custom.metrics.k8s.io", "v1beta1"}, {"custom.metrics.k8s.io", "v1beta2"}, {"external.metrics.k8s.io", "v1beta1"}} {
+		if err := c.RegisterAPIService(ctx, gv[0], gv[1], port, ca); err != nil {
 			return nil, err
 		}
-		if err := c.WaitAPIServiceAvailable(ctx, "custom.metrics.k8s.io", v, time.Minute); err != nil {
+		if err := c.WaitAPIServiceAvailable(ctx, gv[0], gv[1], time.Minute); err != nil {
 			return nil, err
 		}
 	}
