@@ -24,6 +24,8 @@ var bundleVariants = []variant{
 	{Name: "base+redis-tls", Resources: []string{"base"}, Components: []string{"components/redis-tls"}},
 	manifests.Example,
 	{Name: "example+tls", Resources: []string{"examples/redis-group"}, Components: []string{"examples/redis-group/tls"}},
+	// Appended: tests name the variants above by index.
+	{Name: "base+external-metrics", Resources: []string{"base"}, Components: []string{"components/external-metrics"}},
 }
 
 var chartVariants = []variant{
@@ -31,6 +33,7 @@ var chartVariants = []variant{
 	{Name: "chart+everything", HelmSets: []string{"monitoring.enabled=true", "exampleGroup.enabled=true", "redis.tls.enabled=true"}},
 	{Name: "chart+cert-manager", HelmSets: []string{"adapter.certificate.mode=cert-manager"}},
 	{Name: "chart+namespaced", HelmSets: []string{"scaler.watchNamespace=redis", "exporter.watchNamespace=redis"}},
+	{Name: "chart+external-metrics", HelmSets: []string{"adapter.externalMetrics.enabled=true"}},
 }
 
 func render(t testing.TB, v variant) []*unstructured.Unstructured {
