@@ -45,6 +45,7 @@ type env struct {
 	c       *cluster.Cluster
 	metrics custom_metrics.CustomMetricsClient
 	port    int // the adapter's secure port on 127.0.0.1
+	pid     int // the adapter's process with ADAPTER_BIN (0: in the test's process)
 }
 
 var (
@@ -114,6 +115,7 @@ func setup(c *cluster.Cluster, dir string) (*env, error) {
 	if iv := os.Getenv("ADAPTER_INTERVAL"); iv != "" {
 		args = append(args, "--interval", iv)
 	}
+	pid := 0
 	if bin := os.Getenv("ADAPTER_BIN"); bin != "" {
 		// A separate process, as in a cluster (benchmarks): its CPU and GC
 		// are not shared with the test's pod runner.
@@ -123,6 +125,7 @@ func setup(c *cluster.Cluster, dir string) (*env, error) {
 		if err := cmd.Start(); err != nil {
 			return nil, err
 		}
+		pid = cmd.Process.Pid
 	} else {
 		go func() {
 			// Runs until the test binary exits; the shared cluster stops after.
@@ -150,7 +153,7 @@ func setup(c *cluster.Cluster, dir string) (*env, error) {
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
 	// The client the HPA controller itself uses.
 	mc := custom_metrics.NewForConfig(c.Config, mapper, custom_metrics.NewAvailableAPIsGetter(dc))
-	return &env{c: c, metrics: mc, port: port}, nil
+	return &env{c: c, metrics: mc, port: port, pid: pid}, nil
 }
 
 func ctxT(t *testing.T, d time.Duration) context.Context {

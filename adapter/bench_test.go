@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,6 +83,15 @@ func BenchmarkThroughAggregator(b *testing.B) {
 			require.NoError(b, err)
 			directURL := direct.Host + "/apis/custom.metrics.k8s.io/v1beta2/namespaces/" + ns + "/pods/*/redis_ops_per_second?labelSelector=" + url.QueryEscape(sel.String())
 			var lat, rawLat, directLat []time.Duration
+			// PROFILE_OUT: a CPU profile of the adapter while the loop runs
+			// (the API server library's /debug/pprof, admin credentials).
+			// The adapter's background scraping costs CPU too: its idle
+			// rate, measured first, is subtracted from the requests' share.
+			idle0, idleStart := cpuSeconds(e.pid), time.Now()
+			time.Sleep(3 * time.Second)
+			idleRate := (cpuSeconds(e.pid) - idle0) / time.Since(idleStart).Seconds()
+			profiled := profile(b, dc, direct.Host, os.Getenv("PROFILE_OUT"))
+			cpu0, loopStart := cpuSeconds(e.pid), time.Now()
 			b.ResetTimer()
 			for b.Loop() {
 				start := time.Now()
@@ -105,6 +117,12 @@ func BenchmarkThroughAggregator(b *testing.B) {
 				directLat = append(directLat, time.Since(start))
 			}
 			b.StopTimer()
+			if e.pid != 0 {
+				// Three requests per iteration.
+				busy := cpuSeconds(e.pid) - cpu0 - idleRate*time.Since(loopStart).Seconds()
+				b.ReportMetric(busy*1000/float64(3*len(lat)), "adapter-cpu-ms/req")
+			}
+			<-profiled
 			report := func(d []time.Duration, unit string) {
 				sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 				b.ReportMetric(float64(d[len(d)/2].Microseconds())/1000, "p50-"+unit)
@@ -118,3 +136,120 @@ func BenchmarkThroughAggregator(b *testing.B) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// cpuSeconds is the user and system CPU time of process pid (0 when pid
+// is 0: the adapter runs in the test's process).
+func cpuSeconds(pid int) float64 {
+	if pid == 0 {
+		return 0
+	}
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command (which may hold spaces): state is the 1st,
+	// utime the 12th, stime the 13th.
+	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100 // USER_HZ
+}
+
+// profile fetches a 10 s CPU profile of the adapter into out when out is
+// set; the channel closes when it is written.
+func profile(b *testing.B, client *http.Client, host, out string) <-chan struct{} {
+	done := make(chan struct{})
+	if out == "" {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		resp, err := client.Get(host + "/debug/pprof/profile?seconds=10")
+		if err != nil {
+			b.Logf("profile: %v", err)
+			return
+		}
+		defer resp.Body.Close()
+		f, err := os.Create(out)
+		if err != nil {
+			b.Logf("profile: %v", err)
+			return
+		}
+		defer f.Close()
+		_, _ = io.Copy(f, resp.Body)
+	}()
+	return done
+}
+
+// BenchmarkSustained is 750 HPAs at the default 15 s sync: 50 requests per
+// second of a 500-pod query (BENCH_PODS overrides the size) for 60 s
+// (SUSTAINED_SECONDS), through the aggregator with the HPA's client;
+// reports p50/p99 and the requests that missed their slot.
+func BenchmarkSustained(b *testing.B) {
+	n := 500
+	if s := os.Getenv("BENCH_PODS"); s != "" && !strings.Contains(s, ",") {
+		n, _ = strconv.Atoi(s)
+	}
+	seconds := 60
+	if s := os.Getenv("SUSTAINED_SECONDS"); s != "" {
+		seconds, _ = strconv.Atoi(s)
+	}
+	if os.Getenv("SUSTAINED") == "" {
+		b.Skip("SUSTAINED=1 runs it (starts hundreds of redis-servers for a minute)")
+	}
+	e := startAdapterB(b)
+	c := e.c
+	ns := c.Namespace(b, "sustained")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	sts := cluster.RedisStatefulSet("sustained", int32(n))
+	_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, sts, metav1.CreateOptions{})
+	require.NoError(b, err)
+	h := hpa("sustained", podsMetric("redis_ops_per_second", "1k"))
+	h.Spec.MinReplicas, h.Spec.MaxReplicas = ptr(int32(n)), int32(n)
+	_, err = c.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, h, metav1.CreateOptions{})
+	require.NoError(b, err)
+	sel := labels.SelectorFromSet(labels.Set{"app": "sustained"})
+	pm := e.metrics.NamespacedMetrics(ns)
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		l, err := pm.GetForObjects(podGK, sel, "redis_ops_per_second", labels.Everything())
+		if err == nil && len(l.Items) == n {
+			break
+		}
+		require.True(b, time.Now().Before(deadline), "%d pods never all served: %v", n, err)
+		time.Sleep(time.Second)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		const rate = 50
+		total := rate * seconds
+		lat := make([]time.Duration, total)
+		var wg sync.WaitGroup
+		tick := time.NewTicker(time.Second / rate)
+		cpu0 := cpuSeconds(e.pid)
+		var failed atomic.Int64
+		for i := range total {
+			<-tick.C
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				start := time.Now()
+				if _, err := pm.GetForObjects(podGK, sel, "redis_ops_per_second", labels.Everything()); err != nil {
+					failed.Add(1)
+				}
+				lat[i] = time.Since(start)
+			}()
+		}
+		tick.Stop()
+		wg.Wait()
+		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+		b.ReportMetric(float64(lat[total/2].Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(lat[total*99/100].Microseconds())/1000, "p99-ms")
+		b.ReportMetric(float64(failed.Load()), "failed")
+		if e.pid != 0 {
+			b.ReportMetric((cpuSeconds(e.pid)-cpu0)*1000/float64(total), "adapter-cpu-ms/req")
+		}
+	}
+}
