@@ -61,6 +61,12 @@ bench: deps k8s-binaries ## Run the benchmarks (exporter: INFO parse, /metrics, 
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count 5 ./exporter/... ./adapter/...
 	$(GO) test -run '^$$' -bench LeanExporter -benchtime 5x -count 3 -timeout 30m ./cmd/redis-exporter/
 
+.PHONY: bench-adapter-scale
+bench-adapter-scale: deps k8s-binaries build ## The adapter at 500 pods as its own process: latency and CPU through the aggregator, 50 req/s for 60 s, RSS beside 4,500 unrelated pods (minutes; 500 redis-servers)
+	ADAPTER_BIN=$(CURDIR)/bin/redis-autoscaler BENCH_PODS=500 $(GO) test -run '^$$' -bench ThroughAggregator -benchtime 300x -count 3 -timeout 30m ./adapter/
+	SUSTAINED=1 ADAPTER_BIN=$(CURDIR)/bin/redis-autoscaler BENCH_PODS=500 $(GO) test -run '^$$' -bench Sustained -benchtime 1x -timeout 30m ./adapter/
+	ADAPTER_BIN=$(CURDIR)/bin/redis-autoscaler $(GO) test -run '^$$' -bench MemoryWithUnrelatedPods -benchtime 1x -timeout 30m ./adapter/
+
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME each (seed corpora in testdata/)
 	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/rest"
@@ -251,5 +252,118 @@ func BenchmarkSustained(b *testing.B) {
 		if e.pid != 0 {
 			b.ReportMetric((cpuSeconds(e.pid)-cpu0)*1000/float64(total), "adapter-cpu-ms/req")
 		}
+	}
+}
+
+// BenchmarkMemoryWithUnrelatedPods measures the adapter as its own process
+// (ADAPTER_BIN; skipped otherwise) serving a 500-pod StatefulSet while the
+// cluster holds UNRELATED_PODS (default 4,500) other pods of two
+// containers with labels and annotations: its RSS before and after they
+// are created, the KiB each costs, and the peak after 100 requests.
+func BenchmarkMemoryWithUnrelatedPods(b *testing.B) {
+	if os.Getenv("ADAPTER_BIN") == "" {
+		b.Skip("ADAPTER_BIN runs the adapter as its own process, whose RSS this measures")
+	}
+	unrelated := 4500
+	if s := os.Getenv("UNRELATED_PODS"); s != "" {
+		unrelated, _ = strconv.Atoi(s)
+	}
+	const served = 500
+	e := startAdapterB(b)
+	c := e.c
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	ns := c.Namespace(b, "memory")
+	_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, cluster.RedisStatefulSet("served", served), metav1.CreateOptions{})
+	require.NoError(b, err)
+	h := hpa("served", podsMetric("redis_ops_per_second", "1k"))
+	h.Spec.MinReplicas, h.Spec.MaxReplicas = ptr(int32(served)), int32(served)
+	_, err = c.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, h, metav1.CreateOptions{})
+	require.NoError(b, err)
+	sel := labels.SelectorFromSet(labels.Set{"app": "served"})
+	pm := e.metrics.NamespacedMetrics(ns)
+	waitServed := func() {
+		deadline := time.Now().Add(5 * time.Minute)
+		for {
+			l, err := pm.GetForObjects(podGK, sel, "redis_ops_per_second", labels.Everything())
+			if err == nil && len(l.Items) == served {
+				return
+			}
+			require.True(b, time.Now().Before(deadline), "pods never all served: %v", err)
+			time.Sleep(time.Second)
+		}
+	}
+	waitServed()
+	rss := func() (cur, peak float64) {
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.pid))
+		require.NoError(b, err)
+		for _, line := range strings.Split(string(raw), "\n") {
+			f := strings.Fields(line)
+			if len(f) < 2 {
+				continue
+			}
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			switch f[0] {
+			case "VmRSS:":
+				cur = kb / 1024
+			case "VmHWM:":
+				peak = kb / 1024
+			}
+		}
+		return cur, peak
+	}
+	before, _ := rss()
+
+	crowd := c.Namespace(b, "crowd")
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				_, err := c.Client.CoreV1().Pods(crowd).Create(ctx, unrelatedPod(i), metav1.CreateOptions{})
+				if err != nil {
+					b.Error(err)
+				}
+			}
+		}()
+	}
+	for i := range unrelated {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	time.Sleep(10 * time.Second) // the adapter's informer takes them in
+	runtimeSettle := func() float64 { cur, _ := rss(); return cur }
+	idle := runtimeSettle()
+
+	b.ResetTimer()
+	for b.Loop() {
+		for range 100 {
+			_, err := pm.GetForObjects(podGK, sel, "redis_ops_per_second", labels.Everything())
+			require.NoError(b, err)
+		}
+	}
+	b.StopTimer()
+	_, peak := rss()
+	b.ReportMetric(before, "rss-before-MiB")
+	b.ReportMetric(idle, "rss-idle-MiB")
+	b.ReportMetric(peak, "peak-rss-MiB")
+	b.ReportMetric((idle-before)*1024/float64(unrelated), "KiB/unrelated-pod")
+}
+
+// unrelatedPod is a pod as clusters hold them, not Redis.
+func unrelatedPod(i int) *corev1.Pod {
+	c := func(name string) corev1.Container {
+		return corev1.Container{Name: name, Image: "example.com/team/" + name + ":1.2.3",
+			Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
+			Env:   []corev1.EnvVar{{Name: "LOG_LEVEL", Value: "info"}, {Name: "REGION", Value: "eu-west-1"}}}
+	}
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("web-%d", i),
+			Labels:      map[string]string{"app": "web", "tier": "frontend", "team": "payments"},
+			Annotations: map[string]string{"prometheus.io/scrape": "true", "checksum/config": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{c("web"), c("sidecar")}},
 	}
 }
