@@ -347,6 +347,21 @@ func BenchmarkMemoryWithUnrelatedPods(b *testing.B) {
 	}
 	b.StopTimer()
 	_, peak := rss()
+	if out := os.Getenv("HEAP_OUT"); out != "" {
+		// The adapter's live heap (the API server library's /debug/pprof).
+		direct := rest.CopyConfig(c.Config)
+		direct.Host = fmt.Sprintf("https://127.0.0.1:%d", e.port)
+		direct.Insecure, direct.CAData, direct.CAFile = true, nil, ""
+		dc, err := rest.HTTPClientFor(direct)
+		require.NoError(b, err)
+		resp, err := dc.Get(direct.Host + "/debug/pprof/heap?gc=1")
+		require.NoError(b, err)
+		f, err := os.Create(out)
+		require.NoError(b, err)
+		_, _ = io.Copy(f, resp.Body)
+		resp.Body.Close()
+		f.Close()
+	}
 	b.ReportMetric(before, "rss-before-MiB")
 	b.ReportMetric(idle, "rss-idle-MiB")
 	b.ReportMetric(peak, "peak-rss-MiB")
