@@ -3,9 +3,13 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -13,8 +17,9 @@ import (
 // envFrom first, then env (later wins), with $(VAR) references to earlier
 // variables expanded. Supported sources: value, secretKeyRef,
 // configMapKeyRef, fieldRef (name, namespace, uid, labels/annotations,
-// nodeName, serviceAccountName, podIP(s), hostIP(s)); resourceFieldRef
-// is not.
+// nodeName, serviceAccountName, podIP(s), hostIP(s)), resourceFieldRef
+// (limits and requests of cpu and memory; an unset limit is the host's
+// capacity, as the node's allocatable would be).
 func (r *PodRunner) containerEnv(ctx context.Context, pod *corev1.Pod, st *podState, c *corev1.Container) ([]string, map[string]string, error) {
 	vars := map[string]string{}
 	var order []string
@@ -34,7 +39,7 @@ func (r *PodRunner) containerEnv(ctx context.Context, pod *corev1.Pod, st *podSt
 		}
 	}
 	for _, e := range c.Env {
-		v, err := r.envValue(ctx, pod, st, e)
+		v, err := r.envValue(ctx, pod, st, c, e)
 		if err != nil {
 			return nil, nil, fmt.Errorf("env %s: %w", e.Name, err)
 		}
@@ -50,7 +55,7 @@ func (r *PodRunner) containerEnv(ctx context.Context, pod *corev1.Pod, st *podSt
 	return env, vars, nil
 }
 
-func (r *PodRunner) envValue(ctx context.Context, pod *corev1.Pod, st *podState, e corev1.EnvVar) (string, error) {
+func (r *PodRunner) envValue(ctx context.Context, pod *corev1.Pod, st *podState, c *corev1.Container, e corev1.EnvVar) (string, error) {
 	src := e.ValueFrom
 	if src == nil {
 		return e.Value, nil
@@ -85,8 +90,61 @@ func (r *PodRunner) envValue(ctx context.Context, pod *corev1.Pod, st *podState,
 		return v, nil
 	case src.FieldRef != nil:
 		return r.fieldValue(pod, st, src.FieldRef.FieldPath)
+	case src.ResourceFieldRef != nil:
+		return resourceValue(pod, c, src.ResourceFieldRef)
 	}
 	return "", fmt.Errorf("unsupported valueFrom")
+}
+
+// resourceValue is a container's limit or request, divided by the divisor
+// and rounded up, as the kubelet computes it.
+func resourceValue(pod *corev1.Pod, c *corev1.Container, ref *corev1.ResourceFieldSelector) (string, error) {
+	if ref.ContainerName != "" {
+		c = nil
+		for i := range pod.Spec.Containers {
+			if pod.Spec.Containers[i].Name == ref.ContainerName {
+				c = &pod.Spec.Containers[i]
+			}
+		}
+		if c == nil {
+			return "", fmt.Errorf("resourceFieldRef: no container %q", ref.ContainerName)
+		}
+	}
+	kind, name, ok := strings.Cut(ref.Resource, ".")
+	if !ok || (kind != "limits" && kind != "requests") || (name != "cpu" && name != "memory") {
+		return "", fmt.Errorf("resourceFieldRef %q is not supported here", ref.Resource)
+	}
+	list := c.Resources.Limits
+	if kind == "requests" {
+		list = c.Resources.Requests
+	}
+	q, set := list[corev1.ResourceName(name)]
+	if !set && kind == "limits" {
+		q = hostCapacity(name)
+	}
+	divisor := ref.Divisor
+	if divisor.IsZero() {
+		divisor = resource.MustParse("1")
+	}
+	if name == "cpu" {
+		return strconv.FormatInt((q.MilliValue()+divisor.MilliValue()-1)/divisor.MilliValue(), 10), nil
+	}
+	return strconv.FormatInt((q.Value()+divisor.Value()-1)/divisor.Value(), 10), nil
+}
+
+// hostCapacity stands in for the node's allocatable cpu or memory.
+func hostCapacity(name string) resource.Quantity {
+	if name == "cpu" {
+		return *resource.NewQuantity(int64(runtime.NumCPU()), resource.DecimalSI)
+	}
+	raw, _ := os.ReadFile("/proc/meminfo")
+	for _, line := range strings.Split(string(raw), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return *resource.NewQuantity(kb*1024, resource.BinarySI)
+		}
+	}
+	return *resource.NewQuantity(1<<30, resource.BinarySI)
 }
 
 func (r *PodRunner) fieldValue(pod *corev1.Pod, st *podState, path string) (string, error) {
