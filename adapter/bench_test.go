@@ -20,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/rest"
+	"k8s.io/metrics/pkg/client/custom_metrics"
 
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 )
@@ -47,29 +48,7 @@ func BenchmarkThroughAggregator(b *testing.B) {
 			ns := c.Namespace(b, "bench")
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
-			name := fmt.Sprintf("bench%d", n)
-			sts := cluster.RedisStatefulSet(name, int32(n))
-			_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, sts, metav1.CreateOptions{})
-			require.NoError(b, err)
-			// The HPA only makes the adapter scrape the pods; pinned to n so
-			// it does not scale the StatefulSet under the benchmark.
-			h := hpa(name, podsMetric("redis_ops_per_second", "1k"))
-			h.Spec.MinReplicas, h.Spec.MaxReplicas = ptr(int32(n)), int32(n)
-			_, err = c.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, h, metav1.CreateOptions{})
-			require.NoError(b, err)
-			sel := labels.SelectorFromSet(labels.Set{"app": name})
-			pm := e.metrics.NamespacedMetrics(ns)
-			deadline := time.Now().Add(5 * time.Minute)
-			for {
-				l, err := pm.GetForObjects(podGK, sel, "redis_ops_per_second", labels.Everything())
-				if err == nil && len(l.Items) == n {
-					break
-				}
-				if time.Now().After(deadline) {
-					b.Fatalf("%d pods never all served: %v", n, err)
-				}
-				time.Sleep(time.Second)
-			}
+			sel, pm := servedPods(ctx, b, e, ns, fmt.Sprintf("bench%d", n), n)
 			// Raw bytes through the aggregator as well, to tell the server's
 			// share from the client's decoding.
 			raw := c.Client.CoreV1().RESTClient().Get().
@@ -77,12 +56,8 @@ func BenchmarkThroughAggregator(b *testing.B) {
 				Param("labelSelector", sel.String())
 			// And straight to the adapter (no aggregator), with the admin's
 			// client certificate, to tell the adapter's share from the proxy's.
-			direct := rest.CopyConfig(c.Config)
-			direct.Host = fmt.Sprintf("https://127.0.0.1:%d", e.port)
-			direct.Insecure, direct.CAData, direct.CAFile = true, nil, ""
-			dc, err := rest.HTTPClientFor(direct)
-			require.NoError(b, err)
-			directURL := direct.Host + "/apis/custom.metrics.k8s.io/v1beta2/namespaces/" + ns + "/pods/*/redis_ops_per_second?labelSelector=" + url.QueryEscape(sel.String())
+			dc, host := directClient(b, e)
+			directURL := host + "/apis/custom.metrics.k8s.io/v1beta2/namespaces/" + ns + "/pods/*/redis_ops_per_second?labelSelector=" + url.QueryEscape(sel.String())
 			var lat, rawLat, directLat []time.Duration
 			// PROFILE_OUT: a CPU profile of the adapter while the loop runs
 			// (the API server library's /debug/pprof, admin credentials).
@@ -91,7 +66,7 @@ func BenchmarkThroughAggregator(b *testing.B) {
 			idle0, idleStart := cpuSeconds(e.pid), time.Now()
 			time.Sleep(3 * time.Second)
 			idleRate := (cpuSeconds(e.pid) - idle0) / time.Since(idleStart).Seconds()
-			profiled := profile(b, dc, direct.Host, os.Getenv("PROFILE_OUT"))
+			profiled := profile(b, dc, host, os.Getenv("PROFILE_OUT"))
 			cpu0, loopStart := cpuSeconds(e.pid), time.Now()
 			b.ResetTimer()
 			for b.Loop() {
@@ -200,28 +175,9 @@ func BenchmarkSustained(b *testing.B) {
 		b.Skip("SUSTAINED=1 runs it (starts hundreds of redis-servers for a minute)")
 	}
 	e := startAdapterB(b)
-	c := e.c
-	ns := c.Namespace(b, "sustained")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	sts := cluster.RedisStatefulSet("sustained", int32(n))
-	_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, sts, metav1.CreateOptions{})
-	require.NoError(b, err)
-	h := hpa("sustained", podsMetric("redis_ops_per_second", "1k"))
-	h.Spec.MinReplicas, h.Spec.MaxReplicas = ptr(int32(n)), int32(n)
-	_, err = c.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, h, metav1.CreateOptions{})
-	require.NoError(b, err)
-	sel := labels.SelectorFromSet(labels.Set{"app": "sustained"})
-	pm := e.metrics.NamespacedMetrics(ns)
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
-		l, err := pm.GetForObjects(podGK, sel, "redis_ops_per_second", labels.Everything())
-		if err == nil && len(l.Items) == n {
-			break
-		}
-		require.True(b, time.Now().Before(deadline), "%d pods never all served: %v", n, err)
-		time.Sleep(time.Second)
-	}
+	sel, pm := servedPods(ctx, b, e, e.c.Namespace(b, "sustained"), "sustained", n)
 	b.ResetTimer()
 	for b.Loop() {
 		const rate = 50
@@ -273,27 +229,7 @@ func BenchmarkMemoryWithUnrelatedPods(b *testing.B) {
 	c := e.c
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	ns := c.Namespace(b, "memory")
-	_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, cluster.RedisStatefulSet("served", served), metav1.CreateOptions{})
-	require.NoError(b, err)
-	h := hpa("served", podsMetric("redis_ops_per_second", "1k"))
-	h.Spec.MinReplicas, h.Spec.MaxReplicas = ptr(int32(served)), int32(served)
-	_, err = c.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, h, metav1.CreateOptions{})
-	require.NoError(b, err)
-	sel := labels.SelectorFromSet(labels.Set{"app": "served"})
-	pm := e.metrics.NamespacedMetrics(ns)
-	waitServed := func() {
-		deadline := time.Now().Add(5 * time.Minute)
-		for {
-			l, err := pm.GetForObjects(podGK, sel, "redis_ops_per_second", labels.Everything())
-			if err == nil && len(l.Items) == served {
-				return
-			}
-			require.True(b, time.Now().Before(deadline), "pods never all served: %v", err)
-			time.Sleep(time.Second)
-		}
-	}
-	waitServed()
+	sel, pm := servedPods(ctx, b, e, c.Namespace(b, "memory"), "served", served)
 	rss := func() (cur, peak float64) {
 		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.pid))
 		require.NoError(b, err)
@@ -335,8 +271,7 @@ func BenchmarkMemoryWithUnrelatedPods(b *testing.B) {
 	close(work)
 	wg.Wait()
 	time.Sleep(10 * time.Second) // the adapter's informer takes them in
-	runtimeSettle := func() float64 { cur, _ := rss(); return cur }
-	idle := runtimeSettle()
+	idle, _ := rss()
 
 	b.ResetTimer()
 	for b.Loop() {
@@ -349,12 +284,8 @@ func BenchmarkMemoryWithUnrelatedPods(b *testing.B) {
 	_, peak := rss()
 	if out := os.Getenv("HEAP_OUT"); out != "" {
 		// The adapter's live heap (the API server library's /debug/pprof).
-		direct := rest.CopyConfig(c.Config)
-		direct.Host = fmt.Sprintf("https://127.0.0.1:%d", e.port)
-		direct.Insecure, direct.CAData, direct.CAFile = true, nil, ""
-		dc, err := rest.HTTPClientFor(direct)
-		require.NoError(b, err)
-		resp, err := dc.Get(direct.Host + "/debug/pprof/heap?gc=1")
+		dc, host := directClient(b, e)
+		resp, err := dc.Get(host + "/debug/pprof/heap?gc=1")
 		require.NoError(b, err)
 		f, err := os.Create(out)
 		require.NoError(b, err)
@@ -381,4 +312,40 @@ func unrelatedPod(i int) *corev1.Pod {
 			Annotations: map[string]string{"prometheus.io/scrape": "true", "checksum/config": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{c("web"), c("sidecar")}},
 	}
+}
+
+// servedPods creates a StatefulSet of n Redis pods named name in ns, and an
+// HPA on it pinned to n (it only makes the adapter scrape the pods, never
+// scales them under a benchmark), and waits until all n are served.
+func servedPods(ctx context.Context, b *testing.B, e *env, ns, name string, n int) (labels.Selector, custom_metrics.MetricsInterface) {
+	c := e.c
+	_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, cluster.RedisStatefulSet(name, int32(n)), metav1.CreateOptions{})
+	require.NoError(b, err)
+	h := hpa(name, podsMetric("redis_ops_per_second", "1k"))
+	h.Spec.MinReplicas, h.Spec.MaxReplicas = ptr(int32(n)), int32(n)
+	_, err = c.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, h, metav1.CreateOptions{})
+	require.NoError(b, err)
+	sel := labels.SelectorFromSet(labels.Set{"app": name})
+	pm := e.metrics.NamespacedMetrics(ns)
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		l, err := pm.GetForObjects(podGK, sel, "redis_ops_per_second", labels.Everything())
+		if err == nil && len(l.Items) == n {
+			return sel, pm
+		}
+		require.True(b, time.Now().Before(deadline), "%d pods never all served: %v", n, err)
+		time.Sleep(time.Second)
+	}
+}
+
+// directClient reaches the adapter without the aggregator, with the
+// admin's client certificate: to tell the adapter's share from the proxy's,
+// and for the API server library's /debug/pprof.
+func directClient(b *testing.B, e *env) (*http.Client, string) {
+	direct := rest.CopyConfig(e.c.Config)
+	direct.Host = fmt.Sprintf("https://127.0.0.1:%d", e.port)
+	direct.Insecure, direct.CAData, direct.CAFile = true, nil, ""
+	dc, err := rest.HTTPClientFor(direct)
+	require.NoError(b, err)
+	return dc, direct.Host
 }

@@ -96,7 +96,7 @@ func newClients(tlsConfig *tls.Config, timeout time.Duration, max int) *clients 
 }
 
 func (cs *clients) get(t target.Target) *redis.Client {
-	k := t.Key() + "\x00" + t.User + "\x00" + t.Password
+	k := t.Key() // with the credentials
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	if e, ok := cs.m[k]; ok {
@@ -121,16 +121,7 @@ func (cs *clients) get(t target.Target) *redis.Client {
 		ContextTimeoutEnabled: true, PoolSize: 2, MaxIdleConns: 1, MaxRetries: -1,
 		ReadBufferSize: 4096, WriteBufferSize: 1024,
 	}
-	if t.TLS {
-		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-		if cs.tlsConfig != nil {
-			cfg = cs.tlsConfig.Clone()
-		}
-		if cfg.ServerName == "" {
-			cfg.ServerName = t.Host()
-		}
-		o.TLSConfig = cfg
-	}
+	o.TLSConfig = t.TLSConfig(cs.tlsConfig)
 	c := redis.NewClient(o)
 	cs.m[k] = &entry{c: c, used: time.Now()}
 	return c

@@ -71,18 +71,11 @@ func Run(ctx context.Context, conn *redis.Conn, keys Reader, home int, spec Spec
 		order = append(order, db)
 	}
 	slices.Sort(order)
-	current := home
-	defer func() {
-		if current != home {
-			_ = conn.Select(ctx, home).Err()
-		}
-	}()
+	sel := &dbSelector{conn: conn, home: home, current: home}
+	defer sel.restore(ctx)
 	for _, db := range order {
-		if db != current {
-			if err := conn.Select(ctx, db).Err(); err != nil {
-				return res, err
-			}
-			current = db
+		if err := sel.use(ctx, db); err != nil {
+			return res, err
 		}
 		var names []string
 		for _, p := range spec.Patterns {
@@ -122,6 +115,30 @@ func Run(ctx context.Context, conn *redis.Conn, keys Reader, home int, spec Spec
 		}
 	}
 	return res, nil
+}
+
+// dbSelector moves a connection between databases, with SELECT only when
+// the database changes, and back to its own (home) when done.
+type dbSelector struct {
+	conn          *redis.Conn
+	home, current int
+}
+
+func (s *dbSelector) use(ctx context.Context, db int) error {
+	if db == s.current {
+		return nil
+	}
+	if err := s.conn.Select(ctx, db).Err(); err != nil {
+		return err
+	}
+	s.current = db
+	return nil
+}
+
+func (s *dbSelector) restore(ctx context.Context) {
+	if s.current != s.home {
+		_ = s.conn.Select(ctx, s.home).Err()
+	}
 }
 
 // scan walks SCAN MATCH pattern (TYPE typ unless empty) until done or

@@ -135,12 +135,8 @@ func (g *GroupWalk) Step(ctx context.Context, conn *redis.Conn, home int, dbs []
 			delete(g.walks, db)
 		}
 	}
-	current := home
-	defer func() {
-		if current != home {
-			_ = conn.Select(ctx, home).Err()
-		}
-	}()
+	sel := &dbSelector{conn: conn, home: home, current: home}
+	defer sel.restore(ctx)
 	budget := g.budget
 	var err error
 	// Databases are walked in turn, starting after the last one a scrape
@@ -149,11 +145,8 @@ func (g *GroupWalk) Step(ctx context.Context, conn *redis.Conn, home int, dbs []
 		if budget <= 0 {
 			break
 		}
-		if db != current {
-			if err = conn.Select(ctx, db).Err(); err != nil {
-				break
-			}
-			current = db
+		if err = sel.use(ctx, db); err != nil {
+			break
 		}
 		if budget, err = g.walk(ctx, conn, db, budget); err != nil {
 			break

@@ -154,16 +154,7 @@ func NewWithExtras(t target.Target, tlsConfig *tls.Config, timeout time.Duration
 			return nil
 		},
 	}
-	if t.TLS {
-		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-		if tlsConfig != nil {
-			cfg = tlsConfig.Clone()
-		}
-		if cfg.ServerName == "" {
-			cfg.ServerName = t.Host()
-		}
-		opts.TLSConfig = cfg
-	}
+	opts.TLSConfig = t.TLSConfig(tlsConfig)
 	c.rdb = redis.NewClient(opts)
 	return c
 }
@@ -259,9 +250,7 @@ func (c *Client) Close() error {
 // password even if a server put it in a reply.
 func (c *Client) scrubError(err error) error {
 	msg := err.Error()
-	var netErr net.Error
-	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+	if isTimeout(err) {
 		msg = "timeout: " + msg
 	}
 	if pw := c.target.Password; pw != "" {

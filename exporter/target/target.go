@@ -6,6 +6,7 @@
 package target
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -115,6 +116,23 @@ func (t Target) String() string {
 // It includes credentials, so it must never be printed.
 func (t Target) Key() string {
 	return fmt.Sprintf("%s|%d|%s|%s", t.String(), t.DB, t.User, t.Password)
+}
+
+// TLSConfig is the TLS configuration to dial t with: nil for a plain
+// target; else a copy of base (TLS 1.2 at least when base is nil), whose
+// server name defaults to t's host.
+func (t Target) TLSConfig(base *tls.Config) *tls.Config {
+	if !t.TLS {
+		return nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if base != nil {
+		cfg = base.Clone()
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = t.Host()
+	}
+	return cfg
 }
 
 // Host is the host part of a TCP address ("" for unix sockets).
