@@ -31,6 +31,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/metrics/pkg/client/custom_metrics"
 
@@ -151,9 +152,22 @@ func setup(c *cluster.Cluster, dir string) (*env, error) {
 		return nil, err
 	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	// The client the HPA controller itself uses.
-	mc := custom_metrics.NewForConfig(c.Config, mapper, custom_metrics.NewAvailableAPIsGetter(dc))
+	// The client the HPA controller itself uses, configured as
+	// kube-controller-manager configures it: its --kube-api-content-type
+	// defaults to protobuf, so the HPA asks the adapter for protobuf.
+	hpaConfig := rest.CopyConfig(c.Config)
+	hpaConfig.ContentType = hpaContentType()
+	mc := custom_metrics.NewForConfig(hpaConfig, mapper, custom_metrics.NewAvailableAPIsGetter(dc))
 	return &env{c: c, metrics: mc, port: port, pid: pid}, nil
+}
+
+// hpaContentType is what kube-controller-manager's clients send and accept
+// by default; BENCH_CONTENT_TYPE=application/json measures the JSON path.
+func hpaContentType() string {
+	if ct := os.Getenv("BENCH_CONTENT_TYPE"); ct != "" {
+		return ct
+	}
+	return "application/vnd.kubernetes.protobuf"
 }
 
 func ctxT(t *testing.T, d time.Duration) context.Context {

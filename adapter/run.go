@@ -143,6 +143,12 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := informers.Core().V1().Pods().Informer().SetTransform(podcache.Strip); err != nil {
 		return err
 	}
+	// One lister for every reader, remembering which pods a selector
+	// matched until a pod of that namespace changes.
+	pods, err := podcache.NewSelections(informers.Core().V1().Pods().Lister(), informers.Core().V1().Pods().Informer())
+	if err != nil {
+		return err
+	}
 	dyn, err := base.DynamicClient()
 	if err != nil {
 		return err
@@ -155,7 +161,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	src, err := cfg.newSource(ctx, base, informers.Core().V1().Pods().Lister(), creds, tlsConfig, logger)
+	src, err := cfg.newSource(ctx, base, pods, creds, tlsConfig, logger)
 	if err != nil {
 		return err
 	}
@@ -167,7 +173,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	legacyregistry.RawMustRegister(hpastate.New(informers.Autoscaling().V2().HorizontalPodAutoscalers().Lister()))
 	prov := &provider.Provider{
 		Source:  src,
-		Pods:    informers.Core().V1().Pods().Lister(),
+		Pods:    pods,
 		Objects: &provider.Objects{StatefulSets: informers.Apps().V1().StatefulSets().Lister(), Dynamic: dyn},
 		Metrics: metrics,
 	}
@@ -200,7 +206,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	// server routes external.metrics.k8s.io here is the APIService's call
 	// (deploy/components/external-metrics), as only one server can own it.
 	ext := external.New(external.Options{
-		Resolve:     &external.KubeResolve{Pods: informers.Core().V1().Pods().Lister(), Dynamic: dyn, Port: cfg.redisPort, TLS: cfg.redisTLS},
+		Resolve:     &external.KubeResolve{Pods: pods, Dynamic: dyn, Port: cfg.redisPort, TLS: cfg.redisTLS},
 		Credentials: creds, TLS: cfg.redisTLS, TLSConfig: tlsConfig, Interval: cfg.interval,
 	})
 	defer ext.Close()

@@ -281,25 +281,40 @@ func toSample(r *engine.Result) sample {
 
 // PodValues implements source.Source from the values of the last round; it
 // never waits for Redis.
-func (s *Source) PodValues(_ context.Context, metric string, pods []*corev1.Pod) (map[string]source.Value, error) {
+func (s *Source) PodValues(ctx context.Context, metric string, pods []*corev1.Pod) (map[string]source.Value, error) {
+	vals := make([]source.Value, len(pods))
+	_ = s.PodValuesAligned(ctx, metric, pods, vals)
+	out := make(map[string]source.Value, len(pods))
+	for i, v := range vals {
+		if !v.Timestamp.IsZero() {
+			out[pods[i].Name] = v
+		}
+	}
+	return out, nil
+}
+
+// PodValuesAligned is PodValues in the pods' order (source.Aligned):
+// values[i] is pods[i]'s, zero when it has no fresh value.
+func (s *Source) PodValuesAligned(_ context.Context, metric string, pods []*corev1.Pod, values []source.Value) error {
 	now := time.Now()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make(map[string]source.Value, len(pods))
 	byNS := s.values[metric]
 	var ns string
 	var byName map[string]source.Value
-	for _, pod := range pods {
+	for i, pod := range pods {
 		if byName == nil || pod.Namespace != ns {
 			ns, byName = pod.Namespace, byNS[pod.Namespace]
 		}
 		// Each value is as old as the samples it comes from: a stalled
 		// pod's response time is fresh while its ops/s ages out.
 		if v, ok := byName[pod.Name]; ok && now.Sub(v.Timestamp) <= s.opts.MaxStaleness {
-			out[pod.Name] = v
+			values[i] = v
+		} else {
+			values[i] = source.Value{}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // value is metric's value over w, the time span it covers and when its

@@ -118,17 +118,35 @@ func (p *Provider) GetMetricBySelector(ctx context.Context, namespace string, se
 	if err != nil {
 		return nil, err
 	}
-	vals, err := p.Source.PodValues(ctx, info.Metric, pods)
+	vals, err := p.podValues(ctx, info.Metric, pods)
 	if err != nil {
 		return nil, apierrors.NewServiceUnavailable(err.Error())
 	}
-	for _, pod := range pods {
-		if v, ok := vals[pod.Name]; ok {
+	list.Items = make([]custom_metrics.MetricValue, 0, len(pods))
+	for i, pod := range pods {
+		if v := vals[i]; !v.Timestamp.IsZero() {
 			p.Metrics.served(v.Timestamp)
 			list.Items = append(list.Items, *metricValue(podRef(pod), info.Metric, v))
 		}
 	}
 	return list, nil
+}
+
+// podValues is the source's values in the pods' order (zero: no value),
+// without a map when the source can (source.Aligned).
+func (p *Provider) podValues(ctx context.Context, metric string, pods []*corev1.Pod) ([]source.Value, error) {
+	vals := make([]source.Value, len(pods))
+	if a, ok := p.Source.(source.Aligned); ok {
+		return vals, a.PodValuesAligned(ctx, metric, pods, vals)
+	}
+	byName, err := p.Source.PodValues(ctx, metric, pods)
+	if err != nil {
+		return nil, err
+	}
+	for i, pod := range pods {
+		vals[i] = byName[pod.Name]
+	}
+	return vals, nil
 }
 
 // objectValue aggregates an object's pods: ops/s and clients are summed

@@ -38,6 +38,18 @@ func (f fakeSource) PodValues(_ context.Context, metric string, pods []*corev1.P
 	return out, nil
 }
 
+// alignedSource answers in the pods' order as the embedded source does
+// (source.Aligned), from the same values.
+type alignedSource struct{ fakeSource }
+
+func (a alignedSource) PodValuesAligned(ctx context.Context, metric string, pods []*corev1.Pod, values []source.Value) error {
+	byName, _ := a.PodValues(ctx, metric, pods)
+	for i, p := range pods {
+		values[i] = byName[p.Name]
+	}
+	return nil
+}
+
 type fakeObjects map[string]labels.Selector // "resource/name" -> selector
 
 func (f fakeObjects) Selector(_ context.Context, gr schema.GroupResource, _ string, name string) (labels.Selector, error) {
@@ -56,7 +68,7 @@ func podLister(t testing.TB, n int) corelisters.PodLister {
 	return corelisters.NewPodLister(idx)
 }
 
-func newProvider(t testing.TB, pods int, src fakeSource) *Provider {
+func newProvider(t testing.TB, pods int, src source.Source) *Provider {
 	return &Provider{
 		Source: src,
 		Pods:   podLister(t, pods),
@@ -73,7 +85,12 @@ func info(gr schema.GroupResource, metric string) provider.CustomMetricInfo {
 
 func TestGetMetricBySelector(t *testing.T) {
 	src := fakeSource{source.OpsPerSecond: {"redis-0": 100, "redis-2": 300.5}}
-	p := newProvider(t, 3, src)
+	for kind, src := range map[string]source.Source{"map": src, "aligned": alignedSource{src}} {
+		t.Run(kind, func(t *testing.T) { testGetMetricBySelector(t, newProvider(t, 3, src)) })
+	}
+}
+
+func testGetMetricBySelector(t *testing.T, p *Provider) {
 	appRedis := labels.SelectorFromSet(labels.Set{"app": "redis"})
 	for name, tc := range map[string]struct {
 		info     provider.CustomMetricInfo

@@ -37,3 +37,12 @@ type Value struct {
 type Source interface {
 	PodValues(ctx context.Context, metric string, pods []*corev1.Pod) (map[string]Value, error)
 }
+
+// Aligned is implemented by a source that can answer in the pods' order
+// without building a map (the embedded source): values[i] is pods[i]'s,
+// and a zero Timestamp means the pod has no fresh value. The provider
+// prefers it on the HPA's request path, where the map was a quarter of
+// the provider's time at 500 pods.
+type Aligned interface {
+	PodValuesAligned(ctx context.Context, metric string, pods []*corev1.Pod, values []Value) error
+}
