@@ -23,6 +23,7 @@ import (
 	"k8s.io/metrics/pkg/client/custom_metrics"
 
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
+	"github.com/redis-autoscaler/redis-autoscaler/test/procstat"
 )
 
 // BenchmarkThroughAggregator measures what the HPA pays: a Pods metric
@@ -237,30 +238,12 @@ func BenchmarkMemoryWithUnrelatedPods(b *testing.B) {
 	sel, pm := servedPods(ctx, b, e, c.Namespace(b, "memory"), "served", served)
 	// RssFile is the binary's pages (clean, shared, reclaimable under
 	// pressure); RssAnon is the heap, stacks and runtime: reported apart.
-	var anon, file float64
-	rss := func() (cur, peak float64) {
-		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.pid))
+	rss := func() map[string]float64 {
+		m, err := procstat.MemoryMiB(e.pid)
 		require.NoError(b, err)
-		for _, line := range strings.Split(string(raw), "\n") {
-			f := strings.Fields(line)
-			if len(f) < 2 {
-				continue
-			}
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			switch f[0] {
-			case "VmRSS:":
-				cur = kb / 1024
-			case "VmHWM:":
-				peak = kb / 1024
-			case "RssAnon:":
-				anon = kb / 1024
-			case "RssFile:":
-				file = kb / 1024
-			}
-		}
-		return cur, peak
+		return m
 	}
-	before, _ := rss()
+	before := rss()["VmRSS"]
 
 	crowd := c.Namespace(b, "crowd")
 	work := make(chan int)
@@ -283,8 +266,8 @@ func BenchmarkMemoryWithUnrelatedPods(b *testing.B) {
 	close(work)
 	wg.Wait()
 	time.Sleep(10 * time.Second) // the adapter's informer takes them in
-	idle, _ := rss()
-	idleAnon, idleFile := anon, file
+	idleMem := rss()
+	idle := idleMem["VmRSS"]
 
 	b.ResetTimer()
 	for b.Loop() {
@@ -294,7 +277,7 @@ func BenchmarkMemoryWithUnrelatedPods(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	_, peak := rss()
+	peak := rss()["VmHWM"]
 	if out := os.Getenv("HEAP_OUT"); out != "" {
 		// The adapter's live heap (the API server library's /debug/pprof).
 		dc, host := directClient(b, e)
@@ -309,8 +292,8 @@ func BenchmarkMemoryWithUnrelatedPods(b *testing.B) {
 	b.ReportMetric(before, "rss-before-MiB")
 	b.ReportMetric(idle, "rss-idle-MiB")
 	b.ReportMetric(peak, "peak-rss-MiB")
-	b.ReportMetric(idleAnon, "rss-idle-anon-MiB")
-	b.ReportMetric(idleFile, "rss-idle-file-MiB")
+	b.ReportMetric(idleMem["RssAnon"], "rss-idle-anon-MiB")
+	b.ReportMetric(idleMem["RssFile"], "rss-idle-file-MiB")
 	b.ReportMetric((idle-before)*1024/float64(unrelated), "KiB/unrelated-pod")
 }
 

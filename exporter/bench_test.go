@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"github.com/redis-autoscaler/redis-autoscaler/test/procstat"
 	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
 )
 
@@ -136,17 +136,8 @@ func startBenchExporter(b *testing.B, args ...string) string {
 // peakRSSMiB reads VmHWM, this process' peak resident set; the benchmark
 // runs the exporter in-process, so this is an upper bound of its own.
 func peakRSSMiB() float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			kb, _ := strconv.ParseFloat(strings.Fields(line)[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
+	m, _ := procstat.MemoryMiB(0)
+	return m["VmHWM"]
 }
 
 func redisZ(i int) redis.Z { return redis.Z{Score: float64(i), Member: i} }

@@ -133,10 +133,3 @@ func (s *Selections) sweep(now time.Time) {
 func (s *Selections) version(namespace string) [2]uint64 {
 	return [2]uint64{s.epoch, s.gen[namespace]}
 }
-
-// Len is the number of remembered selections (for tests).
-func (s *Selections) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.entries)
-}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/redis-autoscaler/redis-autoscaler/test/procstat"
 	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
 )
 
@@ -109,13 +110,7 @@ func scrapeUp(b *testing.B, base string) int {
 
 // peakRSSMiB is VmHWM of process pid.
 func peakRSSMiB(b *testing.B, pid int) float64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	m, err := procstat.MemoryMiB(pid)
 	require.NoError(b, err)
-	for _, line := range strings.Split(string(raw), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			kb, _ := strconv.ParseFloat(strings.Fields(line)[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
+	return m["VmHWM"]
 }
