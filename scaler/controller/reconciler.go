@@ -140,6 +140,19 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	g.Status.Replicas = sts.Status.Replicas
 
+	// A hold (a restore in progress) freezes the topology: the holder
+	// makes the master a replica of its own for a while, which must not
+	// read as a lost master.
+	until, held := HoldUntil(&g, time.Now())
+	holdCondition(&g, until, held)
+	if held {
+		var statusErr error
+		if !equalStatus(&orig.Status, &g.Status) {
+			statusErr = r.Client.Status().Patch(ctx, &g, client.MergeFrom(orig))
+		}
+		return ctrl.Result{RequeueAfter: min(time.Until(until)+10*time.Millisecond, r.resync())}, client.IgnoreNotFound(statusErr)
+	}
+
 	auth, tc, err := r.credentials(ctx, &g)
 	if err != nil {
 		r.Metrics.Errors.WithLabelValues("credentials").Inc()

@@ -19,53 +19,61 @@ import (
 // Secrets are read uncached (APIReader): the scaler needs `get` on the few
 // Secrets it is pointed at, not a cluster-wide watch of every Secret.
 func (r *Reconciler) credentials(ctx context.Context, g *v1alpha1.RedisReplicationGroup) (redisops.Auth, tlsSettings, error) {
-	var auth redisops.Auth
+	auth, cfg, key, err := Credentials(ctx, r.APIReader, g)
+	return auth, tlsSettings{config: cfg, key: key}, err
+}
+
+// Credentials reads a group's password and TLS client settings from its
+// Secrets (nil TLS config: plain TCP); key is a digest identifying the
+// TLS settings. The backup command uses it too.
+func Credentials(ctx context.Context, r client.Reader, g *v1alpha1.RedisReplicationGroup) (auth redisops.Auth, _ *tls.Config, key string, _ error) {
+	secretKey := func(name, key string) ([]byte, error) { return secretKey(ctx, r, g.Namespace, name, key) }
 	if a := g.Spec.Auth; a != nil {
 		auth.Username = a.Username
 		if a.PasswordSecretRef != nil {
-			pw, err := r.secretKey(ctx, g.Namespace, a.PasswordSecretRef.Name, keyOr(a.PasswordSecretRef.Key, "password"))
+			pw, err := secretKey(a.PasswordSecretRef.Name, keyOr(a.PasswordSecretRef.Key, "password"))
 			if err != nil {
-				return auth, tlsSettings{}, err
+				return auth, nil, "", err
 			}
 			auth.Password = string(pw)
 		}
 	}
 	t := g.Spec.TLS
 	if t == nil || !t.Enabled {
-		return auth, tlsSettings{}, nil
+		return auth, nil, "", nil
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify} //nolint:gosec // user's explicit choice
 	h := sha256.New()
 	fmt.Fprintf(h, "%s|%v|", t.ServerName, t.InsecureSkipVerify)
 	if t.CASecretRef != nil {
-		pem, err := r.secretKey(ctx, g.Namespace, t.CASecretRef.Name, keyOr(t.CASecretRef.Key, "ca.crt"))
+		pem, err := secretKey(t.CASecretRef.Name, keyOr(t.CASecretRef.Key, "ca.crt"))
 		if err != nil {
-			return auth, tlsSettings{}, err
+			return auth, nil, "", err
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return auth, tlsSettings{}, fmt.Errorf("secret %s/%s: no PEM certificate", g.Namespace, t.CASecretRef.Name)
+			return auth, nil, "", fmt.Errorf("secret %s/%s: no PEM certificate", g.Namespace, t.CASecretRef.Name)
 		}
 		cfg.RootCAs = pool
 		h.Write(pem)
 	}
 	if t.ClientCertSecretName != "" {
-		crt, err := r.secretKey(ctx, g.Namespace, t.ClientCertSecretName, corev1.TLSCertKey)
+		crt, err := secretKey(t.ClientCertSecretName, corev1.TLSCertKey)
 		if err != nil {
-			return auth, tlsSettings{}, err
+			return auth, nil, "", err
 		}
-		key, err := r.secretKey(ctx, g.Namespace, t.ClientCertSecretName, corev1.TLSPrivateKeyKey)
+		key, err := secretKey(t.ClientCertSecretName, corev1.TLSPrivateKeyKey)
 		if err != nil {
-			return auth, tlsSettings{}, err
+			return auth, nil, "", err
 		}
 		pair, err := tls.X509KeyPair(crt, key)
 		if err != nil {
-			return auth, tlsSettings{}, fmt.Errorf("secret %s/%s: %w", g.Namespace, t.ClientCertSecretName, err)
+			return auth, nil, "", fmt.Errorf("secret %s/%s: %w", g.Namespace, t.ClientCertSecretName, err)
 		}
 		cfg.Certificates = []tls.Certificate{pair}
 		h.Write(crt)
 	}
-	return auth, tlsSettings{config: cfg, key: hex.EncodeToString(h.Sum(nil))}, nil
+	return auth, cfg, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // tlsSettings is the TLS client config and a digest identifying it.
@@ -74,9 +82,9 @@ type tlsSettings struct {
 	key    string
 }
 
-func (r *Reconciler) secretKey(ctx context.Context, ns, name, key string) ([]byte, error) {
+func secretKey(ctx context.Context, r client.Reader, ns, name, key string) ([]byte, error) {
 	var s corev1.Secret
-	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &s); err != nil {
+	if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &s); err != nil {
 		return nil, fmt.Errorf("secret %s/%s: %w", ns, name, err)
 	}
 	v, ok := s.Data[key]

@@ -34,7 +34,7 @@ func (r *Reconciler) sentinelClient(ctx context.Context, g *v1alpha1.RedisReplic
 	}
 	var auth redisops.Auth
 	if ref := g.Spec.Sentinel.PasswordSecretRef; ref != nil {
-		pw, err := r.secretKey(ctx, g.Namespace, ref.Name, keyOr(ref.Key, "password"))
+		pw, err := secretKey(ctx, r.APIReader, g.Namespace, ref.Name, keyOr(ref.Key, "password"))
 		if err != nil {
 			return nil, fmt.Errorf("sentinel password: %w", err)
 		}

@@ -155,6 +155,22 @@ const (
 	// ConditionDegraded: something needs attention (no master, a blocked
 	// scale-down, unreachable pods).
 	ConditionDegraded = "Degraded"
+	// ConditionTopologyHeld: the scaler leaves the topology alone (no
+	// promotion, attach, scaling or switchover) because something else
+	// holds it, e.g. a restore (AnnotationHoldUntil).
+	ConditionTopologyHeld = "TopologyHeld"
+)
+
+// Annotations others set on a group for the scaler.
+const (
+	// AnnotationHoldUntil (an RFC 3339 time) asks the scaler to hold the
+	// group's topology until then; it acknowledges with the TopologyHeld
+	// condition, whose message carries the same time. A hold past its time
+	// is ignored, so a crashed holder cannot freeze a group for good.
+	AnnotationHoldUntil = "redisautoscaler.io/hold-until"
+	// AnnotationHoldReason says who holds it and why (shown in the
+	// condition).
+	AnnotationHoldReason = "redisautoscaler.io/hold-reason"
 )
 
 // RedisReplicationGroupStatus is what the scaler last observed and did.
@@ -188,6 +204,36 @@ type RedisReplicationGroupStatus struct {
 	// +listMapKey=type
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// Backup is what `redis-autoscaler backup --group` last recorded.
+	// +optional
+	Backup *BackupStatus `json:"backup,omitempty"`
+}
+
+// BackupStatus records the group's backups (written by the backup
+// command, exported by the scaler as redis_autoscaler_last_backup_* and
+// redis_autoscaler_backups_total).
+type BackupStatus struct {
+	// LastSuccessTime is when the newest good backup finished.
+	// +optional
+	LastSuccessTime *metav1.Time `json:"lastSuccessTime,omitempty"`
+	// LastFile is that backup's file name.
+	// +optional
+	LastFile string `json:"lastFile,omitempty"`
+	// LastSizeBytes and LastKeys describe it.
+	// +optional
+	LastSizeBytes int64 `json:"lastSizeBytes,omitempty"`
+	// +optional
+	LastKeys int64 `json:"lastKeys,omitempty"`
+	// LastFailureTime and LastFailure: the newest failed attempt.
+	// +optional
+	LastFailureTime *metav1.Time `json:"lastFailureTime,omitempty"`
+	// +optional
+	LastFailure string `json:"lastFailure,omitempty"`
+	// Succeeded and Failed count attempts.
+	// +optional
+	Succeeded int64 `json:"succeeded,omitempty"`
+	// +optional
+	Failed int64 `json:"failed,omitempty"`
 }
 
 // RedisReplicationGroup manages the replica count and the master/replica

@@ -1,0 +1,69 @@
+package backup
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Files are written the way a crash cannot fake: into a temporary file in
+// the destination's directory (named so it never looks like a backup),
+// fsynced, renamed over the destination, and the directory fsynced.
+
+// tempPrefix is the temporary name's prefix for dest.
+func tempPrefix(dest string) string { return "." + filepath.Base(dest) + ".tmp-" }
+
+// createTemp creates the temporary file for dest, first removing ones a
+// killed run left behind.
+func createTemp(dest string) (*os.File, error) {
+	dir := filepath.Dir(dest)
+	old, _ := filepath.Glob(filepath.Join(dir, tempPrefix(dest)+"*"))
+	for _, o := range old {
+		_ = os.Remove(o)
+	}
+	return os.CreateTemp(dir, tempPrefix(dest)+"*")
+}
+
+// commit fsyncs and closes f, renames it to dest and fsyncs the directory.
+func commit(f *os.File, dest string) error {
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("fsync %s: %w", f.Name(), err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), dest); err != nil {
+		return err
+	}
+	d, err := os.Open(filepath.Dir(dest))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// writeFileAtomic writes b to dest through a temporary file.
+func writeFileAtomic(dest string, b []byte) error {
+	f, err := createTemp(dest)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
+	if err := commit(f, dest); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return nil
+}
+
+// isTemp reports whether name is one of our temporary files.
+func isTemp(name string) bool {
+	return strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-")
+}
