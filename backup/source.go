@@ -38,7 +38,12 @@ func (e Endpoint) dial(ctx context.Context, timeout time.Duration) (net.Conn, er
 	if e.TLS == nil {
 		return conn, nil
 	}
-	tc := tls.Client(conn, e.TLS)
+	cfg := e.TLS
+	if cfg.ServerName == "" && !cfg.InsecureSkipVerify {
+		cfg = cfg.Clone()
+		cfg.ServerName = e.Host
+	}
+	tc := tls.Client(conn, cfg)
 	hctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := tc.HandshakeContext(hctx); err != nil {
