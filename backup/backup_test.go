@@ -221,7 +221,7 @@ func TestBackupAndRestoreUnderWrites(t *testing.T) {
 			require.NoError(t, err)
 			w := n - int64(len(keys[0]))
 			assert.Equal(t, sidecar.Keys-10, n, "db0 keys") // db3 holds 10
-			for i := range w { // the writer's keys up to the snapshot, none after
+			for i := range w {                              // the writer's keys up to the snapshot, none after
 				require.Equal(t, strconv.FormatInt(i, 10), dc.Get(ctx, "w:"+strconv.FormatInt(i, 10)).Val(), "w:%d", i)
 			}
 			assert.Zero(t, dc.Exists(ctx, "w:"+strconv.FormatInt(w, 10)).Val())

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // Files are written the way a crash cannot fake: into a temporary file in
@@ -61,9 +60,4 @@ func writeFileAtomic(dest string, b []byte) error {
 		return err
 	}
 	return nil
-}
-
-// isTemp reports whether name is one of our temporary files.
-func isTemp(name string) bool {
-	return strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-")
 }

@@ -79,3 +79,11 @@ func (sc *Sidecar) matches(s *rdb.Summary) error {
 	}
 	return nil
 }
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

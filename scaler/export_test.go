@@ -4,9 +4,6 @@ package scaler
 // anything runs concurrently (later calls are no-ops and cannot race).
 var RouteGlobalLoggers = routeGlobalLoggers
 
-// RestConfig and LeaderElectionNamespace are how Main finds the Lease's
-// namespace.
-var (
-	RestConfig              = restConfig
-	LeaderElectionNamespace = leaderElectionNamespace
-)
+// LeaderElectionNamespace is how Main finds the Lease's namespace (with
+// RestConfig).
+var LeaderElectionNamespace = leaderElectionNamespace

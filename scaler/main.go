@@ -87,7 +87,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	o.Logger = logr.FromSlogHandler(h)
-	cfg, ns, err := restConfig(*kubeconfig)
+	cfg, ns, err := RestConfig(*kubeconfig)
 	if err != nil {
 		o.Logger.Error(err, "kubeconfig")
 		return 1
@@ -113,10 +113,10 @@ func routeGlobalLoggers(l logr.Logger) {
 	})
 }
 
-// restConfig loads the kubeconfig (or the in-cluster config) and the
+// RestConfig loads the kubeconfig (or the in-cluster config) and the
 // namespace kubectl would use with it: the pod's own in a cluster, else
 // the current context's, else "default".
-func restConfig(kubeconfig string) (*rest.Config, string, error) {
+func RestConfig(kubeconfig string) (*rest.Config, string, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = kubeconfig
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{})

@@ -50,7 +50,9 @@ func TestReadEveryType(t *testing.T) {
 		}
 		return args
 	}
-	str := func(i int) []any { return []any{"member-" + string(rune('a'+i%26)) + "-" + long[:i%50] + string(rune('0'+i%10))} }
+	str := func(i int) []any {
+		return []any{"member-" + string(rune('a'+i%26)) + "-" + long[:i%50] + string(rune('0'+i%10))}
+	}
 	cases := []struct {
 		name  string
 		cmds  [][]any

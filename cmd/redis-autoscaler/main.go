@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/redis-autoscaler/redis-autoscaler/adapter"
+	"github.com/redis-autoscaler/redis-autoscaler/backup"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler"
 )
@@ -24,6 +25,8 @@ Commands:
   exporter   Prometheus exporter for Redis (INFO, latency, replication)
   adapter    custom.metrics.k8s.io API server serving Redis load to the HPA
   scaler     controller applying replica counts to Redis StatefulSets safely
+  backup     stream a verified RDB snapshot of a Redis or a group to a file
+  restore    replace a Redis' (or a group's) data with a backup, atomically
   version    Print the version
 
 Run "redis-autoscaler <command> --help" for the flags of a command.
@@ -47,6 +50,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return adapter.Main(ctx, args[1:], stdout, stderr)
 	case "scaler":
 		return scaler.Main(ctx, args[1:], stdout, stderr)
+	case "backup":
+		return backup.MainBackup(ctx, args[1:], stdout, stderr)
+	case "restore":
+		return backup.MainRestore(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "redis-autoscaler", exporter.Version)
 		return 0
