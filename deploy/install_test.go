@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -94,13 +95,44 @@ var (
 // example group. The programs run under their shipped ServiceAccounts and
 // RBAC; the adapter creates its certificate and the aggregator verifies it;
 // the HPA reads our metrics; the scaler (two copies, one leading)
-// reconciles the group; the password shows up nowhere but in Secrets.
+// reconciles the group; the backup CronJob's job backs it up under its own
+// ServiceAccount; the password shows up nowhere but in Secrets.
 func TestInstallBaseAndExample(t *testing.T) {
 	t.Parallel()
 	c := cluster.Shared(t)
-	in := install(t, c, bundleVariants[0], bundleVariants[5], nil)
+	in := install(t, c, bundleVariants[0], bundleVariants[8], nil) // the example with its backup component
 	in.checkWorking(t)
+	in.checkBackupJob(t)
 	in.checkNoLeak(t)
+}
+
+// checkBackupJob runs the backup CronJob's job now, as
+// `kubectl create job --from=cronjob/cache-backup` does, and checks that
+// it wrote a verified backup to the claim and recorded it in the group's
+// status.
+func (in *installed) checkBackupJob(t *testing.T) {
+	c, ctx, start := in.c, in.ctx, time.Now()
+	cj, err := c.Client.BatchV1().CronJobs("redis").Get(ctx, "cache-backup", metav1.GetOptions{})
+	require.NoError(t, err)
+	job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "cache-backup-now", Labels: cj.Spec.JobTemplate.Labels}, Spec: cj.Spec.JobTemplate.Spec}
+	_, err = c.Client.BatchV1().Jobs("redis").Create(ctx, job, metav1.CreateOptions{})
+	require.NoError(t, err)
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		j, err := c.Client.BatchV1().Jobs("redis").Get(ctx, job.Name, metav1.GetOptions{})
+		if assert.NoError(ct, err) {
+			assert.EqualValues(ct, 1, j.Status.Succeeded, "job status %+v", j.Status)
+		}
+	}, 2*time.Minute, time.Second)
+	g, err := in.dyn.Resource(groupGVR).Namespace("redis").Get(ctx, "cache", metav1.GetOptions{})
+	require.NoError(t, err)
+	succeeded, _, _ := unstr.NestedInt64(g.Object, "status", "backup", "succeeded")
+	file, _, _ := unstr.NestedString(g.Object, "status", "backup", "lastFile")
+	require.EqualValues(t, 1, succeeded, "status.backup %v", g.Object["status"])
+	require.Regexp(t, `^cache-\d{8}T\d{6}Z\.rdb$`, file)
+	sidecars, err := filepath.Glob(filepath.Join(c.Dir, "pods", "pvc", "redis", "cache-backups", file+".json"))
+	require.NoError(t, err)
+	require.Len(t, sidecars, 1, "the backup and its sidecar on the claim")
+	t.Logf("backup job: %s written %v after it was created", file, time.Since(start).Round(100*time.Millisecond))
 }
 
 // The TLS variant: Redis speaks TLS only (example + its tls component),

@@ -26,6 +26,7 @@ var bundleVariants = []variant{
 	{Name: "example+tls", Resources: []string{"examples/redis-group"}, Components: []string{"examples/redis-group/tls"}},
 	// Appended: tests name the variants above by index.
 	{Name: "base+external-metrics", Resources: []string{"base"}, Components: []string{"components/external-metrics"}},
+	{Name: "example+backup", Resources: []string{"examples/redis-group"}, Components: []string{"examples/redis-group/backup"}},
 }
 
 var chartVariants = []variant{
@@ -34,6 +35,7 @@ var chartVariants = []variant{
 	{Name: "chart+cert-manager", HelmSets: []string{"adapter.certificate.mode=cert-manager"}},
 	{Name: "chart+namespaced", HelmSets: []string{"scaler.watchNamespace=redis", "exporter.watchNamespace=redis"}},
 	{Name: "chart+external-metrics", HelmSets: []string{"adapter.externalMetrics.enabled=true"}},
+	{Name: "chart+backup", HelmSets: []string{"exampleGroup.enabled=true", "backup.enabled=true"}},
 }
 
 func render(t testing.TB, v variant) []*unstructured.Unstructured {

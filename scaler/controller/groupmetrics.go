@@ -27,6 +27,12 @@ func (r *Reconciler) GroupStates(ctx context.Context) ([]metrics.GroupState, err
 		if t := g.Status.LastSwitchoverTime; t != nil {
 			s.LastSwitchover = t.Time
 		}
+		if b := g.Status.Backup; b != nil {
+			s.Backups = &metrics.BackupState{Succeeded: b.Succeeded, Failed: b.Failed}
+			if b.LastSuccessTime != nil {
+				s.Backups.LastSuccess = b.LastSuccessTime.Time
+			}
+		}
 		if g.Spec.Replicas != nil {
 			s.Desired, s.HasDesired = *g.Spec.Replicas, true
 		}

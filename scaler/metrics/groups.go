@@ -25,6 +25,15 @@ type GroupState struct {
 	LastSwitchover time.Time
 	// Pods are the group's pods with the role the scaler gave each.
 	Pods []PodState
+	// Backups is status.backup (nil: never backed up with --group).
+	Backups *BackupState
+}
+
+// BackupState is what the backup command recorded in a group's status.
+type BackupState struct {
+	// LastSuccess is when the newest good backup finished (zero: none).
+	LastSuccess       time.Time
+	Succeeded, Failed int64
 }
 
 // PodState is one pod of a group: its role label ("master", "replica" or
@@ -44,6 +53,8 @@ type GroupCollector struct {
 	master         *prometheus.Desc
 	lastSwitchover *prometheus.Desc
 	pod            *prometheus.Desc
+	lastBackup     *prometheus.Desc
+	backups        *prometheus.Desc
 }
 
 // NewGroupCollector creates the collector; SetSource gives it its groups.
@@ -61,6 +72,12 @@ func NewGroupCollector() *GroupCollector {
 		pod: prometheus.NewDesc("redis_autoscaler_scaler_group_pod_info",
 			"1 for each pod of a RedisReplicationGroup, with the role the scaler gave it (master, replica, or empty while down) and whether a replica is in sync; joins the exporter's per-pod series to their group.",
 			[]string{"namespace", "group", "pod", "role", "synced"}, nil),
+		lastBackup: prometheus.NewDesc("redis_autoscaler_last_backup_timestamp_seconds",
+			"Unix time the newest good backup of a RedisReplicationGroup finished (redis-autoscaler backup --group records it in status.backup); absent until the first.",
+			[]string{"namespace", "group"}, nil),
+		backups: prometheus.NewDesc("redis_autoscaler_backups_total",
+			"Backups of a RedisReplicationGroup by result (success, failure), as recorded in status.backup.",
+			[]string{"namespace", "group", "result"}, nil),
 	}
 }
 
@@ -78,6 +95,8 @@ func (c *GroupCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.master
 	ch <- c.lastSwitchover
 	ch <- c.pod
+	ch <- c.lastBackup
+	ch <- c.backups
 }
 
 // Collect implements prometheus.Collector.
@@ -113,6 +132,13 @@ func (c *GroupCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		for _, p := range g.Pods {
 			ch <- prometheus.MustNewConstMetric(c.pod, prometheus.GaugeValue, 1, g.Namespace, g.Name, p.Name, p.Role, strconv.FormatBool(p.Synced))
+		}
+		if b := g.Backups; b != nil {
+			if !b.LastSuccess.IsZero() {
+				ch <- prometheus.MustNewConstMetric(c.lastBackup, prometheus.GaugeValue, float64(b.LastSuccess.Unix()), g.Namespace, g.Name)
+			}
+			ch <- prometheus.MustNewConstMetric(c.backups, prometheus.CounterValue, float64(b.Succeeded), g.Namespace, g.Name, "success")
+			ch <- prometheus.MustNewConstMetric(c.backups, prometheus.CounterValue, float64(b.Failed), g.Namespace, g.Name, "failure")
 		}
 	}
 }

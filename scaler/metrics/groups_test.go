@@ -23,9 +23,19 @@ func TestGroupCollector(t *testing.T) {
 		{name: "a converged group and one without spec.replicas", groups: []GroupState{
 			{Namespace: "redis", Name: "cache", Desired: 3, HasDesired: true, Current: 3, Ready: 3, Synced: 3, Master: "cache-0",
 				LastSwitchover: time.Unix(1764561600, 250_000_000),
-				Pods:           []PodState{{Name: "cache-0", Role: "master"}, {Name: "cache-1", Role: "replica", Synced: true}, {Name: "cache-2"}}},
-			{Namespace: "redis", Name: "queue", Current: 2, Ready: 1, Synced: 1},
+				Pods:           []PodState{{Name: "cache-0", Role: "master"}, {Name: "cache-1", Role: "replica", Synced: true}, {Name: "cache-2"}},
+				Backups:        &BackupState{LastSuccess: time.Unix(1764561000, 0), Succeeded: 7, Failed: 1}},
+			{Namespace: "redis", Name: "queue", Current: 2, Ready: 1, Synced: 1, Backups: &BackupState{Failed: 2}},
 		}, want: `
+# HELP redis_autoscaler_backups_total Backups of a RedisReplicationGroup by result (success, failure), as recorded in status.backup.
+# TYPE redis_autoscaler_backups_total counter
+redis_autoscaler_backups_total{group="cache",namespace="redis",result="failure"} 1
+redis_autoscaler_backups_total{group="cache",namespace="redis",result="success"} 7
+redis_autoscaler_backups_total{group="queue",namespace="redis",result="failure"} 2
+redis_autoscaler_backups_total{group="queue",namespace="redis",result="success"} 0
+# HELP redis_autoscaler_last_backup_timestamp_seconds Unix time the newest good backup of a RedisReplicationGroup finished (redis-autoscaler backup --group records it in status.backup); absent until the first.
+# TYPE redis_autoscaler_last_backup_timestamp_seconds gauge
+redis_autoscaler_last_backup_timestamp_seconds{group="cache",namespace="redis"} 1.764561e+09
 # HELP redis_autoscaler_scaler_group_last_switchover_timestamp_seconds Unix time the scaler last moved a RedisReplicationGroup's master (status.lastSwitchoverTime); absent until the first switchover.
 # TYPE redis_autoscaler_scaler_group_last_switchover_timestamp_seconds gauge
 redis_autoscaler_scaler_group_last_switchover_timestamp_seconds{group="cache",namespace="redis"} 1.76456160025e+09
