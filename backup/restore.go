@@ -115,7 +115,7 @@ func Restore(ctx context.Context, dst Endpoint, file string, o RestoreOptions) (
 	tctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	logf("making %s a replica of %s:%d", dst.Label, host, port)
-	if err := c.SlaveOf(tctx, host, strconv.Itoa(port)).Err(); err != nil {
+	if err := c.ReplicaOf(tctx, host, strconv.Itoa(port)).Err(); err != nil {
 		return nil, fmt.Errorf("REPLICAOF on %s: %w", dst.Label, err)
 	}
 	if err := waitLoaded(tctx, c, m); err != nil {
@@ -123,12 +123,12 @@ func Restore(ctx context.Context, dst Endpoint, file string, o RestoreOptions) (
 		// arrived, so the target is as it was.
 		pctx, pcancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer pcancel()
-		if perr := c.SlaveOf(pctx, "NO", "ONE").Err(); perr != nil {
+		if perr := c.ReplicaOf(pctx, "NO", "ONE").Err(); perr != nil {
 			err = errors.Join(err, fmt.Errorf("REPLICAOF NO ONE on %s: %w (promote it by hand)", dst.Label, perr))
 		}
 		return nil, fmt.Errorf("restore into %s: %w", dst.Label, err)
 	}
-	if err := c.SlaveOf(ctx, "NO", "ONE").Err(); err != nil {
+	if err := c.ReplicaOf(ctx, "NO", "ONE").Err(); err != nil {
 		return nil, fmt.Errorf("REPLICAOF NO ONE on %s after loading the backup: %w (promote it by hand)", dst.Label, err)
 	}
 	logf("%s loaded the backup and is a master again", dst.Label)
