@@ -3,6 +3,7 @@ package scaler_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,11 +13,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/redis-autoscaler/redis-autoscaler/backup"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
 )
 
 // A group's backup comes from an in-sync replica and is recorded in the
@@ -99,6 +104,37 @@ func TestGroupBackupAndRestore(t *testing.T) {
 		e.requireKeys(p.Status.PodIP, keys)
 	}
 	require.Equal(t, []string{"1", "2", "3"}, mc.LRange(e.ctx, "l", 0, -1).Val())
+
+	// While held, the scaler leaves the topology alone even as it
+	// reconciles (each annotation change is an event): a replica made a
+	// master by hand stays one; released, the scaler re-attaches it.
+	until := time.Now().Add(time.Minute).Truncate(time.Second)
+	annotate := func(kv map[string]any) {
+		raw, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": kv}})
+		require.NoError(t, err)
+		require.NoError(t, e.cl.Patch(e.ctx, e.group("db"), client.RawPatch(types.MergePatchType, raw)))
+	}
+	annotate(map[string]any{v1alpha1.AnnotationHoldUntil: until.UTC().Format(time.RFC3339)})
+	require.Eventually(t, func() bool {
+		c := meta.FindStatusCondition(e.group("db").Status.Conditions, v1alpha1.ConditionTopologyHeld)
+		return c != nil && c.Status == metav1.ConditionTrue && c.Message == controller.HoldMessage(until, "")
+	}, 10*time.Second, 50*time.Millisecond)
+	var detached corev1.Pod
+	for _, p := range e.pods("db") {
+		if p.Name != m.Name {
+			detached = p
+		}
+	}
+	dc := e.redis(detached.Status.PodIP)
+	require.NoError(t, dc.ReplicaOf(e.ctx, "NO", "ONE").Err())
+	for i := range 10 {
+		annotate(map[string]any{"test/poke": strconv.Itoa(i)})
+		time.Sleep(200 * time.Millisecond)
+	}
+	assert.Equal(t, "master", dc.Do(e.ctx, "ROLE").Val().([]any)[0], "held: %s left detached", detached.Name)
+	annotate(map[string]any{v1alpha1.AnnotationHoldUntil: nil})
+	require.Equal(t, m.Name, e.waitConverged("db", 3, 60*time.Second).Name)
+	assert.Equal(t, "slave", dc.Do(e.ctx, "ROLE").Val().([]any)[0], "released: %s re-attached", detached.Name)
 
 	// A corrupt file is refused before the group is held.
 	bad := filepath.Join(dir, "bad.rdb")

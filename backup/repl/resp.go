@@ -53,8 +53,12 @@ func readArray(r *bufio.Reader) ([]string, error) {
 	if line == "" {
 		return nil, nil // a bare newline (keepalive)
 	}
-	if line[0] != '*' {
-		return strings.Fields(line), nil // inline command
+	if line[0] != '*' { // inline command
+		args := strings.Fields(line)
+		if len(args) > 64 {
+			return nil, fmt.Errorf("inline command of %d words", len(args))
+		}
+		return args, nil
 	}
 	n, err := strconv.Atoi(line[1:])
 	if err != nil || n < 0 || n > 64 {
