@@ -2,6 +2,7 @@ package backup_test
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -336,4 +337,27 @@ func TestBackupAuthAndTLS(t *testing.T) {
 	require.ErrorContains(t, err, "AUTH refused")
 	assert.NotContains(t, err.Error(), "wrong-pw")
 	assert.NoFileExists(t, file+"2")
+}
+
+// A target that replicates over TLS (tls-replication yes) gets the backup
+// from a one-off master that serves TLS with the certificate given; without
+// one the restore refuses before touching it.
+func TestRestoreOverTLSReplication(t *testing.T) {
+	files := redistest.NewTLS(t)
+	src := redistest.Start(t, "--repl-diskless-sync-delay", "0")
+	fill(t, src.Client(t), 500)
+	file := filepath.Join(t.TempDir(), "snap.rdb")
+	_, err := backup.Backup(context.Background(), endpoint(src), file, backup.Options{})
+	require.NoError(t, err)
+
+	dst := redistest.StartWith(t, redistest.Options{TLS: files, Args: []string{"--tls-replication", "yes"}})
+	ep := backup.Endpoint{Host: dst.Host, Port: dst.TLSPort, TLS: files.ClientConfig(t), Label: "tls-target"}
+	_, err = backup.Restore(context.Background(), ep, file, backup.RestoreOptions{})
+	require.ErrorContains(t, err, "tls-replication yes")
+
+	pair, err := tls.LoadX509KeyPair(files.ServerCert, files.ServerKey)
+	require.NoError(t, err)
+	res, err := backup.Restore(context.Background(), ep, file, backup.RestoreOptions{ServerTLS: &tls.Config{Certificates: []tls.Certificate{pair}}})
+	require.NoError(t, err)
+	assert.EqualValues(t, 514, res.Keys)
 }
