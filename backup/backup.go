@@ -26,7 +26,8 @@ type Options struct {
 	Idle time.Duration
 	// DialTimeout bounds connecting. Default 10s.
 	DialTimeout time.Duration
-	// SampleSize keys are recorded in the sidecar. Default 100.
+	// SampleSize keys are recorded in the sidecar. 0: 100; negative: none
+	// (key names can be sensitive).
 	SampleSize int
 	// Progress, when not nil, is told the size of every chunk received.
 	Progress func(bytes int64)

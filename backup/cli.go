@@ -115,7 +115,7 @@ func MainBackup(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	outDir := fs.String("out-dir", "", "Directory to write NAME-YYYYMMDDTHHMMSSZ.rdb into, instead of --out")
 	keep := fs.Int("keep", 0, "With --out-dir: keep only the newest N backups of this source (0: all)")
 	idle := fs.Duration("timeout", time.Minute, "Longest silence from Redis before giving up")
-	sample := fs.Int("sample", 100, "Keys sampled into the sidecar for the restore's check")
+	sample := fs.Int("sample", 100, "Keys sampled into the sidecar for the restore's check (their names are written there; 0: none)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: redis-autoscaler backup (--target URL | --group NS/NAME) (--out FILE | --out-dir DIR [--keep N]) [flags]\n\n"+
 			"Streams an RDB snapshot over the replication protocol (no file is written on the Redis side when it\n"+
@@ -137,6 +137,9 @@ func MainBackup(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 1
 	}
 	o := Options{Idle: *idle, SampleSize: *sample}
+	if *sample <= 0 {
+		o.SampleSize = -1
+	}
 	var ep Endpoint
 	var g *Group
 	name := ""
