@@ -361,3 +361,33 @@ func TestRestoreOverTLSReplication(t *testing.T) {
 	require.NoError(t, err)
 	assert.EqualValues(t, 514, res.Keys)
 }
+
+// A restore stopped in the middle of the transfer leaves the target with
+// its own data, a master again.
+func TestRestoreInterruptedLeavesTargetUnchanged(t *testing.T) {
+	src := redistest.Start(t, "--repl-diskless-sync-delay", "0")
+	ctx := context.Background()
+	loadIncompressible(t, src, 30) // a transfer long enough to stop in the middle
+	file := filepath.Join(t.TempDir(), "big.rdb")
+	_, err := backup.Backup(ctx, endpoint(src), file, backup.Options{})
+	require.NoError(t, err)
+
+	dst := redistest.Start(t)
+	dc := dst.Client(t)
+	require.NoError(t, dc.Set(ctx, "precious", "data", 0).Err())
+	cctx, cancel := context.WithCancel(ctx)
+	go func() { // cancel once the target is receiving
+		for cctx.Err() == nil {
+			if v, _ := dc.Info(ctx, "replication").Result(); strings.Contains(v, "master_sync_in_progress:1") {
+				cancel()
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	_, err = backup.Restore(cctx, endpoint(dst), file, backup.RestoreOptions{Force: true})
+	cancel()
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, []string{"precious"}, dc.Keys(ctx, "*").Val())
+	assert.Equal(t, "master", dc.Do(ctx, "ROLE").Val().([]any)[0])
+}

@@ -20,7 +20,7 @@ import (
 
 // loadIncompressible writes mb megabytes of random 1 KiB values (LZF
 // cannot shrink them, so the RDB is as large as the data).
-func loadIncompressible(b *testing.B, s *redistest.Server, mb int) {
+func loadIncompressible(b testing.TB, s *redistest.Server, mb int) {
 	c := s.Client(b)
 	ctx := context.Background()
 	val := make([]byte, 1024)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -146,4 +147,48 @@ func TestGroupBackupAndRestore(t *testing.T) {
 	require.Equal(t, 1, rc)
 	require.Contains(t, stderr.String(), "not a complete RDB")
 	require.EqualValues(t, 3002, mc.DBSize(e.ctx).Val())
+}
+
+// A restore killed (kill -9) in the middle of its transfer leaves the
+// master replicating a one-off master that is gone, and the group held.
+// Once the hold lapses the scaler restores a working topology with the
+// data the group had: nothing was replaced, nothing is lost.
+func TestGroupRestoreDiedMidway(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "restore-died")
+	stop := e.startScaler(nil)
+	defer stop()
+	e.createGroup("db", 3, "--repl-diskless-sync-delay", "0")
+	m := e.waitConverged("db", 3, 90*time.Second)
+	mc := e.redis(m.Status.PodIP)
+	keys := make([]string, 500)
+	for i := range keys {
+		keys[i] = "k:" + strconv.Itoa(i)
+		require.NoError(t, mc.Set(e.ctx, keys[i], i, 0).Err())
+	}
+	require.NoError(t, mc.Do(e.ctx, "WAIT", 2, 5000).Err())
+
+	// What a killed restore leaves behind: its hold, and the master
+	// pointed at a port nobody listens on any more.
+	until := time.Now().Add(4 * time.Second).Truncate(time.Second).Add(time.Second)
+	raw, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]any{
+		v1alpha1.AnnotationHoldUntil: until.UTC().Format(time.RFC3339), v1alpha1.AnnotationHoldReason: "restore of x.rdb"}}})
+	require.NoError(t, err)
+	require.NoError(t, e.cl.Patch(e.ctx, e.group("db"), client.RawPatch(types.MergePatchType, raw)))
+	require.Eventually(t, func() bool {
+		return meta.IsStatusConditionTrue(e.group("db").Status.Conditions, v1alpha1.ConditionTopologyHeld)
+	}, 10*time.Second, 50*time.Millisecond)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	dead := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+	require.NoError(t, mc.ReplicaOf(e.ctx, "127.0.0.1", strconv.Itoa(dead)).Err())
+
+	time.Sleep(time.Until(until))
+	recovered := e.waitConverged("db", 3, 60*time.Second)
+	t.Logf("hold lapsed; %s is the master", recovered.Name)
+	for _, p := range e.pods("db") {
+		e.requireKeys(p.Status.PodIP, keys)
+	}
+	assert.True(t, meta.IsStatusConditionFalse(e.group("db").Status.Conditions, v1alpha1.ConditionTopologyHeld))
 }
