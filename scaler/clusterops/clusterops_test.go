@@ -1,0 +1,290 @@
+package clusterops_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/clusterops"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/slots"
+	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
+)
+
+func TestParseNodes(t *testing.T) {
+	text := "07c3 127.0.0.1:30004@31004,node-4 slave e7d1 0 1426238317239 4 connected\n" +
+		"67ed 127.0.0.1:30002@31002 master - 0 1426238316232 2 connected 5461-10922 [10923->-292f]\n" +
+		"292f 127.0.0.1:30003@31003 myself,master - 0 0 3 connected 10923-16383 [5000-<-67ed]\n" +
+		"e7d1 127.0.0.1:30001@31001 master,fail - 1426238316232 1426238316232 1 disconnected 0 17\n"
+	nodes, err := clusterops.ParseNodes(text)
+	require.NoError(t, err)
+	require.Len(t, nodes, 4)
+	assert.Equal(t, "e7d1", nodes[0].MasterID)
+	assert.Equal(t, "127.0.0.1:30004", nodes[0].Addr)
+	assert.False(t, nodes[0].Master())
+	assert.Len(t, nodes[1].Slots, 5462)
+	assert.Equal(t, map[int]string{10923: "292f"}, nodes[1].Migrating)
+	assert.Equal(t, map[int]string{5000: "67ed"}, nodes[2].Importing)
+	me, ok := clusterops.Myself(nodes)
+	require.True(t, ok)
+	assert.Equal(t, "292f", me.ID)
+	assert.Equal(t, []int{0, 17}, nodes[3].Slots)
+	assert.True(t, nodes[3].Has("fail"))
+
+	for _, bad := range []string{"a b c", "x 1:2@3 master - 0 0 1 connected 16384", "x 1:2@3 master - 0 0 1 connected 9-3", "x 1:2@3 master - 0 0 1 connected [1-?-y]"} {
+		_, err := clusterops.ParseNodes(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func FuzzParseNodes(f *testing.F) {
+	f.Add("67ed 127.0.0.1:30002@31002 master - 0 1426238316232 2 connected 5461-10922 [10923->-292f]\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		nodes, err := clusterops.ParseNodes(s)
+		if err != nil {
+			return
+		}
+		for _, n := range nodes {
+			for _, slot := range n.Slots {
+				if slot < 0 || slot >= slots.Count {
+					t.Fatalf("slot %d accepted", slot)
+				}
+			}
+		}
+	})
+}
+
+// env is a 3-master cluster plus one empty master that joined it.
+type env struct {
+	c       *redistest.Cluster
+	newNode *redistest.Server
+	clients map[string]*redis.Client
+	mu      sync.Mutex
+	t       *testing.T
+}
+
+func newEnv(t *testing.T) *env {
+	c := redistest.StartCluster(t, 3)
+	e := &env{c: c, clients: map[string]*redis.Client{}, t: t}
+	bus, err := redistest.FreePort()
+	require.NoError(t, err)
+	e.newNode = redistest.Start(t, "--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(bus), "--cluster-node-timeout", "2000")
+	ctx := context.Background()
+	first := c.Nodes[0]
+	require.NoError(t, e.client(e.newNode.HostPort()).Do(ctx, "CLUSTER", "MEET", first.Host, first.Port, c.BusPorts[0]).Err())
+	require.Eventually(t, func() bool {
+		for _, s := range append(c.Nodes, e.newNode) {
+			nodes, err := clusterops.Nodes(ctx, e.client(s.HostPort()))
+			if err != nil || len(nodes) != 4 {
+				return false
+			}
+			for _, n := range nodes {
+				if n.Has("handshake") || n.Has("noaddr") {
+					return false
+				}
+			}
+			if info, err := e.client(s.HostPort()).ClusterInfo(ctx).Result(); err != nil || !strings.Contains(info, "cluster_state:ok") {
+				return false
+			}
+		}
+		return true
+	}, 20*time.Second, 50*time.Millisecond, "the new node is known to all")
+	return e
+}
+
+func (e *env) client(addr string) *redis.Client {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, ok := e.clients[addr]
+	if !ok {
+		c = redis.NewClient(&redis.Options{Addr: addr})
+		e.clients[addr] = c
+		e.t.Cleanup(func() { c.Close() })
+	}
+	return c
+}
+
+func (e *env) nodes() []clusterops.Node {
+	nodes, err := clusterops.Nodes(context.Background(), e.client(e.c.Nodes[0].HostPort()))
+	require.NoError(e.t, err)
+	return nodes
+}
+
+// Scale a loaded cluster out from 3 masters to 4 and back to 2 while a
+// cluster-aware client writes: every write is acknowledged or fails
+// loudly, every acknowledged key is readable at the end, the slots are
+// even and the cluster is ok.
+func TestReshardUnderWrites(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	cc := e.c.Client(t)
+	for i := range 5_000 {
+		require.NoError(t, cc.Set(ctx, "pre:"+strconv.Itoa(i), i, 0).Err())
+	}
+	var acked []string
+	var failed atomic.Int64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			k := "w:" + strconv.Itoa(i)
+			if err := cc.Set(ctx, k, i, 0).Err(); err != nil {
+				failed.Add(1)
+				continue
+			}
+			acked = append(acked, k)
+		}
+	}()
+	var moved atomic.Int64
+	m := &clusterops.Migrator{Client: e.client, OnKeys: func(n int) { moved.Add(int64(n)) }}
+	reshard := func(keep []string) int {
+		nodes := e.nodes()
+		owned := map[string][]int{}
+		byID := map[string]clusterops.Node{}
+		var masters []clusterops.Node
+		for _, n := range nodes {
+			byID[n.ID] = n
+			if n.Master() {
+				owned[n.ID] = n.Slots
+				masters = append(masters, n)
+			}
+		}
+		moves, err := slots.Plan(owned, keep)
+		require.NoError(t, err)
+		// Slots are independent: several move at once, as the
+		// controller's bound on concurrent migrations allows.
+		var eg errgroup.Group
+		eg.SetLimit(8)
+		for _, mv := range moves {
+			eg.Go(func() error { return m.MoveSlot(ctx, mv.Slot, byID[mv.From], byID[mv.To], masters) })
+		}
+		require.NoError(t, eg.Wait())
+		return len(moves)
+	}
+	ids := map[string]string{} // addr -> id
+	for _, n := range e.nodes() {
+		ids[n.Addr] = n.ID
+	}
+	var four []string
+	for _, s := range append(e.c.Nodes, e.newNode) {
+		four = append(four, ids[s.HostPort()])
+	}
+	start := time.Now()
+	n := reshard(four)
+	t.Logf("3 -> 4 masters: %d slots, %d keys moved in %v", n, moved.Load(), time.Since(start).Round(time.Millisecond))
+	e.requireBalanced(four)
+	start = time.Now()
+	n = reshard(four[2:])
+	t.Logf("4 -> 2 masters: %d slots, %d keys moved in %v", n, moved.Load(), time.Since(start).Round(time.Millisecond))
+	e.requireBalanced(four[2:])
+	close(stop)
+	<-done
+	t.Logf("writer: %d acknowledged, %d failed", len(acked), failed.Load())
+	assert.Zero(t, failed.Load(), "the client saw errors other than redirections")
+	require.NotEmpty(t, acked)
+	for i := range 5_000 {
+		require.Equal(t, strconv.Itoa(i), cc.Get(ctx, "pre:"+strconv.Itoa(i)).Val())
+	}
+	for _, k := range acked {
+		require.NoError(t, cc.Get(ctx, k).Err(), k)
+	}
+}
+
+// requireBalanced: every node agrees, the masters in keep own an even
+// share, nothing is left migrating, and the cluster is ok.
+func (e *env) requireBalanced(keep []string) {
+	t := e.t
+	shares := slots.Shares(len(keep))
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		for _, s := range append(e.c.Nodes, e.newNode) {
+			info, err := e.client(s.HostPort()).ClusterInfo(context.Background()).Result()
+			assert.NoError(ct, err)
+			assert.Contains(ct, info, "cluster_state:ok")
+			nodes, err := clusterops.Nodes(context.Background(), e.client(s.HostPort()))
+			if !assert.NoError(ct, err) {
+				return
+			}
+			count := map[string]int{}
+			for _, n := range nodes {
+				count[n.ID] = len(n.Slots)
+				assert.Empty(ct, n.Migrating)
+				assert.Empty(ct, n.Importing)
+			}
+			for _, id := range keep {
+				assert.InDelta(ct, shares[0], count[id], 1)
+			}
+		}
+	}, 20*time.Second, 100*time.Millisecond)
+}
+
+// A move interrupted after some of the slot's keys went (a scaler killed
+// mid-migration) leaves the slot MIGRATING and IMPORTING; running the same
+// move again finishes it with every key.
+func TestMoveSlotResumes(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	cc := e.c.Client(t)
+	// Keys of one slot: a hash tag.
+	const n = 2000
+	for i := range n {
+		require.NoError(t, cc.Set(ctx, "{tag}:"+strconv.Itoa(i), i, 0).Err())
+	}
+	slot := int(cc.ClusterKeySlot(ctx, "{tag}").Val())
+	var src, dst clusterops.Node
+	var masters []clusterops.Node
+	for _, nd := range e.nodes() {
+		if nd.Master() {
+			masters = append(masters, nd)
+		}
+		for _, s := range nd.Slots {
+			if s == slot {
+				src = nd
+			}
+		}
+		if nd.Addr == e.newNode.HostPort() {
+			dst = nd
+		}
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	batches := 0
+	m := &clusterops.Migrator{Client: e.client, Batch: 100, OnKeys: func(int) {
+		if batches++; batches == 5 {
+			cancel()
+		}
+	}}
+	require.ErrorIs(t, m.MoveSlot(cctx, slot, src, dst, masters), context.Canceled)
+	// Only a node's own line of CLUSTER NODES shows its slot states.
+	srcNodes, err := clusterops.Nodes(ctx, e.client(src.Addr))
+	require.NoError(t, err)
+	me, _ := clusterops.Myself(srcNodes)
+	require.Equal(t, dst.ID, me.Migrating[slot], "slot %d left MIGRATING on the source", slot)
+	dstNodes, err := clusterops.Nodes(ctx, e.client(dst.Addr))
+	require.NoError(t, err)
+	me, _ = clusterops.Myself(dstNodes)
+	require.Equal(t, src.ID, me.Importing[slot], "slot %d left IMPORTING on the destination", slot)
+	// Reads and writes keep working while the slot is half-moved.
+	require.Equal(t, "1999", cc.Get(ctx, "{tag}:1999").Val())
+	require.NoError(t, cc.Set(ctx, "{tag}:new", "x", 0).Err())
+
+	m = &clusterops.Migrator{Client: e.client, Batch: 100}
+	require.NoError(t, m.MoveSlot(ctx, slot, src, dst, masters))
+	for i := range n {
+		require.Equal(t, strconv.Itoa(i), cc.Get(ctx, "{tag}:"+strconv.Itoa(i)).Val())
+	}
+	require.Equal(t, "x", cc.Get(ctx, "{tag}:new").Val())
+	assert.EqualValues(t, n+1, e.client(e.newNode.HostPort()).ClusterCountKeysInSlot(ctx, slot).Val())
+}

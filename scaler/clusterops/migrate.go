@@ -1,0 +1,139 @@
+package clusterops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Migrator moves hash slots between masters.
+type Migrator struct {
+	// Client returns a client for a node's address (the caller owns and
+	// caches them).
+	Client func(addr string) *redis.Client
+	// User and Password let the source log in to the destination for
+	// MIGRATE (AUTH2 / AUTH), when the cluster requires a password.
+	User, Password string
+	// Batch keys per MIGRATE. Default 100.
+	Batch int
+	// Timeout of one MIGRATE on the Redis side. Default 5s.
+	Timeout time.Duration
+	// Replicas: after each batch the destination waits for this many of
+	// its replicas to have the keys (WAIT), so a destination that dies
+	// right after a batch does not take the only copy with it. 0: no wait.
+	Replicas int
+	// OnKeys, when set, is told each batch's key count.
+	OnKeys func(n int)
+}
+
+// MoveSlot moves slot from src to dst with its keys, then makes every
+// master in masters agree dst owns it. It is idempotent: run again after
+// an interruption (a slot left MIGRATING on src and IMPORTING on dst) it
+// finishes the same move, as redis-cli --cluster fix does.
+func (m *Migrator) MoveSlot(ctx context.Context, slot int, src, dst Node, masters []Node) error {
+	batch := m.Batch
+	if batch <= 0 {
+		batch = 100
+	}
+	timeout := m.Timeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	sc, dc := m.Client(src.Addr), m.Client(dst.Addr)
+	// The destination accepts ASK-redirected commands before the source
+	// starts redirecting: IMPORTING first.
+	if err := dc.Do(ctx, "CLUSTER", "SETSLOT", slot, "IMPORTING", src.ID).Err(); err != nil {
+		return fmt.Errorf("slot %d: SETSLOT IMPORTING on %s: %w", slot, dst.Addr, err)
+	}
+	if err := sc.Do(ctx, "CLUSTER", "SETSLOT", slot, "MIGRATING", dst.ID).Err(); err != nil {
+		return fmt.Errorf("slot %d: SETSLOT MIGRATING on %s: %w", slot, src.Addr, err)
+	}
+	host, port, err := net.SplitHostPort(dst.Addr)
+	if err != nil {
+		return fmt.Errorf("destination address %q: %w", dst.Addr, err)
+	}
+	for {
+		keys, err := sc.ClusterGetKeysInSlot(ctx, slot, batch).Result()
+		if err != nil {
+			return fmt.Errorf("slot %d: GETKEYSINSLOT on %s: %w", slot, src.Addr, err)
+		}
+		if len(keys) == 0 {
+			break
+		}
+		if err := m.migrate(ctx, sc, host, port, keys, timeout, false); err != nil {
+			// A key already on the destination: an earlier MIGRATE that
+			// was interrupted after the copy. The source's copy is the
+			// one clients wrote to since (it owns existing keys while
+			// MIGRATING), so it replaces the other, as redis-cli's fix.
+			if !strings.Contains(err.Error(), "BUSYKEY") {
+				return fmt.Errorf("slot %d: MIGRATE %d keys %s -> %s: %w", slot, len(keys), src.Addr, dst.Addr, err)
+			}
+			if err := m.migrate(ctx, sc, host, port, keys, timeout, true); err != nil {
+				return fmt.Errorf("slot %d: MIGRATE REPLACE %d keys %s -> %s: %w", slot, len(keys), src.Addr, dst.Addr, err)
+			}
+		}
+		if m.Replicas > 0 {
+			n, err := dc.Wait(ctx, m.Replicas, timeout).Result()
+			if err != nil {
+				return fmt.Errorf("slot %d: WAIT on %s: %w", slot, dst.Addr, err)
+			}
+			if n < int64(m.Replicas) {
+				return fmt.Errorf("slot %d: %d of %d replicas of %s have the migrated keys", slot, n, m.Replicas, dst.Addr)
+			}
+		}
+		if m.OnKeys != nil {
+			m.OnKeys(len(keys))
+		}
+	}
+	// Owner everywhere: the destination first (it stops needing ASK), then
+	// the source (it stops redirecting with ASK and answers MOVED), then
+	// every other master, so the new owner propagates without waiting for
+	// the bus.
+	order := []Node{dst, src}
+	for _, n := range masters {
+		if n.ID != dst.ID && n.ID != src.ID {
+			order = append(order, n)
+		}
+	}
+	var errs []error
+	for i, n := range order {
+		err := m.Client(n.Addr).Do(ctx, "CLUSTER", "SETSLOT", slot, "NODE", dst.ID).Err()
+		if i > 0 && err != nil && strings.Contains(err.Error(), "only with masters") {
+			// A master that gave away its last slot turns itself into a
+			// replica of the taker (cluster-allow-replica-migration, on
+			// by default): it learns the owner from the bus.
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("slot %d: SETSLOT NODE on %s: %w", slot, n.Addr, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (m *Migrator) migrate(ctx context.Context, sc *redis.Client, host, port string, keys []string, timeout time.Duration, replace bool) error {
+	args := []any{"MIGRATE", host, port, "", 0, timeout.Milliseconds()}
+	if replace {
+		args = append(args, "REPLACE")
+	}
+	switch {
+	case m.Password != "" && m.User != "":
+		args = append(args, "AUTH2", m.User, m.Password)
+	case m.Password != "":
+		args = append(args, "AUTH", m.Password)
+	}
+	args = append(args, "KEYS")
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	err := sc.Do(ctx, args...).Err()
+	if errors.Is(err, redis.Nil) { // NOKEY: the keys went meanwhile
+		return nil
+	}
+	return err
+}
