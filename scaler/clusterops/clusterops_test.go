@@ -191,6 +191,22 @@ func TestReshardUnderWrites(t *testing.T) {
 	n = reshard(four[2:])
 	t.Logf("4 -> 2 masters: %d slots, %d keys moved in %v", n, moved.Load(), time.Since(start).Round(time.Millisecond))
 	e.requireBalanced(four[2:])
+	// The emptied masters leave: forgotten by the others, reset.
+	var remaining []clusterops.Member
+	for _, srv := range append(e.c.Nodes, e.newNode) {
+		if id := ids[srv.HostPort()]; id == four[2] || id == four[3] {
+			remaining = append(remaining, clusterops.Member{Host: srv.Host, Port: srv.Port})
+		}
+	}
+	for _, srv := range e.c.Nodes[:2] {
+		require.NoError(t, clusterops.Forget(ctx, e.client, remaining, ids[srv.HostPort()]))
+		require.NoError(t, e.client(srv.HostPort()).Do(ctx, "CLUSTER", "RESET", "HARD").Err())
+	}
+	for _, r := range remaining {
+		info := e.client(r.Addr()).ClusterInfo(ctx).Val()
+		assert.Contains(t, info, "cluster_known_nodes:2\r", r.Addr())
+		assert.Contains(t, info, "cluster_state:ok", r.Addr())
+	}
 	close(stop)
 	<-done
 	t.Logf("writer: %d acknowledged, %d failed", len(acked), failed.Load())
@@ -280,11 +296,55 @@ func TestMoveSlotResumes(t *testing.T) {
 	require.Equal(t, "1999", cc.Get(ctx, "{tag}:1999").Val())
 	require.NoError(t, cc.Set(ctx, "{tag}:new", "x", 0).Err())
 
+	// A new scaler knows nothing of the move: Fix finds it and ends it.
 	m = &clusterops.Migrator{Client: e.client, Batch: 100}
-	require.NoError(t, m.MoveSlot(ctx, slot, src, dst, masters))
+	fixed, err := m.Fix(ctx, masters)
+	require.NoError(t, err)
+	require.Equal(t, 1, fixed)
+	for _, a := range []string{src.Addr, dst.Addr} {
+		me, err := clusterops.OpenSlots(ctx, e.client(a))
+		require.NoError(t, err)
+		assert.Empty(t, me.Migrating, a)
+		assert.Empty(t, me.Importing, a)
+	}
 	for i := range n {
 		require.Equal(t, strconv.Itoa(i), cc.Get(ctx, "{tag}:"+strconv.Itoa(i)).Val())
 	}
 	require.Equal(t, "x", cc.Get(ctx, "{tag}:new").Val())
 	assert.EqualValues(t, n+1, e.client(e.newNode.HostPort()).ClusterCountKeysInSlot(ctx, slot).Val())
+}
+
+// Six empty nodes become 3 shards of a master and a replica each.
+func TestBootstrap(t *testing.T) {
+	var members []clusterops.Member
+	for range 6 {
+		bus, err := redistest.FreePort()
+		require.NoError(t, err)
+		s := redistest.Start(t, "--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(bus), "--cluster-node-timeout", "2000")
+		members = append(members, clusterops.Member{Host: s.Host, Port: s.Port, BusPort: bus})
+	}
+	e := &env{clients: map[string]*redis.Client{}, t: t}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	replicas := [][]clusterops.Member{{members[3]}, {members[4]}, {members[5]}}
+	require.NoError(t, clusterops.Bootstrap(ctx, e.client, members[:3], replicas))
+	require.NoError(t, clusterops.Bootstrap(ctx, e.client, members[:3], replicas), "a second run changes nothing")
+	nodes, err := clusterops.Nodes(ctx, e.client(members[0].Addr()))
+	require.NoError(t, err)
+	require.Len(t, nodes, 6)
+	byAddr := map[string]clusterops.Node{}
+	for _, n := range nodes {
+		byAddr[n.Addr] = n
+	}
+	for i, m := range members[:3] {
+		n := byAddr[m.Addr()]
+		assert.True(t, n.Master(), m.Addr())
+		assert.InDelta(t, slots.Count/3, len(n.Slots), 1)
+		assert.Equal(t, n.ID, byAddr[replicas[i][0].Addr()].MasterID, "shard %d's replica", i)
+	}
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{members[0].Addr()}})
+	defer cc.Close()
+	for i := range 100 {
+		require.NoError(t, cc.Set(ctx, "k"+strconv.Itoa(i), i, 0).Err())
+	}
 }

@@ -1,0 +1,190 @@
+package clusterops
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/slots"
+)
+
+// Member is a node to place: its client address and cluster bus port.
+type Member struct {
+	Host          string
+	Port, BusPort int
+}
+
+// Addr is host:port.
+func (m Member) Addr() string { return net.JoinHostPort(m.Host, strconv.Itoa(m.Port)) }
+
+// Bootstrap forms a cluster of empty cluster-enabled nodes: masters[i]
+// gets the i-th even share of the slots, every node meets the first
+// master, and replicas[i] (any number) replicate masters[i]. A run that
+// stopped part way is finished by running it again: slots already owned
+// and replicas already attached are left as they are. It returns when
+// every node reports cluster_state:ok, or ctx ends.
+func Bootstrap(ctx context.Context, client func(addr string) *redis.Client, masters []Member, replicas [][]Member) error {
+	if len(masters) == 0 {
+		return fmt.Errorf("no masters")
+	}
+	all := append([]Member{}, masters...)
+	for _, r := range replicas {
+		all = append(all, r...)
+	}
+	lo := 0
+	for i, share := range slots.Shares(len(masters)) {
+		m := masters[i]
+		nodes, err := Nodes(ctx, client(m.Addr()))
+		if err != nil {
+			return err
+		}
+		if me, _ := Myself(nodes); len(me.Slots) == 0 {
+			if err := client(m.Addr()).Do(ctx, "CLUSTER", "ADDSLOTSRANGE", lo, lo+share-1).Err(); err != nil {
+				return fmt.Errorf("ADDSLOTSRANGE on %s: %w", m.Addr(), err)
+			}
+		}
+		lo += share
+	}
+	first := masters[0]
+	for _, m := range all[1:] {
+		if err := client(m.Addr()).Do(ctx, "CLUSTER", "MEET", first.Host, first.Port, first.BusPort).Err(); err != nil {
+			return fmt.Errorf("CLUSTER MEET from %s: %w", m.Addr(), err)
+		}
+	}
+	if err := waitAll(ctx, client, all, func(nodes []Node, _ string) bool {
+		if len(nodes) != len(all) {
+			return false
+		}
+		for _, n := range nodes {
+			if n.Has("handshake") || n.Has("noaddr") {
+				return false
+			}
+		}
+		return true
+	}); err != nil {
+		return fmt.Errorf("nodes meeting: %w", err)
+	}
+	for i, rs := range replicas {
+		id, err := client(masters[i].Addr()).Do(ctx, "CLUSTER", "MYID").Text()
+		if err != nil {
+			return fmt.Errorf("CLUSTER MYID on %s: %w", masters[i].Addr(), err)
+		}
+		for _, r := range rs {
+			nodes, err := Nodes(ctx, client(r.Addr()))
+			if err != nil {
+				return err
+			}
+			if me, _ := Myself(nodes); me.MasterID == id {
+				continue
+			}
+			if err := client(r.Addr()).Do(ctx, "CLUSTER", "REPLICATE", id).Err(); err != nil {
+				return fmt.Errorf("CLUSTER REPLICATE on %s: %w", r.Addr(), err)
+			}
+		}
+	}
+	return waitAll(ctx, client, all, func(_ []Node, info string) bool {
+		return strings.Contains(info, "cluster_state:ok")
+	})
+}
+
+// waitAll polls every member's CLUSTER NODES and CLUSTER INFO until ok
+// holds for all of them, or ctx ends.
+func waitAll(ctx context.Context, client func(string) *redis.Client, all []Member, ok func([]Node, string) bool) error {
+	var last string
+	for {
+		done := true
+		for _, m := range all {
+			c := client(m.Addr())
+			nodes, err := Nodes(ctx, c)
+			if err != nil {
+				done, last = false, err.Error()
+				break
+			}
+			info, err := c.ClusterInfo(ctx).Result()
+			if err != nil || !ok(nodes, info) {
+				done, last = false, m.Addr()+" not there yet"
+				break
+			}
+		}
+		if done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (%s)", ctx.Err(), last)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Forget removes the node id from the cluster: every node in others
+// forgets it (within the minute CLUSTER FORGET bans it, so gossip cannot
+// bring it back). The node must own no slots; replicas of it must have
+// moved first.
+func Forget(ctx context.Context, client func(string) *redis.Client, others []Member, id string) error {
+	for _, m := range others {
+		err := client(m.Addr()).Do(ctx, "CLUSTER", "FORGET", id).Err()
+		if err != nil && !strings.Contains(err.Error(), "Unknown node") {
+			return fmt.Errorf("CLUSTER FORGET on %s: %w", m.Addr(), err)
+		}
+	}
+	return nil
+}
+
+// OpenSlots lists the slots a node left mid-move, from the node's own
+// line of CLUSTER NODES (only the node itself shows them).
+func OpenSlots(ctx context.Context, c *redis.Client) (me Node, err error) {
+	nodes, err := Nodes(ctx, c)
+	if err != nil {
+		return Node{}, err
+	}
+	me, ok := Myself(nodes)
+	if !ok {
+		return Node{}, fmt.Errorf("CLUSTER NODES has no myself line")
+	}
+	return me, nil
+}
+
+// Fix finishes every move a stopped resharding left open, as redis-cli
+// --cluster fix does: a slot MIGRATING on its owner or IMPORTING on
+// another master is moved to where it was going, with its keys. masters
+// are the cluster's masters as CLUSTER NODES lists them.
+func (m *Migrator) Fix(ctx context.Context, masters []Node) (fixed int, err error) {
+	byID := map[string]Node{}
+	for _, n := range masters {
+		byID[n.ID] = n
+	}
+	type move struct{ src, dst string }
+	open := map[int]move{}
+	for _, n := range masters {
+		me, err := OpenSlots(ctx, m.Client(n.Addr))
+		if err != nil {
+			return fixed, err
+		}
+		for slot, dst := range me.Migrating {
+			open[slot] = move{src: me.ID, dst: dst}
+		}
+		for slot, src := range me.Importing {
+			if _, ok := open[slot]; !ok {
+				open[slot] = move{src: src, dst: me.ID}
+			}
+		}
+	}
+	for slot, mv := range open {
+		src, ok1 := byID[mv.src]
+		dst, ok2 := byID[mv.dst]
+		if !ok1 || !ok2 {
+			return fixed, fmt.Errorf("slot %d: open between %s and %s, not both masters", slot, mv.src, mv.dst)
+		}
+		if err := m.MoveSlot(ctx, slot, src, dst, masters); err != nil {
+			return fixed, err
+		}
+		fixed++
+	}
+	return fixed, nil
+}
