@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // Files are written the way a crash cannot fake: into a temporary file in
@@ -13,15 +14,31 @@ import (
 // tempPrefix is the temporary name's prefix for dest.
 func tempPrefix(dest string) string { return "." + filepath.Base(dest) + ".tmp-" }
 
-// createTemp creates the temporary file for dest, first removing ones a
-// killed run left behind.
+// createTemp creates the temporary file for dest, locked (flock) for as
+// long as this process has it open, and first removes the ones a killed
+// run left behind: those nobody holds a lock on. A backup running beside
+// this one into the same destination keeps its file.
 func createTemp(dest string) (*os.File, error) {
 	dir := filepath.Dir(dest)
 	old, _ := filepath.Glob(filepath.Join(dir, tempPrefix(dest)+"*"))
 	for _, o := range old {
-		_ = os.Remove(o)
+		if f, err := os.Open(o); err == nil {
+			if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+				_ = os.Remove(o)
+			}
+			f.Close()
+		}
 	}
-	return os.CreateTemp(dir, tempPrefix(dest)+"*")
+	f, err := os.CreateTemp(dir, tempPrefix(dest)+"*")
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return f, nil
 }
 
 // commit fsyncs and closes f, renames it to dest and fsyncs the directory.
