@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -299,9 +300,17 @@ func showProgress(w io.Writer, got *atomic.Int64) (stop func()) {
 // prune keeps the newest keep backups named NAME-<time>.rdb in dir (the
 // time format sorts by name) and removes the rest with their sidecars.
 func prune(dir, name string, keep int) ([]string, error) {
-	files, err := filepath.Glob(filepath.Join(dir, name+"-*.rdb"))
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
+	}
+	// Exactly NAME-<time>.rdb: group "db" must not prune group "db-x".
+	own := regexp.MustCompile(`^` + regexp.QuoteMeta(name) + `-\d{8}T\d{6}Z\.rdb$`)
+	var files []string
+	for _, e := range entries {
+		if own.MatchString(e.Name()) {
+			files = append(files, filepath.Join(dir, e.Name()))
+		}
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(files)))
 	var removed []string

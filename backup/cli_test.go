@@ -46,6 +46,10 @@ func TestCommandLine(t *testing.T) {
 	require.NoError(t, os.WriteFile(pwFile, []byte(`{"redis://`+src.HostPort()+`": "pw-src", "redis://`+dst.HostPort()+`": "pw-dst"}`), 0o600))
 	backups := filepath.Join(dir, "backups")
 	require.NoError(t, os.Mkdir(backups, 0o700))
+	// Another source's backup, whose name starts the same way, is not ours
+	// to prune.
+	other := filepath.Join(backups, strings.ReplaceAll(src.HostPort(), ":", "-")+"-x-20260101T000000Z.rdb")
+	require.NoError(t, os.WriteFile(other, []byte("x"), 0o600))
 	for range 3 {
 		out.Reset()
 		errb.Reset()
@@ -54,6 +58,8 @@ func TestCommandLine(t *testing.T) {
 		assert.NotContains(t, out.String()+errb.String(), "pw-src")
 		time.Sleep(time.Second) // names have a resolution of one second
 	}
+	assert.FileExists(t, other, "another source's backup kept")
+	require.NoError(t, os.Remove(other))
 	files, err := filepath.Glob(filepath.Join(backups, "*.rdb"))
 	require.NoError(t, err)
 	require.Len(t, files, 2, "--keep 2: %v", files)
