@@ -69,12 +69,14 @@ func Bootstrap(ctx context.Context, client func(addr string) *redis.Client, mast
 	}); err != nil {
 		return fmt.Errorf("nodes meeting: %w", err)
 	}
+	follows := map[string]string{} // replica address -> master ID
 	for i, rs := range replicas {
 		id, err := client(masters[i].Addr()).Do(ctx, "CLUSTER", "MYID").Text()
 		if err != nil {
 			return fmt.Errorf("CLUSTER MYID on %s: %w", masters[i].Addr(), err)
 		}
 		for _, r := range rs {
+			follows[r.Addr()] = id
 			nodes, err := Nodes(ctx, client(r.Addr()))
 			if err != nil {
 				return err
@@ -87,9 +89,43 @@ func Bootstrap(ctx context.Context, client func(addr string) *redis.Client, mast
 			}
 		}
 	}
-	return waitAll(ctx, client, all, func(_ []Node, info string) bool {
-		return strings.Contains(info, "cluster_state:ok")
-	})
+	// Every node must see every replica under its master (a master
+	// ignores a manual failover request from a node it does not know as
+	// its replica yet), and the cluster must be ok.
+	if err := waitAll(ctx, client, all, func(nodes []Node, info string) bool {
+		seen := 0
+		for _, n := range nodes {
+			if want, ok := follows[n.Addr]; ok {
+				if n.MasterID != want {
+					return false
+				}
+				seen++
+			}
+		}
+		return seen == len(follows) && strings.Contains(info, "cluster_state:ok")
+	}); err != nil {
+		return err
+	}
+	// Attached means in sync: a replica still in its first sync could not
+	// take over its shard.
+	var rs []Member
+	for _, r := range replicas {
+		rs = append(rs, r...)
+	}
+	for _, r := range rs {
+		for {
+			info, err := client(r.Addr()).Info(ctx, "replication").Result()
+			if err == nil && strings.Contains(info, "master_link_status:up") && strings.Contains(info, "master_sync_in_progress:0") {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("replica %s not in sync: %w", r.Addr(), ctx.Err())
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	return nil
 }
 
 // waitAll polls every member's CLUSTER NODES and CLUSTER INFO until ok
@@ -187,4 +223,25 @@ func (m *Migrator) Fix(ctx context.Context, masters []Node) (fixed int, err erro
 		fixed++
 	}
 	return fixed, nil
+}
+
+// Failover makes the replica c is connected to the master of its shard
+// with CLUSTER FAILOVER: the old master pauses its clients, the replica
+// catches up to its offset, then takes over, so no acknowledged write is
+// lost. It waits until the replica reports itself a master.
+func Failover(ctx context.Context, c *redis.Client) error {
+	if err := c.Do(ctx, "CLUSTER", "FAILOVER").Err(); err != nil {
+		return fmt.Errorf("CLUSTER FAILOVER on %s: %w", c.Options().Addr, err)
+	}
+	for {
+		role, err := c.Do(ctx, "ROLE").Slice()
+		if err == nil && len(role) > 0 && role[0] == "master" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s not master after CLUSTER FAILOVER: %w", c.Options().Addr, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }

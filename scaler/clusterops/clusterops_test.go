@@ -5,7 +5,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"os"
+	"path/filepath"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -320,7 +323,7 @@ func TestBootstrap(t *testing.T) {
 	for range 6 {
 		bus, err := redistest.FreePort()
 		require.NoError(t, err)
-		s := redistest.Start(t, "--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(bus), "--cluster-node-timeout", "2000")
+		s := redistest.Start(t, "--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(bus), "--cluster-node-timeout", "2000", "--repl-diskless-sync-delay", "0")
 		members = append(members, clusterops.Member{Host: s.Host, Port: s.Port, BusPort: bus})
 	}
 	e := &env{clients: map[string]*redis.Client{}, t: t}
@@ -347,4 +350,94 @@ func TestBootstrap(t *testing.T) {
 	for i := range 100 {
 		require.NoError(t, cc.Set(ctx, "k"+strconv.Itoa(i), i, 0).Err())
 	}
+}
+
+// Shards with replicas: a planned failover moves a shard's master to its
+// replica without losing a write, and a slot move that waits for the
+// destination's replica leaves every moved key on that replica too.
+func TestFailoverAndReplicatedMove(t *testing.T) {
+	var members []clusterops.Member
+	var servers []*redistest.Server
+	for range 4 {
+		bus, err := redistest.FreePort()
+		require.NoError(t, err)
+		s := redistest.Start(t, "--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(bus), "--cluster-node-timeout", "2000", "--repl-diskless-sync-delay", "0")
+		members = append(members, clusterops.Member{Host: s.Host, Port: s.Port, BusPort: bus})
+		servers = append(servers, s)
+	}
+	e := &env{clients: map[string]*redis.Client{}, t: t}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, clusterops.Bootstrap(ctx, e.client, members[:2], [][]clusterops.Member{{members[2]}, {members[3]}}))
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{members[0].Addr()}})
+	defer cc.Close()
+	var acked []string
+	for i := range 2000 {
+		k := "k:" + strconv.Itoa(i)
+		require.NoError(t, cc.Set(ctx, k, i, 0).Err())
+		acked = append(acked, k)
+	}
+
+	fctx, fcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer fcancel()
+	if err := clusterops.Failover(fctx, e.client(members[2].Addr())); err != nil {
+		b, _ := os.ReadFile(filepath.Join(servers[2].Dir, "redis.log"))
+		t.Fatalf("%v\n%s\nlog:\n%s", err, e.client(members[2].Addr()).ClusterNodes(ctx).Val(), b)
+	}
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		role, err := e.client(members[0].Addr()).Do(ctx, "ROLE").Slice()
+		assert.NoError(ct, err)
+		assert.Equal(ct, "slave", role[0], "the old master follows")
+	}, 10*time.Second, 50*time.Millisecond)
+	for _, k := range acked {
+		require.NoError(t, cc.Get(ctx, k).Err(), k)
+	}
+
+	// Move 100 slots from shard 0 (now led by members[2]) to shard 1,
+	// waiting for members[3] (shard 1's replica) after each batch.
+	nodes, err := clusterops.Nodes(ctx, e.client(members[1].Addr()))
+	require.NoError(t, err)
+	byAddr := map[string]clusterops.Node{}
+	var masters []clusterops.Node
+	for _, n := range nodes {
+		byAddr[n.Addr] = n
+		if n.Master() {
+			masters = append(masters, n)
+		}
+	}
+	src, dst := byAddr[members[2].Addr()], byAddr[members[1].Addr()]
+	require.True(t, src.Master())
+	var moved atomic.Int64
+	m := &clusterops.Migrator{Client: e.client, Replicas: 1, OnKeys: func(n int) { moved.Add(int64(n)) }}
+	for _, slot := range src.Slots[:100] {
+		require.NoError(t, m.MoveSlot(ctx, slot, src, dst, masters))
+	}
+	require.Positive(t, moved.Load())
+	replica := redis.NewClient(&redis.Options{Addr: members[3].Addr()})
+	defer replica.Close()
+	var onReplica int64
+	for _, slot := range src.Slots[:100] {
+		onReplica += replica.ClusterCountKeysInSlot(ctx, slot).Val()
+	}
+	assert.Equal(t, moved.Load(), onReplica, "moved keys on the destination's replica when the move returns")
+
+	// With that replica stopped, moving a slot that holds a key does not
+	// report success: the key would have one copy only.
+	owned := map[int]bool{}
+	for _, slot := range src.Slots[100:] {
+		owned[slot] = true
+	}
+	var slot int
+	for i := 0; ; i++ {
+		k := "x:" + strconv.Itoa(i)
+		if slot = int(cc.ClusterKeySlot(ctx, k).Val()); owned[slot] {
+			require.NoError(t, cc.Set(ctx, k, i, 0).Err())
+			break
+		}
+	}
+	require.NoError(t, syscall.Kill(servers[3].PID(), syscall.SIGSTOP))
+	defer func() { _ = syscall.Kill(servers[3].PID(), syscall.SIGCONT) }()
+	m.Timeout = 500 * time.Millisecond
+	err = m.MoveSlot(ctx, slot, src, dst, masters)
+	require.ErrorContains(t, err, "0 of 1 replicas")
 }
