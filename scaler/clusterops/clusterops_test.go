@@ -2,11 +2,11 @@ package clusterops_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"os"
-	"path/filepath"
 	"sync/atomic"
 	"syscall"
 	"testing"

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,9 +24,10 @@ type Migrator struct {
 	Batch int
 	// Timeout of one MIGRATE on the Redis side. Default 5s.
 	Timeout time.Duration
-	// Replicas: after each batch the destination waits for this many of
-	// its replicas to have the keys (WAIT), so a destination that dies
-	// right after a batch does not take the only copy with it. 0: no wait.
+	// Replicas: after each batch, this many of the destination's replicas
+	// must have the keys before the move goes on, so a destination that
+	// dies right after a batch does not take the only copy with it (the
+	// window left is one batch). 0: no wait.
 	Replicas int
 	// OnKeys, when set, is told each batch's key count.
 	OnKeys func(n int)
@@ -78,12 +80,8 @@ func (m *Migrator) MoveSlot(ctx context.Context, slot int, src, dst Node, master
 			}
 		}
 		if m.Replicas > 0 {
-			n, err := dc.Wait(ctx, m.Replicas, timeout).Result()
-			if err != nil {
-				return fmt.Errorf("slot %d: WAIT on %s: %w", slot, dst.Addr, err)
-			}
-			if n < int64(m.Replicas) {
-				return fmt.Errorf("slot %d: %d of %d replicas of %s have the migrated keys", slot, n, m.Replicas, dst.Addr)
+			if err := m.waitReplicas(ctx, dc, dst, timeout); err != nil {
+				return fmt.Errorf("slot %d: %w", slot, err)
 			}
 		}
 		if m.OnKeys != nil {
@@ -136,4 +134,59 @@ func (m *Migrator) migrate(ctx context.Context, sc *redis.Client, host, port str
 		return nil
 	}
 	return err
+}
+
+// waitReplicas waits until Replicas of dst's replicas have processed
+// dst's replication stream up to now (its master_repl_offset). WAIT
+// cannot do it: it covers only the writes of the connection it is sent
+// on, and the migrated keys arrive on the source's connection. Each
+// replica's own processed offset is read (no ACK delay).
+func (m *Migrator) waitReplicas(ctx context.Context, dc *redis.Client, dst Node, timeout time.Duration) error {
+	target, err := replOffset(ctx, dc, "master_repl_offset")
+	if err != nil {
+		return fmt.Errorf("INFO replication on %s: %w", dst.Addr, err)
+	}
+	nodes, err := Nodes(ctx, dc)
+	if err != nil {
+		return err
+	}
+	var replicas []string
+	for _, n := range nodes {
+		if n.MasterID == dst.ID && !n.Has("fail") && !n.Has("fail?") {
+			replicas = append(replicas, n.Addr)
+		}
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		done := 0
+		for _, addr := range replicas {
+			if off, err := replOffset(ctx, m.Client(addr), "slave_repl_offset"); err == nil && off >= target {
+				done++
+			}
+		}
+		if done >= m.Replicas {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d of %d replicas of %s have the migrated keys", done, m.Replicas, dst.Addr)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+func replOffset(ctx context.Context, c *redis.Client, field string) (int64, error) {
+	info, err := c.Info(ctx, "replication").Result()
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), field+":"); ok {
+			return strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no %s in INFO replication", field)
 }
