@@ -197,6 +197,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if err := r.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("controller: %w", err)
 	}
-	metrics.RegisterGroups(ctrlmetrics.Registry).SetSource(r.GroupStates)
+	remove := metrics.RegisterGroups(ctrlmetrics.Registry).AddSource(r.GroupStates)
+	defer remove()
 	return mgr.Start(ctx)
 }

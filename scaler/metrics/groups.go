@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -47,8 +48,10 @@ type PodState struct {
 // scaler's informer cache), so a deleted group's series go with it and
 // dashboards and alerts need no kube-state-metrics.
 type GroupCollector struct {
-	mu             sync.Mutex
-	list           func(context.Context) ([]GroupState, error)
+	mu sync.Mutex
+	// sources, in the order added: one per scaler running in this process
+	// (one in production; tests run several).
+	sources        []*source
 	replicas       *prometheus.Desc
 	master         *prometheus.Desc
 	lastSwitchover *prometheus.Desc
@@ -57,7 +60,11 @@ type GroupCollector struct {
 	backups        *prometheus.Desc
 }
 
-// NewGroupCollector creates the collector; SetSource gives it its groups.
+type source struct {
+	list func(context.Context) ([]GroupState, error)
+}
+
+// NewGroupCollector creates the collector; AddSource gives it its groups.
 func NewGroupCollector() *GroupCollector {
 	return &GroupCollector{
 		replicas: prometheus.NewDesc("redis_autoscaler_scaler_group_replicas",
@@ -81,12 +88,55 @@ func NewGroupCollector() *GroupCollector {
 	}
 }
 
-// SetSource sets where the groups come from (the latest scaler started in
-// this process wins).
-func (c *GroupCollector) SetSource(list func(context.Context) ([]GroupState, error)) {
+// AddSource adds where groups come from (a scaler's informer cache);
+// remove takes it away when that scaler stops.
+func (c *GroupCollector) AddSource(list func(context.Context) ([]GroupState, error)) (remove func()) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.list = list
+	src := &source{list: list}
+	c.sources = append(c.sources, src)
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.sources = slices.DeleteFunc(c.sources, func(s *source) bool { return s == src })
+	}
+}
+
+// groups merges every source's groups, the first source to list a group
+// winning. A failing source is skipped while another answers; when all
+// fail, the first error is returned.
+func (c *GroupCollector) groups(ctx context.Context) ([]GroupState, bool, error) {
+	c.mu.Lock()
+	sources := slices.Clone(c.sources)
+	c.mu.Unlock()
+	if len(sources) == 0 {
+		return nil, false, nil
+	}
+	var out []GroupState
+	seen := map[[2]string]bool{}
+	var firstErr error
+	ok := false
+	for _, s := range sources {
+		gs, err := s.list(ctx)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		ok = true
+		for _, g := range gs {
+			k := [2]string{g.Namespace, g.Name}
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, g)
+			}
+		}
+	}
+	if !ok {
+		return nil, true, firstErr
+	}
+	return out, true, nil
 }
 
 // Describe implements prometheus.Collector.
@@ -101,15 +151,12 @@ func (c *GroupCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (c *GroupCollector) Collect(ch chan<- prometheus.Metric) {
-	c.mu.Lock()
-	list := c.list
-	c.mu.Unlock()
-	if list == nil {
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	groups, err := list(ctx)
+	groups, have, err := c.groups(ctx)
+	if !have {
+		return
+	}
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(c.replicas, err)
 		return

@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -61,14 +62,46 @@ redis_autoscaler_scaler_group_replicas{group="queue",namespace="redis",state="sy
 		t.Run(tc.name, func(t *testing.T) {
 			c := NewGroupCollector()
 			if tc.groups != nil || tc.err != nil {
-				c.SetSource(func(context.Context) ([]GroupState, error) { return tc.groups, tc.err })
+				c.AddSource(func(context.Context) ([]GroupState, error) { return tc.groups, tc.err })
 			}
 			require.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(tc.want)))
 		})
 	}
-	// A failing source is a scrape error, not a panic or silence.
+	// Several scalers in one process: groups from every source, the first
+	// listing a group winning, a failing source skipped while another
+	// answers; a removed source is gone.
+	multi := NewGroupCollector()
+	one := func(name string, cur int32) func(context.Context) ([]GroupState, error) {
+		return func(context.Context) ([]GroupState, error) {
+			return []GroupState{{Namespace: "ns", Name: name, Current: cur}}, nil
+		}
+	}
+	multi.AddSource(one("a", 1))
+	removeB := multi.AddSource(one("b", 2))
+	multi.AddSource(one("a", 9))
+	multi.AddSource(func(context.Context) ([]GroupState, error) { return nil, errors.New("stopped") })
+	current := func() string {
+		var b strings.Builder
+		reg := prometheus.NewRegistry()
+		require.NoError(t, reg.Register(multi))
+		mfs, err := reg.Gather()
+		require.NoError(t, err)
+		for _, mf := range mfs {
+			for _, m := range mf.GetMetric() {
+				if mf.GetName() == "redis_autoscaler_scaler_group_replicas" && m.GetLabel()[2].GetValue() == "current" {
+					fmt.Fprintf(&b, "%s=%v ", m.GetLabel()[0].GetValue(), m.GetGauge().GetValue())
+				}
+			}
+		}
+		return b.String()
+	}
+	require.Equal(t, "a=1 b=2 ", current())
+	removeB()
+	require.Equal(t, "a=1 ", current())
+
+	// A failing source alone is a scrape error, not a panic or silence.
 	c := NewGroupCollector()
-	c.SetSource(func(context.Context) ([]GroupState, error) { return nil, errors.New("cache not synced") })
+	c.AddSource(func(context.Context) ([]GroupState, error) { return nil, errors.New("cache not synced") })
 	reg := prometheus.NewPedanticRegistry()
 	require.NoError(t, reg.Register(c))
 	_, err := reg.Gather()
