@@ -16,7 +16,6 @@ import (
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/redis-autoscaler/redis-autoscaler/backup/rdb"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
@@ -96,10 +95,12 @@ func (g *Group) members(ctx context.Context) (*v1alpha1.RedisReplicationGroup, [
 		m := member{pod: p.Name, ep: Endpoint{Host: p.Status.PodIP, Port: obj.Spec.RedisPort(), Auth: g.auth, TLS: g.tls, Label: obj.Namespace + "/" + p.Name}}
 		c := m.ep.client()
 		ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		info, err := c.Info(ictx, "replication").Result()
+		info, err := readInfo(ictx, c, "replication")
 		cancel()
 		c.Close()
-		m.fields, m.err = infoFields(info), err
+		if m.err = err; err == nil {
+			m.fields = info.Fields
+		}
 		out = append(out, m)
 	}
 	return obj, out, nil
@@ -255,10 +256,12 @@ func (g *Group) Record(ctx context.Context, sc *Sidecar, backupErr error) error 
 
 // RestoreGroup restores file into the group's master while the scaler
 // holds the topology, then waits for every replica to be in sync with the
-// restored master before releasing the hold. The file is verified before
-// anything, the hold included, changes.
+// restored master before releasing the hold. The file is read and verified
+// once, before anything, the hold included, changes.
 func RestoreGroup(ctx context.Context, g *Group, file string, o RestoreOptions, holdFor time.Duration) (_ *RestoreResult, err error) {
-	if _, _, err := Verify(file, rdb.Options{}); err != nil {
+	start := time.Now()
+	sum, err := verifyForRestore(file, &o, start)
+	if err != nil {
 		return nil, err
 	}
 	release, err := g.Hold(ctx, holdFor, "restore of "+filepath.Base(file), time.Minute)
@@ -274,7 +277,7 @@ func RestoreGroup(ctx context.Context, g *Group, file string, o RestoreOptions, 
 	if err != nil {
 		return nil, err
 	}
-	res, err := Restore(ctx, m, file, o)
+	res, err := restoreVerified(ctx, m, file, sum, o, start)
 	if err != nil {
 		return nil, err
 	}

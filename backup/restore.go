@@ -16,6 +16,7 @@ import (
 
 	"github.com/redis-autoscaler/redis-autoscaler/backup/rdb"
 	"github.com/redis-autoscaler/redis-autoscaler/backup/repl"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisinfo"
 )
 
 // RestoreOptions tune a restore.
@@ -55,23 +56,39 @@ type RestoreResult struct {
 // Afterwards the key count and a sample of keys are checked against the
 // file.
 func Restore(ctx context.Context, dst Endpoint, file string, o RestoreOptions) (*RestoreResult, error) {
+	start := time.Now()
+	sum, err := verifyForRestore(file, &o, start)
+	if err != nil {
+		return nil, err
+	}
+	return restoreVerified(ctx, dst, file, sum, o, start)
+}
+
+// verifyForRestore fills in o's defaults and reads the whole file, with
+// the sample and expiries the check after the restore needs.
+func verifyForRestore(file string, o *RestoreOptions, start time.Time) (*rdb.Summary, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Minute
 	}
 	if o.SampleSize == 0 {
 		o.SampleSize = 100
 	}
-	logf := o.Log
-	if logf == nil {
-		logf = func(string, ...any) {}
-	}
-	start := time.Now()
 	sum, _, err := Verify(file, rdb.Options{SampleSize: o.SampleSize, ExpiryHorizon: start.Add(o.Timeout + time.Hour).UnixMilli()})
 	if err != nil {
 		return nil, err
 	}
-	logf("verified %s: %d bytes, %d keys, RDB version %d", file, sum.Size, sum.Keys, sum.Version)
+	o.logf("verified %s: %d bytes, %d keys, RDB version %d", file, sum.Size, sum.Keys, sum.Version)
+	return sum, nil
+}
 
+func (o RestoreOptions) logf(format string, args ...any) {
+	if o.Log != nil {
+		o.Log(format, args...)
+	}
+}
+
+// restoreVerified is Restore once file was read whole into sum.
+func restoreVerified(ctx context.Context, dst Endpoint, file string, sum *rdb.Summary, o RestoreOptions, start time.Time) (*RestoreResult, error) {
 	c := dst.client()
 	defer c.Close()
 	if err := preflight(ctx, c, dst, sum, o.Force); err != nil {
@@ -88,6 +105,7 @@ func Restore(ctx context.Context, dst Endpoint, file string, o RestoreOptions) (
 	}
 	host := o.ListenHost
 	if host == "" {
+		var err error
 		if host, err = localAddrTowards(ctx, dst); err != nil {
 			return nil, err
 		}
@@ -114,7 +132,7 @@ func Restore(ctx context.Context, dst Endpoint, file string, o RestoreOptions) (
 
 	tctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	logf("making %s a replica of %s:%d", dst.Label, host, port)
+	o.logf("making %s a replica of %s:%d", dst.Label, host, port)
 	if err := c.ReplicaOf(tctx, host, strconv.Itoa(port)).Err(); err != nil {
 		return nil, fmt.Errorf("REPLICAOF on %s: %w", dst.Label, err)
 	}
@@ -131,7 +149,7 @@ func Restore(ctx context.Context, dst Endpoint, file string, o RestoreOptions) (
 	if err := c.ReplicaOf(ctx, "NO", "ONE").Err(); err != nil {
 		return nil, fmt.Errorf("REPLICAOF NO ONE on %s after loading the backup: %w (promote it by hand)", dst.Label, err)
 	}
-	logf("%s loaded the backup and is a master again", dst.Label)
+	o.logf("%s loaded the backup and is a master again", dst.Label)
 	if err := check(ctx, c, sum); err != nil {
 		return nil, fmt.Errorf("after restoring into %s: %w", dst.Label, err)
 	}
@@ -141,18 +159,22 @@ func Restore(ctx context.Context, dst Endpoint, file string, o RestoreOptions) (
 // preflight checks the target before anything changes: a master, a Redis
 // that reads this RDB version, and empty unless force.
 func preflight(ctx context.Context, c *redis.Client, dst Endpoint, sum *rdb.Summary, force bool) error {
-	info, err := c.Info(ctx, "server", "replication", "keyspace").Result()
+	info, err := readInfo(ctx, c, "server", "replication", "keyspace")
 	if err != nil {
 		return fmt.Errorf("INFO on %s: %w", dst.Label, err)
 	}
-	f := infoFields(info)
+	f := info.Fields
 	if f["role"] != "master" {
 		return fmt.Errorf("%s is a replica of %s:%s: restore into its master", dst.Label, f["master_host"], f["master_port"])
 	}
 	if newest := maxRDBVersion(f["redis_version"]); sum.Version > newest {
 		return fmt.Errorf("the backup is RDB version %d; Redis %s on %s reads up to %d", sum.Version, f["redis_version"], dst.Label, newest)
 	}
-	if n := keyspaceKeys(f); n > 0 && !force {
+	var n int64
+	for _, db := range info.Keyspace {
+		n += int64(db.Keys)
+	}
+	if n > 0 && !force {
 		return fmt.Errorf("%s holds %d keys: restoring replaces them all; pass --force to do so", dst.Label, n)
 	}
 	return nil
@@ -176,11 +198,11 @@ func waitLoaded(ctx context.Context, c *redis.Client, m *repl.Master) error {
 		default:
 			continue
 		}
-		info, err := c.Info(ctx, "replication", "persistence").Result()
+		info, err := readInfo(ctx, c, "replication", "persistence")
 		if err != nil {
 			continue // LOADING errors and timeouts while it loads
 		}
-		f := infoFields(info)
+		f := info.Fields
 		if f["master_link_status"] == "up" && f["master_sync_in_progress"] == "0" && f["loading"] == "0" && f["master_replid"] == m.ReplID() {
 			return nil
 		}
@@ -194,13 +216,16 @@ func check(ctx context.Context, rc *redis.Client, sum *rdb.Summary) error {
 	now := time.Now().UnixMilli()
 	c := rc.Conn() // SELECT holds for one connection only
 	defer c.Close()
-	info, err := c.Info(ctx, "keyspace").Result()
+	info, err := readInfo(ctx, c, "keyspace")
 	if err != nil {
 		return err
 	}
-	f := infoFields(info)
+	held := map[string]int64{}
+	for _, db := range info.Keyspace {
+		held[db.DB] = int64(db.Keys)
+	}
 	for _, db := range sum.DBs {
-		got := dbKeys(f["db"+strconv.Itoa(db.DB)])
+		got := held["db"+strconv.Itoa(db.DB)]
 		low := db.Keys
 		for _, e := range sum.Expiring[db.DB] {
 			if e <= now+1000 {
@@ -245,35 +270,16 @@ func check(ctx context.Context, rc *redis.Client, sum *rdb.Summary) error {
 	return nil
 }
 
-func infoFields(info string) map[string]string {
-	f := map[string]string{}
-	for _, line := range strings.Split(info, "\n") {
-		if k, v, ok := strings.Cut(strings.TrimRight(line, "\r"), ":"); ok {
-			f[k] = v
-		}
+// readInfo sends INFO for these sections and parses the reply with the
+// exporter's parser.
+func readInfo(ctx context.Context, c interface {
+	Info(context.Context, ...string) *redis.StringCmd
+}, sections ...string) (*redisinfo.Info, error) {
+	text, err := c.Info(ctx, sections...).Result()
+	if err != nil {
+		return nil, err
 	}
-	return f
-}
-
-// dbKeys reads keys=N from an INFO keyspace line ("keys=3,expires=0,...").
-func dbKeys(v string) int64 {
-	for _, kv := range strings.Split(v, ",") {
-		if n, ok := strings.CutPrefix(kv, "keys="); ok {
-			k, _ := strconv.ParseInt(n, 10, 64)
-			return k
-		}
-	}
-	return 0
-}
-
-func keyspaceKeys(f map[string]string) int64 {
-	var n int64
-	for k, v := range f {
-		if strings.HasPrefix(k, "db") {
-			n += dbKeys(v)
-		}
-	}
-	return n
+	return redisinfo.Parse(text)
 }
 
 // maxRDBVersion is the newest RDB version a Redis version loads.

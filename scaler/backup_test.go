@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -25,6 +26,31 @@ import (
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
 )
 
+// loadedGroup creates a 3-pod group "db", waits until it converges and
+// writes n keys k:0.. to its master, acknowledged by both replicas.
+func (e *env) loadedGroup(n int) (corev1.Pod, *redis.Client, []string) {
+	e.createGroup("db", 3, "--repl-diskless-sync-delay", "0")
+	m := e.waitConverged("db", 3, 90*time.Second)
+	mc := e.redis(m.Status.PodIP)
+	keys := make([]string, n)
+	p := mc.Pipeline()
+	for i := range keys {
+		keys[i] = "k:" + strconv.Itoa(i)
+		p.Set(e.ctx, keys[i], i, 0)
+	}
+	_, err := p.Exec(e.ctx)
+	require.NoError(e.t, err)
+	require.NoError(e.t, mc.Do(e.ctx, "WAIT", 2, 5000).Err())
+	return m, mc, keys
+}
+
+// annotateGroup merge-patches the group's annotations (nil removes one).
+func (e *env) annotateGroup(name string, kv map[string]any) {
+	raw, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": kv}})
+	require.NoError(e.t, err)
+	require.NoError(e.t, e.cl.Patch(e.ctx, e.group(name), client.RawPatch(types.MergePatchType, raw)))
+}
+
 // A group's backup comes from an in-sync replica and is recorded in the
 // group's status; --keep prunes older ones. Its restore (while the scaler
 // holds the topology) leaves the master with exactly the backup and all
@@ -34,19 +60,9 @@ func TestGroupBackupAndRestore(t *testing.T) {
 	e := newEnv(t, "backup")
 	stop := e.startScaler(nil)
 	defer stop()
-	e.createGroup("db", 3, "--repl-diskless-sync-delay", "0")
-	m := e.waitConverged("db", 3, 90*time.Second)
-	mc := e.redis(m.Status.PodIP)
-	keys := make([]string, 3000)
-	p := mc.Pipeline()
-	for i := range keys {
-		keys[i] = "k:" + strconv.Itoa(i)
-		p.Set(e.ctx, keys[i], i, 0)
-	}
-	p.HSet(e.ctx, "h", "f", "v")
-	p.RPush(e.ctx, "l", 1, 2, 3)
-	_, err := p.Exec(e.ctx)
-	require.NoError(t, err)
+	m, mc, keys := e.loadedGroup(3000)
+	require.NoError(t, mc.HSet(e.ctx, "h", "f", "v").Err())
+	require.NoError(t, mc.RPush(e.ctx, "l", 1, 2, 3).Err())
 	require.NoError(t, mc.Do(e.ctx, "WAIT", 2, 5000).Err())
 
 	dir := t.TempDir()
@@ -110,12 +126,7 @@ func TestGroupBackupAndRestore(t *testing.T) {
 	// reconciles (each annotation change is an event): a replica made a
 	// master by hand stays one; released, the scaler re-attaches it.
 	until := time.Now().Add(time.Minute).Truncate(time.Second)
-	annotate := func(kv map[string]any) {
-		raw, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": kv}})
-		require.NoError(t, err)
-		require.NoError(t, e.cl.Patch(e.ctx, e.group("db"), client.RawPatch(types.MergePatchType, raw)))
-	}
-	annotate(map[string]any{v1alpha1.AnnotationHoldUntil: until.UTC().Format(time.RFC3339)})
+	e.annotateGroup("db", map[string]any{v1alpha1.AnnotationHoldUntil: until.UTC().Format(time.RFC3339)})
 	require.Eventually(t, func() bool {
 		c := meta.FindStatusCondition(e.group("db").Status.Conditions, v1alpha1.ConditionTopologyHeld)
 		return c != nil && c.Status == metav1.ConditionTrue && c.Message == controller.HoldMessage(until, "")
@@ -129,11 +140,11 @@ func TestGroupBackupAndRestore(t *testing.T) {
 	dc := e.redis(detached.Status.PodIP)
 	require.NoError(t, dc.ReplicaOf(e.ctx, "NO", "ONE").Err())
 	for i := range 10 {
-		annotate(map[string]any{"test/poke": strconv.Itoa(i)})
+		e.annotateGroup("db", map[string]any{"test/poke": strconv.Itoa(i)})
 		time.Sleep(200 * time.Millisecond)
 	}
 	assert.Equal(t, "master", dc.Do(e.ctx, "ROLE").Val().([]any)[0], "held: %s left detached", detached.Name)
-	annotate(map[string]any{v1alpha1.AnnotationHoldUntil: nil})
+	e.annotateGroup("db", map[string]any{v1alpha1.AnnotationHoldUntil: nil})
 	require.Equal(t, m.Name, e.waitConverged("db", 3, 60*time.Second).Name)
 	assert.Equal(t, "slave", dc.Do(e.ctx, "ROLE").Val().([]any)[0], "released: %s re-attached", detached.Name)
 
@@ -158,23 +169,13 @@ func TestGroupRestoreDiedMidway(t *testing.T) {
 	e := newEnv(t, "restore-died")
 	stop := e.startScaler(nil)
 	defer stop()
-	e.createGroup("db", 3, "--repl-diskless-sync-delay", "0")
-	m := e.waitConverged("db", 3, 90*time.Second)
-	mc := e.redis(m.Status.PodIP)
-	keys := make([]string, 500)
-	for i := range keys {
-		keys[i] = "k:" + strconv.Itoa(i)
-		require.NoError(t, mc.Set(e.ctx, keys[i], i, 0).Err())
-	}
-	require.NoError(t, mc.Do(e.ctx, "WAIT", 2, 5000).Err())
+	_, mc, keys := e.loadedGroup(500)
 
 	// What a killed restore leaves behind: its hold, and the master
 	// pointed at a port nobody listens on any more.
 	until := time.Now().Add(4 * time.Second).Truncate(time.Second).Add(time.Second)
-	raw, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]any{
-		v1alpha1.AnnotationHoldUntil: until.UTC().Format(time.RFC3339), v1alpha1.AnnotationHoldReason: "restore of x.rdb"}}})
-	require.NoError(t, err)
-	require.NoError(t, e.cl.Patch(e.ctx, e.group("db"), client.RawPatch(types.MergePatchType, raw)))
+	e.annotateGroup("db", map[string]any{
+		v1alpha1.AnnotationHoldUntil: until.UTC().Format(time.RFC3339), v1alpha1.AnnotationHoldReason: "restore of x.rdb"})
 	require.Eventually(t, func() bool {
 		return meta.IsStatusConditionTrue(e.group("db").Status.Conditions, v1alpha1.ConditionTopologyHeld)
 	}, 10*time.Second, 50*time.Millisecond)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,13 +65,8 @@ func BenchmarkMoveSlots(b *testing.B) {
 		}
 		src, dst := masters[i%2], masters[(i+1)%2]
 		todo := src.Slots[len(src.Slots)/2:]
-		var n int64
-		var mu = make(chan struct{}, 1)
-		m := &clusterops.Migrator{Client: func(a string) *redis.Client { return clients[a] }, Batch: batchSize(), OnKeys: func(k int) {
-			mu <- struct{}{}
-			n += int64(k)
-			<-mu
-		}}
+		var n atomic.Int64
+		m := &clusterops.Migrator{Client: func(a string) *redis.Client { return clients[a] }, Batch: batchSize(), OnKeys: func(k int) { n.Add(int64(k)) }}
 		start := time.Now()
 		var eg errgroup.Group
 		eg.SetLimit(8)
@@ -79,7 +75,7 @@ func BenchmarkMoveSlots(b *testing.B) {
 		}
 		require.NoError(b, eg.Wait())
 		elapsed += time.Since(start)
-		moved += n
+		moved += n.Load()
 		slotsMoved += int64(len(todo))
 	}
 	b.ReportMetric(float64(moved)/elapsed.Seconds(), "keys/s")

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisinfo"
 )
 
 // Migrator moves hash slots between masters.
@@ -179,14 +181,17 @@ func (m *Migrator) waitReplicas(ctx context.Context, dc *redis.Client, dst Node,
 }
 
 func replOffset(ctx context.Context, c *redis.Client, field string) (int64, error) {
-	info, err := c.Info(ctx, "replication").Result()
+	text, err := c.Info(ctx, "replication").Result()
 	if err != nil {
 		return 0, err
 	}
-	for _, line := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), field+":"); ok {
-			return strconv.ParseInt(v, 10, 64)
-		}
+	info, err := redisinfo.Parse(text)
+	if err != nil {
+		return 0, err
 	}
-	return 0, fmt.Errorf("no %s in INFO replication", field)
+	v, ok := info.Fields[field]
+	if !ok {
+		return 0, fmt.Errorf("no %s in INFO replication", field)
+	}
+	return strconv.ParseInt(v, 10, 64)
 }
