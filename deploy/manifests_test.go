@@ -131,14 +131,16 @@ func podSpec(t *testing.T, o *unstr.Unstructured) *corev1.PodSpec {
 	return &spec
 }
 
-// The chart ships the generated CRD unchanged.
+// The chart ships the generated CRDs unchanged.
 func TestChartCRDIsGenerated(t *testing.T) {
 	t.Parallel()
-	want, err := os.ReadFile("crd/redisautoscaler.io_redisreplicationgroups.yaml")
-	require.NoError(t, err)
-	got, err := os.ReadFile(chartDir + "/crds/redisautoscaler.io_redisreplicationgroups.yaml")
-	require.NoError(t, err)
-	require.Equal(t, string(want), string(got), "copy deploy/crd into the chart's crds/ (make manifests)")
+	for _, f := range []string{"redisautoscaler.io_redisreplicationgroups.yaml", "redisautoscaler.io_redisclusters.yaml"} {
+		want, err := os.ReadFile("crd/" + f)
+		require.NoError(t, err)
+		got, err := os.ReadFile(chartDir + "/crds/" + f)
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(got), "copy deploy/crd into the chart's crds/ (make manifests)")
+	}
 }
 
 func TestHelmLint(t *testing.T) {

@@ -17,7 +17,7 @@ controller-gen: ## Install controller-gen (CONTROLLER_GEN_VERSION, v0.19.0) into
 manifests: controller-gen ## Regenerate the CRD (deploy/crd, and the chart's crds/) and the scaler's RBAC (deploy/rbac/scaler) from markers
 	$(CONTROLLER_GEN) crd:crdVersions=v1 rbac:roleName=redis-autoscaler-scaler paths=./scaler/... \
 		output:crd:artifacts:config=deploy/crd output:rbac:artifacts:config=deploy/rbac/scaler
-	cp deploy/crd/redisautoscaler.io_redisreplicationgroups.yaml deploy/helm/redis-autoscaler/crds/
+	cp deploy/crd/redisautoscaler.io_redisreplicationgroups.yaml deploy/crd/redisautoscaler.io_redisclusters.yaml deploy/helm/redis-autoscaler/crds/
 
 generate: controller-gen ## Regenerate zz_generated.deepcopy.go of the scaler's API types
 	$(CONTROLLER_GEN) object paths=./scaler/api/...

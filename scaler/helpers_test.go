@@ -41,6 +41,8 @@ type env struct {
 	password string
 	// tls, when set, is how the test's clients reach TLS-only pods.
 	tls *tls.Config
+	// stops of the scalers started.
+	stops []func()
 }
 
 func newEnv(t *testing.T, prefix string) *env {
@@ -49,6 +51,7 @@ func newEnv(t *testing.T, prefix string) *env {
 	t.Cleanup(cancel)
 	crdOnce.Do(func() {
 		require.NoError(t, c.Apply(ctx, "../deploy/crd/redisautoscaler.io_redisreplicationgroups.yaml"))
+		require.NoError(t, c.Apply(ctx, "../deploy/crd/redisautoscaler.io_redisclusters.yaml"))
 	})
 	cl, err := client.New(c.Config, client.Options{Scheme: scaler.Scheme()})
 	require.NoError(t, err)
@@ -60,7 +63,8 @@ func newEnv(t *testing.T, prefix string) *env {
 	})
 	// The CRD is served once established.
 	require.Eventually(t, func() bool {
-		return cl.List(ctx, &v1alpha1.RedisReplicationGroupList{}, client.InNamespace(e.ns)) == nil
+		return cl.List(ctx, &v1alpha1.RedisReplicationGroupList{}, client.InNamespace(e.ns)) == nil &&
+			cl.List(ctx, &v1alpha1.RedisClusterList{}, client.InNamespace(e.ns)) == nil
 	}, 30*time.Second, 100*time.Millisecond)
 	return e
 }
@@ -73,6 +77,21 @@ func (e *env) startScaler(afterPromote func()) (stop func()) {
 
 // startScalerWith runs the scaler until ctx ends or stop is called.
 func (e *env) startScalerWith(parent context.Context, afterPromote func()) (stop func()) {
+	return e.startScalerOpts(parent, func(o *scalerOpts) { o.afterPromote = afterPromote })
+}
+
+// scalerOpts are the test hooks a scaler can run with.
+type scalerOpts struct {
+	afterPromote, afterSlotBatch func()
+}
+
+// startScalerOpts runs the scaler with hooks until ctx ends or stop is
+// called.
+func (e *env) startScalerOpts(parent context.Context, edit func(*scalerOpts)) (stop func()) {
+	var so scalerOpts
+	if edit != nil {
+		edit(&so)
+	}
 	ctx, cancel := context.WithCancel(parent)
 	log := logr.Discard()
 	if os.Getenv("SCALER_DEBUG") != "" {
@@ -82,7 +101,7 @@ func (e *env) startScalerWith(parent context.Context, afterPromote func()) (stop
 	go func() {
 		done <- scaler.Run(ctx, e.c.Config, scaler.Options{
 			MetricsBindAddress: "0", HealthProbeBindAddress: "0",
-			Namespace: e.ns, Logger: log, AfterPromote: afterPromote,
+			Namespace: e.ns, Logger: log, AfterPromote: so.afterPromote, AfterSlotBatch: so.afterSlotBatch,
 		})
 	}()
 	var once sync.Once
@@ -98,7 +117,15 @@ func (e *env) startScalerWith(parent context.Context, afterPromote func()) (stop
 		})
 	}
 	e.t.Cleanup(stop)
+	e.stops = append(e.stops, stop)
 	return stop
+}
+
+// stopScalers stops every scaler the test started.
+func (e *env) stopScalers() {
+	for _, stop := range e.stops {
+		stop()
+	}
 }
 
 func (e *env) group(name string) *v1alpha1.RedisReplicationGroup {

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"log/slog"
 	"sync"
 	"time"
@@ -47,6 +49,8 @@ type Options struct {
 	ResyncInterval time.Duration
 	// AfterPromote is a test hook (see controller.Reconciler).
 	AfterPromote func()
+	// AfterSlotBatch is a test hook (see controller.ClusterReconciler).
+	AfterSlotBatch func()
 }
 
 // LeaderElectionID names the Lease two scaler replicas compete for.
@@ -197,7 +201,38 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if err := r.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("controller: %w", err)
 	}
+	if err := setupClusters(mgr, o); err != nil {
+		return err
+	}
 	remove := metrics.RegisterGroups(ctrlmetrics.Registry).AddSource(r.GroupStates)
 	defer remove()
 	return mgr.Start(ctx)
+}
+
+// setupClusters adds the RedisCluster reconciler when the API serves
+// RedisClusters. An older install with only the RedisReplicationGroup CRD
+// keeps working; the reconciler starts with the next scaler start after
+// the CRD is installed.
+func setupClusters(mgr ctrl.Manager, o Options) error {
+	gk := schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "RedisCluster"}
+	if _, err := mgr.GetRESTMapper().RESTMapping(gk, v1alpha1.GroupVersion.Version); err != nil {
+		if meta.IsNoMatchError(err) {
+			o.Logger.Info("the RedisCluster CRD is not installed: clusters are not managed", "error", err.Error())
+			return nil
+		}
+		return fmt.Errorf("RedisCluster API: %w", err)
+	}
+	cr := &controller.ClusterReconciler{
+		Client:         mgr.GetClient(),
+		APIReader:      mgr.GetAPIReader(),
+		Recorder:       mgr.GetEventRecorderFor("redis-autoscaler-scaler"),
+		Metrics:        metrics.New(ctrlmetrics.Registry),
+		Cluster:        metrics.NewCluster(ctrlmetrics.Registry),
+		ResyncInterval: o.ResyncInterval,
+		AfterBatch:     o.AfterSlotBatch,
+	}
+	if err := cr.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("cluster controller: %w", err)
+	}
+	return nil
 }

@@ -33,6 +33,9 @@ type Migrator struct {
 	Replicas int
 	// OnKeys, when set, is told each batch's key count.
 	OnKeys func(n int)
+	// OnBytes, when set, is told each batch's size: the keys' MEMORY
+	// USAGE on the source, read in the same round trip as the MIGRATE.
+	OnBytes func(n int64)
 }
 
 // MoveSlot moves slot from src to dst with its keys, then makes every
@@ -131,7 +134,30 @@ func (m *Migrator) migrate(ctx context.Context, sc *redis.Client, host, port str
 	for _, k := range keys {
 		args = append(args, k)
 	}
-	err := sc.Do(ctx, args...).Err()
+	if m.OnBytes == nil {
+		return migrateErr(sc.Do(ctx, args...).Err())
+	}
+	// MEMORY USAGE runs before the MIGRATE on the same connection: one
+	// round trip, the sizes of exactly the keys sent.
+	pipe := sc.Pipeline()
+	sizes := make([]*redis.IntCmd, len(keys))
+	for i, k := range keys {
+		sizes[i] = pipe.MemoryUsage(ctx, k, 0)
+	}
+	mig := pipe.Do(ctx, args...)
+	_, _ = pipe.Exec(ctx)
+	if err := migrateErr(mig.Err()); err != nil {
+		return err
+	}
+	var n int64
+	for _, c := range sizes {
+		n += c.Val()
+	}
+	m.OnBytes(n)
+	return nil
+}
+
+func migrateErr(err error) error {
 	if errors.Is(err, redis.Nil) { // NOKEY: the keys went meanwhile
 		return nil
 	}

@@ -18,7 +18,9 @@ import (
 type Node struct {
 	ID string
 	// Addr is host:port for clients (the bus port and hostname dropped).
-	Addr     string
+	Addr string
+	// BusPort is the cluster bus port (0 when the line has none).
+	BusPort  int
 	Flags    []string
 	MasterID string // "" for a master
 	Slots    []int
@@ -54,8 +56,10 @@ func ParseNodes(text string) ([]Node, error) {
 			return nil, fmt.Errorf("CLUSTER NODES line %d: %d fields, want at least 8", i+1, len(f))
 		}
 		n := Node{ID: f[0], Flags: strings.Split(f[2], ",")}
-		addr, _, _ := strings.Cut(f[1], "@") // host:port@cport[,hostname]
+		addr, bus, _ := strings.Cut(f[1], "@") // host:port@cport[,hostname]
 		n.Addr = addr
+		bus, _, _ = strings.Cut(bus, ",")
+		n.BusPort, _ = strconv.Atoi(bus)
 		if f[3] != "-" {
 			n.MasterID = f[3]
 		}

@@ -19,6 +19,8 @@ import (
 type conns struct {
 	mu      sync.Mutex
 	clients map[string]*pooled
+	// edit, when set, adjusts the options of each new client.
+	edit func(*redis.Options)
 }
 
 type pooled struct {
@@ -37,7 +39,11 @@ func (c *conns) get(host string, port int, auth redisops.Auth, tlsConfig *tls.Co
 	defer c.mu.Unlock()
 	p, ok := c.clients[key]
 	if !ok {
-		p = &pooled{client: redis.NewClient(redisops.ClientOptions(host, port, auth, tlsConfig))}
+		o := redisops.ClientOptions(host, port, auth, tlsConfig)
+		if c.edit != nil {
+			c.edit(o)
+		}
+		p = &pooled{client: redis.NewClient(o)}
 		c.clients[key] = p
 	}
 	p.lastUsed = time.Now()

@@ -27,8 +27,15 @@ func (r *Reconciler) credentials(ctx context.Context, g *v1alpha1.RedisReplicati
 // Secrets (nil TLS config: plain TCP); key is a digest identifying the
 // TLS settings. The backup command uses it too.
 func Credentials(ctx context.Context, r client.Reader, g *v1alpha1.RedisReplicationGroup) (auth redisops.Auth, _ *tls.Config, key string, _ error) {
-	secretKey := func(name, key string) ([]byte, error) { return secretKey(ctx, r, g.Namespace, name, key) }
-	if a := g.Spec.Auth; a != nil {
+	return CredentialsFor(ctx, r, g.Namespace, g.Spec.Auth, g.Spec.TLS)
+}
+
+// CredentialsFor reads the password and TLS settings an auth and a TLS
+// spec point at, from Secrets in namespace ns (RedisReplicationGroups and
+// RedisClusters share the two specs).
+func CredentialsFor(ctx context.Context, r client.Reader, ns string, a *v1alpha1.AuthSpec, t *v1alpha1.TLSSpec) (auth redisops.Auth, _ *tls.Config, key string, _ error) {
+	secretKey := func(name, key string) ([]byte, error) { return secretKey(ctx, r, ns, name, key) }
+	if a != nil {
 		auth.Username = a.Username
 		if a.PasswordSecretRef != nil {
 			pw, err := secretKey(a.PasswordSecretRef.Name, keyOr(a.PasswordSecretRef.Key, "password"))
@@ -38,7 +45,6 @@ func Credentials(ctx context.Context, r client.Reader, g *v1alpha1.RedisReplicat
 			auth.Password = string(pw)
 		}
 	}
-	t := g.Spec.TLS
 	if t == nil || !t.Enabled {
 		return auth, nil, "", nil
 	}
@@ -52,7 +58,7 @@ func Credentials(ctx context.Context, r client.Reader, g *v1alpha1.RedisReplicat
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return auth, nil, "", fmt.Errorf("secret %s/%s: no PEM certificate", g.Namespace, t.CASecretRef.Name)
+			return auth, nil, "", fmt.Errorf("secret %s/%s: no PEM certificate", ns, t.CASecretRef.Name)
 		}
 		cfg.RootCAs = pool
 		h.Write(pem)
@@ -68,7 +74,7 @@ func Credentials(ctx context.Context, r client.Reader, g *v1alpha1.RedisReplicat
 		}
 		pair, err := tls.X509KeyPair(crt, key)
 		if err != nil {
-			return auth, nil, "", fmt.Errorf("secret %s/%s: %w", g.Namespace, t.ClientCertSecretName, err)
+			return auth, nil, "", fmt.Errorf("secret %s/%s: %w", ns, t.ClientCertSecretName, err)
 		}
 		cfg.Certificates = []tls.Certificate{pair}
 		h.Write(crt)

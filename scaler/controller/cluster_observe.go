@@ -1,0 +1,121 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisinfo"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/clusterops"
+)
+
+// cnode is one pod of a RedisCluster's StatefulSet and what its Redis
+// says of the cluster.
+type cnode struct {
+	pod     *corev1.Pod
+	ord     int
+	running bool
+	client  *redis.Client
+	err     error // nil: observed
+
+	me    clusterops.Node   // the node's own line of CLUSTER NODES
+	nodes []clusterops.Node // its whole view
+	ok    bool              // cluster_state:ok
+	keys  int64
+	// Replica: link up and no sync running.
+	inSync bool
+}
+
+func (n *cnode) name() string { return n.pod.Name }
+
+// reachable: running and observed.
+func (n *cnode) reachable() bool { return n.running && n.err == nil }
+
+// owner: a master that owns slots.
+func (n *cnode) owner() bool { return n.reachable() && n.me.Master() && len(n.me.Slots) > 0 }
+
+// alone: the node knows no other node (a new or restarted-empty pod).
+func (n *cnode) alone() bool { return n.reachable() && len(n.nodes) == 1 }
+
+// observeCluster lists the StatefulSet's pods and reads each running one's
+// CLUSTER NODES, CLUSTER INFO, INFO replication and DBSIZE in one round
+// trip, concurrently.
+func (r *ClusterReconciler) observeCluster(ctx context.Context, rc *v1alpha1.RedisCluster, sts *appsv1.StatefulSet, creds clusterCreds) ([]*cnode, error) {
+	sel, err := metav1.LabelSelectorAsSelector(sts.Spec.Selector)
+	if err != nil {
+		return nil, fmt.Errorf("statefulset %s selector: %w", sts.Name, err)
+	}
+	var list corev1.PodList
+	if err := r.Client.List(ctx, &list, client.InNamespace(rc.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
+		return nil, fmt.Errorf("list pods: %w", err)
+	}
+	port := rc.Spec.RedisPort()
+	var nodes []*cnode
+	for i := range list.Items {
+		p := &list.Items[i]
+		ord, ok := ordinal(sts, p)
+		if !ok {
+			continue
+		}
+		n := &cnode{pod: p, ord: ord, running: podRunning(p) && p.DeletionTimestamp == nil}
+		if n.running {
+			n.client = r.conns.get(p.Status.PodIP, port, creds.auth, creds.tls.config, creds.tls.key)
+		} else {
+			n.err = fmt.Errorf("not running")
+		}
+		nodes = append(nodes, n)
+	}
+	slices.SortFunc(nodes, func(a, b *cnode) int { return a.ord - b.ord })
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.SetLimit(32)
+	for _, n := range nodes {
+		if n.client == nil {
+			continue
+		}
+		eg.Go(func() error {
+			octx, cancel := context.WithTimeout(ectx, observeTimeout)
+			defer cancel()
+			n.err = observeNode(octx, n)
+			return nil
+		})
+	}
+	_ = eg.Wait()
+	return nodes, nil
+}
+
+func observeNode(ctx context.Context, n *cnode) error {
+	pipe := n.client.Pipeline()
+	nodesCmd := pipe.ClusterNodes(ctx)
+	infoCmd := pipe.ClusterInfo(ctx)
+	replCmd := pipe.Info(ctx, "replication")
+	sizeCmd := pipe.DBSize(ctx)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return err
+	}
+	var err error
+	if n.nodes, err = clusterops.ParseNodes(nodesCmd.Val()); err != nil {
+		return err
+	}
+	me, ok := clusterops.Myself(n.nodes)
+	if !ok {
+		return fmt.Errorf("CLUSTER NODES has no myself line")
+	}
+	n.me = me
+	n.ok = strings.Contains(infoCmd.Val(), "cluster_state:ok")
+	n.keys = sizeCmd.Val()
+	info, err := redisinfo.Parse(replCmd.Val())
+	if err != nil {
+		return err
+	}
+	n.inSync = info.Fields["master_link_status"] == "up" && info.Fields["master_sync_in_progress"] == "0"
+	return nil
+}
