@@ -269,7 +269,7 @@ func (e *env) logEvents() {
 	}
 	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].LastTimestamp.Before(&list.Items[j].LastTimestamp) })
 	for _, ev := range list.Items {
-		if ev.InvolvedObject.Kind == "RedisReplicationGroup" {
+		if ev.InvolvedObject.Kind == "RedisReplicationGroup" || ev.InvolvedObject.Kind == "RedisCluster" {
 			e.t.Logf("event %s %s x%d %s: %s", ev.FirstTimestamp.Format("15:04:05"), ev.LastTimestamp.Format("15:04:05"), ev.Count, ev.Reason, ev.Message)
 		}
 	}
@@ -277,6 +277,12 @@ func (e *env) logEvents() {
 	if err := e.cl.List(context.Background(), &groups, client.InNamespace(e.ns)); err == nil {
 		for _, g := range groups.Items {
 			e.t.Logf("group %s status %+v", g.Name, g.Status)
+		}
+	}
+	var clusters v1alpha1.RedisClusterList
+	if err := e.cl.List(context.Background(), &clusters, client.InNamespace(e.ns)); err == nil {
+		for _, c := range clusters.Items {
+			e.t.Logf("cluster %s status %+v", c.Name, c.Status)
 		}
 	}
 }

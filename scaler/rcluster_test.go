@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -27,11 +28,16 @@ import (
 )
 
 // clusterArgs run each pod as a Redis Cluster node; a short node timeout
-// lets Redis fail a dead master over within seconds.
-var clusterArgs = []string{"--cluster-enabled", "yes", "--cluster-node-timeout", "2000", "--appendonly", "no", "--save", ""}
+// lets Redis fail a dead master over within seconds. Each node announces
+// its pod IP: it is what the others must dial (here the pods share the
+// loopback interface, and a connection's source address is not the pod's).
+var clusterArgs = []string{"--cluster-enabled", "yes", "--cluster-node-timeout", "2000", "--appendonly", "no", "--save", "",
+	"--cluster-announce-ip", "$(POD_IP)"}
 
 func (e *env) createCluster(name string, shards, perShard int32) {
 	sts := cluster.RedisStatefulSet(name, shards*(1+perShard), clusterArgs...)
+	sts.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "POD_IP",
+		ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}}}
 	sts.Namespace = e.ns
 	require.NoError(e.t, e.cl.Create(e.ctx, sts))
 	require.NoError(e.t, e.cl.Create(e.ctx, &v1alpha1.RedisCluster{

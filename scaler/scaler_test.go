@@ -242,7 +242,7 @@ func (e *env) requireEventWithin(timeout time.Duration, reasons ...string) (mess
 		require.NoError(ct, e.cl.List(context.Background(), &list, client.InNamespace(e.ns)))
 		for _, ev := range list.Items {
 			for _, r := range reasons {
-				if ev.Reason == r && ev.InvolvedObject.Kind == "RedisReplicationGroup" {
+				if ev.Reason == r && (ev.InvolvedObject.Kind == "RedisReplicationGroup" || ev.InvolvedObject.Kind == "RedisCluster") {
 					message = ev.Reason + ": " + ev.Message
 					return
 				}

@@ -13,16 +13,20 @@ import (
 	appslisters "k8s.io/client-go/listers/apps/v1"
 )
 
-// Objects resolves StatefulSets from an informer cache and
-// RedisReplicationGroups (whose CRD may be installed after the adapter
-// starts) with the dynamic client, through status.selector, which is what
-// the group's /scale subresource reports to the HPA.
+// Objects resolves StatefulSets from an informer cache, and
+// RedisReplicationGroups and RedisClusters (whose CRDs may be installed
+// after the adapter starts) with the dynamic client, through
+// status.selector, which is what their /scale subresource reports to the
+// HPA.
 type Objects struct {
 	StatefulSets appslisters.StatefulSetLister
 	Dynamic      dynamic.Interface
 }
 
-var rrgResource = redisReplicationGroupGV.WithResource("redisreplicationgroups")
+var crResources = map[schema.GroupResource]schema.GroupVersionResource{
+	RedisReplicationGroups: redisReplicationGroupGV.WithResource(RedisReplicationGroups.Resource),
+	RedisClusters:          redisReplicationGroupGV.WithResource(RedisClusters.Resource),
+}
 
 // apiTimeout bounds each API call made while answering a request: a slow
 // API server must not hold the HPA controller's request (and its sync
@@ -42,23 +46,23 @@ func (o *Objects) Selector(ctx context.Context, gr schema.GroupResource, namespa
 			return nil, errNoSelector(gr, name)
 		}
 		return sel, nil
-	case RedisReplicationGroups:
+	case RedisReplicationGroups, RedisClusters:
 		ctx, cancel := context.WithTimeout(ctx, apiTimeout)
 		defer cancel()
-		u, err := o.Dynamic.Resource(rrgResource).Namespace(namespace).Get(ctx, name, metav1.GetOptions{})
+		u, err := o.Dynamic.Resource(crResources[gr]).Namespace(namespace).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return nil, err
 		}
-		return rrgSelector(u, name)
+		return statusSelector(gr, u, name)
 	}
 	return nil, apierrors.NewNotFound(gr, name)
 }
 
-func rrgSelector(u *unstructured.Unstructured, name string) (labels.Selector, error) {
+func statusSelector(gr schema.GroupResource, u *unstructured.Unstructured, name string) (labels.Selector, error) {
 	s, _, _ := unstructured.NestedString(u.Object, "status", "selector")
 	sel, err := labels.Parse(s)
 	if err != nil || s == "" || sel.Empty() {
-		return nil, errNoSelector(RedisReplicationGroups, name)
+		return nil, errNoSelector(gr, name)
 	}
 	return sel, nil
 }
@@ -75,10 +79,10 @@ func (o *Objects) List(ctx context.Context, gr schema.GroupResource, namespace s
 		for _, s := range list {
 			names = append(names, s.Name)
 		}
-	case RedisReplicationGroups:
+	case RedisReplicationGroups, RedisClusters:
 		ctx, cancel := context.WithTimeout(ctx, apiTimeout)
 		defer cancel()
-		list, err := o.Dynamic.Resource(rrgResource).Namespace(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector.String()})
+		list, err := o.Dynamic.Resource(crResources[gr]).Namespace(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector.String()})
 		if err != nil {
 			return nil, err
 		}

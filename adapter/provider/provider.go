@@ -1,6 +1,6 @@
 // Package provider implements the custom-metrics-apiserver provider: it
-// answers the HPA's queries for pods, StatefulSets and
-// RedisReplicationGroups from a value source, never from Redis directly.
+// answers the HPA's queries for pods, StatefulSets, RedisReplicationGroups
+// and RedisClusters from a value source, never from Redis directly.
 package provider
 
 import (
@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/types"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/metrics/pkg/apis/custom_metrics"
@@ -29,6 +30,7 @@ var (
 	Pods                    = schema.GroupResource{Resource: "pods"}
 	StatefulSets            = schema.GroupResource{Group: "apps", Resource: "statefulsets"}
 	RedisReplicationGroups  = schema.GroupResource{Group: "redisautoscaler.io", Resource: "redisreplicationgroups"}
+	RedisClusters           = schema.GroupResource{Group: "redisautoscaler.io", Resource: "redisclusters"}
 	redisReplicationGroupGV = schema.GroupVersion{Group: "redisautoscaler.io", Version: "v1alpha1"}
 )
 
@@ -52,10 +54,10 @@ type Provider struct {
 var _ provider.CustomMetricsProvider = (*Provider)(nil)
 
 // ListAllMetrics lists exactly what is served: every metric on pods,
-// StatefulSets and RedisReplicationGroups.
+// StatefulSets, RedisReplicationGroups and RedisClusters.
 func (p *Provider) ListAllMetrics() []provider.CustomMetricInfo {
 	var out []provider.CustomMetricInfo
-	for _, gr := range []schema.GroupResource{Pods, StatefulSets, RedisReplicationGroups} {
+	for _, gr := range servedResources {
 		for _, name := range source.Names {
 			out = append(out, provider.CustomMetricInfo{GroupResource: gr, Namespaced: true, Metric: name})
 		}
@@ -64,7 +66,7 @@ func (p *Provider) ListAllMetrics() []provider.CustomMetricInfo {
 }
 
 // servedResources are the resources whose metrics we serve.
-var servedResources = []schema.GroupResource{Pods, StatefulSets, RedisReplicationGroups}
+var servedResources = []schema.GroupResource{Pods, StatefulSets, RedisReplicationGroups, RedisClusters}
 
 func (p *Provider) served(info provider.CustomMetricInfo) bool {
 	return info.Namespaced && slices.Contains(source.Names, info.Metric) && slices.Contains(servedResources, info.GroupResource)
@@ -151,11 +153,16 @@ func (p *Provider) podValues(ctx context.Context, metric string, pods []*corev1.
 
 // objectValue aggregates an object's pods: ops/s and clients are summed
 // (load adds up), memory fraction, response time and lag take the maximum
-// (the worst pod is what matters).
+// (the worst pod is what matters). A RedisCluster's memory fraction is the
+// maximum over its masters: each holds its own shard of the data, and
+// adding shards relieves exactly them.
 func (p *Provider) objectValue(ctx context.Context, info provider.CustomMetricInfo, namespace, name string) (source.Value, error) {
 	sel, err := p.Objects.Selector(ctx, info.GroupResource, namespace, name)
 	if err != nil {
 		return source.Value{}, err
+	}
+	if info.GroupResource == RedisClusters && info.Metric == source.MemoryFraction {
+		sel = sel.Add(mastersOnly)
 	}
 	pods, err := p.Pods.Pods(namespace).List(sel)
 	if err != nil {
@@ -228,6 +235,8 @@ func (p *Provider) objectRef(gr schema.GroupResource, namespace, name string) cu
 	switch gr {
 	case StatefulSets:
 		return custom_metrics.ObjectReference{Kind: "StatefulSet", APIVersion: "apps/v1", Namespace: namespace, Name: name}
+	case RedisClusters:
+		return custom_metrics.ObjectReference{Kind: "RedisCluster", APIVersion: redisReplicationGroupGV.String(), Namespace: namespace, Name: name}
 	default:
 		return custom_metrics.ObjectReference{Kind: "RedisReplicationGroup", APIVersion: redisReplicationGroupGV.String(), Namespace: namespace, Name: name}
 	}
@@ -249,6 +258,15 @@ func metricValue(ref custom_metrics.ObjectReference, metric string, v source.Val
 		Value:           *resource.NewScaledQuantity(int64(math.Round(v.Value*1e6)), resource.Micro),
 	}
 }
+
+// mastersOnly selects the pods the scaler labels as masters.
+var mastersOnly = func() labels.Requirement {
+	r, err := labels.NewRequirement("redisautoscaler.io/role", selection.Equals, []string{"master"})
+	if err != nil {
+		panic(err)
+	}
+	return *r
+}()
 
 // errNoSelector is returned for objects without a usable selector.
 func errNoSelector(gr schema.GroupResource, name string) error {

@@ -62,8 +62,12 @@ func (f fakeObjects) Selector(_ context.Context, gr schema.GroupResource, _ stri
 func podLister(t testing.TB, n int) corelisters.PodLister {
 	idx := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 	for i := 0; i < n; i++ {
+		lbls := map[string]string{"app": "redis"}
+		if i == 0 {
+			lbls["redisautoscaler.io/role"] = "master" // as the scaler labels it
+		}
 		require.NoError(t, idx.Add(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{
-			Name: fmt.Sprintf("redis-%d", i), Namespace: "ns", Labels: map[string]string{"app": "redis"}}}))
+			Name: fmt.Sprintf("redis-%d", i), Namespace: "ns", Labels: lbls}}))
 	}
 	return corelisters.NewPodLister(idx)
 }
@@ -75,6 +79,7 @@ func newProvider(t testing.TB, pods int, src source.Source) *Provider {
 		Objects: fakeObjects{
 			"statefulsets/redis":           labels.SelectorFromSet(labels.Set{"app": "redis"}),
 			"redisreplicationgroups/group": labels.SelectorFromSet(labels.Set{"app": "redis"}),
+			"redisclusters/cluster":        labels.SelectorFromSet(labels.Set{"app": "redis"}),
 		},
 	}
 }
@@ -143,10 +148,15 @@ func TestGetMetricByName(t *testing.T) {
 		"statefulset ops: sum":               {gr: StatefulSets, object: "redis", metric: source.OpsPerSecond, want: 150, kind: "StatefulSet"},
 		"statefulset memory: max":            {gr: StatefulSets, object: "redis", metric: source.MemoryFraction, want: 0.7, kind: "StatefulSet"},
 		"group response time: max":           {gr: RedisReplicationGroups, object: "group", metric: source.ResponseTime, want: 0.004, kind: "RedisReplicationGroup"},
-		"pod without value: NotFound":        {gr: Pods, object: "redis-0", metric: source.ConnectedClients, notFound: true},
-		"unknown pod: NotFound":              {gr: Pods, object: "redis-9", metric: source.OpsPerSecond, notFound: true},
-		"unknown statefulset: NotFound":      {gr: StatefulSets, object: "nope", metric: source.OpsPerSecond, notFound: true},
-		"object without values: NotFound":    {gr: StatefulSets, object: "redis", metric: source.ReplicationLag, notFound: true},
+		// redis-0 is the cluster's master: memory is per shard, so the
+		// replica's (redis-1) larger value does not count.
+		"cluster memory: max over masters": {gr: RedisClusters, object: "cluster", metric: source.MemoryFraction, want: 0.2, kind: "RedisCluster"},
+		"cluster ops: sum over every pod":  {gr: RedisClusters, object: "cluster", metric: source.OpsPerSecond, want: 150, kind: "RedisCluster"},
+		"cluster response time: max":       {gr: RedisClusters, object: "cluster", metric: source.ResponseTime, want: 0.004, kind: "RedisCluster"},
+		"pod without value: NotFound":      {gr: Pods, object: "redis-0", metric: source.ConnectedClients, notFound: true},
+		"unknown pod: NotFound":            {gr: Pods, object: "redis-9", metric: source.OpsPerSecond, notFound: true},
+		"unknown statefulset: NotFound":    {gr: StatefulSets, object: "nope", metric: source.OpsPerSecond, notFound: true},
+		"object without values: NotFound":  {gr: StatefulSets, object: "redis", metric: source.ReplicationLag, notFound: true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			v, err := p.GetMetricByName(context.Background(), types.NamespacedName{Namespace: "ns", Name: tc.object}, info(tc.gr, tc.metric), labels.Everything())
@@ -165,7 +175,7 @@ func TestGetMetricByName(t *testing.T) {
 func TestListAllMetricsIsWhatIsServed(t *testing.T) {
 	p := newProvider(t, 1, fakeSource{})
 	all := p.ListAllMetrics()
-	assert.Len(t, all, 3*len(source.Names))
+	assert.Len(t, all, 4*len(source.Names))
 	for _, i := range all {
 		assert.True(t, p.served(i), "%v listed but not served", i)
 	}

@@ -83,8 +83,10 @@ func (r *ClusterReconciler) resync() time.Duration {
 }
 
 func (r *ClusterReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	// Read uncached: the status carries counters (slots and keys moved)
+	// that each reconcile adds to, so it must start from the last one's.
 	var rc v1alpha1.RedisCluster
-	if err := r.Client.Get(ctx, req.NamespacedName, &rc); err != nil {
+	if err := r.APIReader.Get(ctx, req.NamespacedName, &rc); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.Cluster.Forget(req.Namespace, req.Name)
 		}

@@ -491,9 +491,7 @@ func (s *clusterStep) reshard(ctx context.Context, ref *cnode) bool {
 	s.pending = len(moves)
 	if len(moves) == 0 {
 		if s.rc.Status.Migrations.Pending > 0 {
-			now := metav1.Now()
-			s.rc.Status.Migrations.LastCompletionTime = &now
-			s.event("Resharded", "every wanted shard owns its even share (%d shards)", s.want)
+			s.resharded()
 		}
 		return false
 	}
@@ -514,8 +512,17 @@ func (s *clusterStep) reshard(ctx context.Context, ref *cnode) bool {
 		s.warn("MigrationFailed", "%v", err)
 		return true
 	}
+	if s.pending == 0 {
+		s.resharded()
+	}
 	s.out.soon(requeueResharding)
 	return true
+}
+
+func (s *clusterStep) resharded() {
+	now := metav1.Now()
+	s.rc.Status.Migrations.LastCompletionTime = &now
+	s.event("Resharded", "every wanted shard owns its even share (%d shards)", s.want)
 }
 
 // moveSlots runs moves with bounded concurrency until the budget is spent
