@@ -24,13 +24,13 @@ import (
 //  1. grow the StatefulSet to shards × (1 + replicasPerShard) pods;
 //  2. wait for every wanted pod to run and answer;
 //  3. form the cluster (only if no node ever owned slots);
-//  4. meet nodes the cluster does not know (new pods, pods restarted empty);
-//  5. wait while a slot owner is failed (Redis fails its replica over);
+//  4. wait while a slot owner is down (Redis fails its replica over);
+//  5. meet nodes the cluster does not know (new pods, pods restarted empty);
 //  6. forget failed identities no pod has any more;
 //  7. finish a migration an earlier scaler left open (as redis-cli --cluster fix);
 //  8. choose each shard's master, attach the shard's other pods as its replicas;
 //  9. move slots to an even share over the wanted shards' masters;
-//  10. shrink: reset and forget the emptied pods, then lower the StatefulSet.
+//  10. shrink: forget the emptied pods, then lower the StatefulSet.
 type clusterStep struct {
 	r     *ClusterReconciler
 	rc    *v1alpha1.RedisCluster
@@ -100,10 +100,10 @@ func (s *clusterStep) run(ctx context.Context) {
 			ref = o
 		}
 	}
-	if s.meet(ctx, ref) { // 4
+	if s.ownerDown(ref) { // 4
 		return
 	}
-	if s.ownerDown(ref) { // 5
+	if s.meet(ctx, ref) { // 5
 		return
 	}
 	s.forgetStrangers(ctx, ref) // 6
@@ -241,12 +241,22 @@ func (s *clusterStep) meet(ctx context.Context, ref *cnode) bool {
 	return true
 }
 
-// ownerDown: a master that owns slots is failed. Redis Cluster promotes
-// its replica after cluster-node-timeout; nothing is moved meanwhile.
+// ownerDown: a master that owns slots is failing, or is no pod that
+// answers (killed, restarted as a new node, stalled). Redis Cluster
+// promotes its replica after cluster-node-timeout (with a majority of
+// masters up); until then nothing is changed: its replica may hold the
+// only copy of its slots, and attaching that replica elsewhere would
+// flush it.
 func (s *clusterStep) ownerDown(ref *cnode) bool {
+	ids := map[string]bool{}
+	for _, n := range s.nodes {
+		if n.reachable() {
+			ids[n.me.ID] = true
+		}
+	}
 	for _, n := range ref.nodes {
-		if n.Master() && len(n.Slots) > 0 && (n.Has("fail") || n.Has("fail?")) {
-			s.out.degrade("ShardMasterDown", fmt.Sprintf("master %s (%s, %d slots) is failing; waiting for its replica to take over", n.ID, n.Addr, len(n.Slots)))
+		if n.Master() && len(n.Slots) > 0 && (!ids[n.ID] || n.Has("fail") || n.Has("fail?")) {
+			s.out.degrade("ShardMasterDown", fmt.Sprintf("master %s (%s, %d slots) is down; waiting for its replica to take over", n.ID, n.Addr, len(n.Slots)))
 			s.out.soon(requeueDegraded)
 			return true
 		}
@@ -421,6 +431,12 @@ func (s *clusterStep) attach(ctx context.Context) bool {
 				s.warn("NodeNotEmpty", "%s is a master with %d keys and no slots: not made a replica (its keys would be lost)", n.name(), n.keys)
 				done = false
 				continue
+			case n.me.MasterID != "" && s.byID(n.me.MasterID) == nil:
+				// Its master is no pod that answers: Redis may be about to
+				// promote it, with the only copy of the slots.
+				s.out.degrade("ReplicaOfLostMaster", fmt.Sprintf("%s replicates %s, which does not answer: left as it is", n.name(), n.me.MasterID))
+				done = false
+				continue
 			}
 			done = false
 			s.r.Metrics.Commands.WithLabelValues("CLUSTER REPLICATE").Inc()
@@ -592,10 +608,12 @@ func (s *clusterStep) moveSlots(ctx context.Context, moves []slots.Move, nodes m
 }
 
 // shrink removes the pods beyond the wanted shards once they own no
-// slots: each is reset (it forgets the cluster, so it cannot gossip its
-// way back), every remaining node forgets it, then the StatefulSet is
-// lowered. A scaler stopped in between does it again: both are
-// idempotent.
+// slots: every remaining node forgets them (CLUSTER FORGET also bans
+// them for a minute, longer than the pods take to go), then the
+// StatefulSet is lowered. They are not reset: until deleted they keep
+// answering clients with correct redirections (a reset node answers
+// CLUSTERDOWN, and a client that loads its slot map there loses its
+// way). A scaler stopped in between forgets them again.
 func (s *clusterStep) shrink(ctx context.Context) {
 	if int(s.cur) <= s.wantPods {
 		return
@@ -618,14 +636,8 @@ func (s *clusterStep) shrink(ctx context.Context) {
 		if !n.reachable() {
 			continue
 		}
-		id := n.me.ID
-		s.r.Metrics.Commands.WithLabelValues("CLUSTER RESET").Inc()
-		if err := n.client.Do(ctx, "CLUSTER", "RESET", "SOFT").Err(); err != nil {
-			s.warn("ResetFailed", "%s: CLUSTER RESET SOFT: %v", n.name(), err)
-			return
-		}
-		if err := s.forget(ctx, id, kept); err != nil {
-			s.warn("ForgetFailed", "forgetting %s (%s): %v", id, n.name(), err)
+		if err := s.forget(ctx, n.me.ID, kept); err != nil {
+			s.warn("ForgetFailed", "forgetting %s (%s): %v", n.me.ID, n.name(), err)
 			return
 		}
 		removed = append(removed, n.name())
@@ -634,7 +646,7 @@ func (s *clusterStep) shrink(ctx context.Context) {
 		s.warn("ScaleFailed", "%v", err)
 		return
 	}
-	s.event("ShardsRemoved", "%s emptied, reset and forgotten; statefulset %s: %d -> %d pods", strings.Join(removed, ", "), s.sts.Name, s.cur, s.wantPods)
+	s.event("ShardsRemoved", "%s emptied and forgotten; statefulset %s: %d -> %d pods", strings.Join(removed, ", "), s.sts.Name, s.cur, s.wantPods)
 	s.resharding("RemovingPods", "statefulset %s: %d -> %d pods", s.sts.Name, s.cur, s.wantPods)
 	s.out.soon(requeueScaling)
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -31,6 +32,7 @@ type ClusterWriter struct {
 	nacked  int
 	moved   int
 	asked   int
+	refused int
 	lat     []time.Duration
 	clients map[string]*redis.Client
 	opts    *redis.ClusterOptions
@@ -110,6 +112,18 @@ func (w *ClusterWriter) write(ctx context.Context, key string) (acked bool, _ er
 			return nil
 		})
 		err := set.Err()
+		if isRefused(err) {
+			// A node gone since the slot map was loaded: nothing was
+			// sent, so retrying is safe; go-redis's own loop does the same.
+			w.count(&w.refused)
+			w.cc.ReloadState(ctx)
+			if node, err = w.cc.MasterForKey(ctx, key); err != nil {
+				return false, err
+			}
+			asking = false
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
 		if err == nil {
 			n, werr := wait.Int()
 			return werr == nil && n >= 1, werr
@@ -135,14 +149,19 @@ func (w *ClusterWriter) write(ctx context.Context, key string) (acked bool, _ er
 
 func (w *ClusterWriter) count(n *int) { w.mu.Lock(); *n++; w.mu.Unlock() }
 
+func isRefused(err error) bool {
+	return err != nil && errors.Is(err, syscall.ECONNREFUSED)
+}
+
 // Count is how many writes were acknowledged so far.
 func (w *ClusterWriter) Count() int { w.mu.Lock(); defer w.mu.Unlock(); return len(w.acked) }
 
-// Redirections followed so far (MOVED, ASK).
-func (w *ClusterWriter) Redirections() (moved, asked int) {
+// Redirections followed so far: MOVED, ASK, and connections refused by
+// a node gone since the slot map was loaded (retried elsewhere).
+func (w *ClusterWriter) Redirections() (moved, asked, refused int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.moved, w.asked
+	return w.moved, w.asked, w.refused
 }
 
 // Latencies returns and forgets the acknowledged writes' latencies since
