@@ -672,7 +672,10 @@ func (s *clusterStep) status() {
 					ss.Replicas++
 				}
 			}
-			if int(ss.Slots) == shares[k] && int(ss.Replicas) >= s.per-1 && m.ok {
+			// Even: Count/n slots, or one more (which masters carry the
+			// remainder depends on where slots came from).
+			even := int(ss.Slots) == shares[len(shares)-1] || int(ss.Slots) == shares[0]
+			if even && int(ss.Replicas) >= s.per-1 && m.ok {
 				ready++
 			}
 			perShard = append(perShard, len(m.me.Slots))
