@@ -106,6 +106,49 @@ func TestInstallBaseAndExample(t *testing.T) {
 	in.checkNoLeak(t)
 }
 
+// The sharded example on the bundle: the bundle's scaler forms the
+// cluster (3 shards × 1 replica, every pod labelled), the adapter serves
+// the RedisCluster's metrics through the aggregator and the example's
+// HPA reads them; no password leaks.
+func TestInstallBaseAndCluster(t *testing.T) {
+	t.Parallel()
+	c := cluster.Start(t)
+	in := install(t, c, bundleVariants[0], bundleVariants[9], nil)
+	ctx, start := in.ctx, time.Now()
+	clusterGVR := schema.GroupVersionResource{Group: "redisautoscaler.io", Version: "v1alpha1", Resource: "redisclusters"}
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		rc, err := in.dyn.Resource(clusterGVR).Namespace("redis").Get(ctx, "shop", metav1.GetOptions{})
+		if !assert.NoError(ct, err) {
+			return
+		}
+		ready, _, _ := unstr.NestedInt64(rc.Object, "status", "readyShards")
+		assert.EqualValues(ct, 3, ready, "status %v", rc.Object["status"])
+		pods, err := c.Client.CoreV1().Pods("redis").List(ctx, metav1.ListOptions{LabelSelector: "app=shop"})
+		if !assert.NoError(ct, err) {
+			return
+		}
+		roles := map[string]int{}
+		for _, p := range pods.Items {
+			roles[p.Labels["redisautoscaler.io/role"]+"/"+p.Labels["redisautoscaler.io/synced"]]++
+		}
+		assert.Equal(ct, map[string]int{"master/": 3, "replica/true": 3}, roles)
+	}, 3*time.Minute, time.Second, "cluster not formed: %s", in.describe())
+	t.Logf("cluster formed %v after the example was applied", time.Since(start).Round(100*time.Millisecond))
+
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		b, err := c.Client.CoreV1().RESTClient().Get().
+			AbsPath("/apis/custom.metrics.k8s.io/v1beta2/namespaces/redis/redisclusters.redisautoscaler.io/shop/redis_memory_fraction").DoRaw(ctx)
+		if assert.NoError(ct, err) {
+			assert.Contains(ct, string(b), `"kind":"RedisCluster"`)
+		}
+		h, err := c.Client.AutoscalingV2().HorizontalPodAutoscalers("redis").Get(ctx, "shop", metav1.GetOptions{})
+		if assert.NoError(ct, err) {
+			assert.Len(ct, h.Status.CurrentMetrics, 2, "the HPA reads both metrics: %+v", h.Status.Conditions)
+		}
+	}, 2*time.Minute, time.Second)
+	in.checkNoLeak(t)
+}
+
 // checkBackupJob runs the backup CronJob's job now, as
 // `kubectl create job --from=cronjob/cache-backup` does, and checks that
 // it wrote a verified backup to the claim and recorded it in the group's
@@ -237,13 +280,19 @@ func install(t *testing.T, c *cluster.Cluster, bundle, example variant, extra ma
 	// The example group, as its README says: its Secret, then the rest.
 	exSetup, exRest := manifests.Split(manifests.Without(render(t, example), "cert-manager.io/"))
 	require.NoError(t, c.ServerSideApply(ctx, exSetup, false))
-	createSecrets("redis", &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "cache-auth"},
-		StringData: map[string]string{
-			"password":  in.password,
-			"auth.conf": fmt.Sprintf("requirepass %s\nmasterauth %s\n", in.password, in.password),
-		},
-	})
+	// The password Secrets both examples' READMEs have the user create
+	// (the group's cache-auth, the cluster's shop-auth).
+	var auth []*corev1.Secret
+	for _, name := range []string{"cache-auth", "shop-auth"} {
+		auth = append(auth, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			StringData: map[string]string{
+				"password":  in.password,
+				"auth.conf": fmt.Sprintf("requirepass %s\nmasterauth %s\n", in.password, in.password),
+			},
+		})
+	}
+	createSecrets("redis", auth...)
 	for _, o := range exRest {
 		if o.GetKind() == "RedisReplicationGroup" {
 			// The one change this control plane needs: no cluster DNS.

@@ -131,6 +131,36 @@ func podSpec(t *testing.T, o *unstr.Unstructured) *corev1.PodSpec {
 	return &spec
 }
 
+// The chart's example cluster is the bundle's: the same objects in the
+// same namespace, the same containers (the chart adds the password
+// Secret the bundle's README has the user create).
+func TestChartExampleClusterMatchesBundle(t *testing.T) {
+	t.Parallel()
+	inRedis := func(objs []*unstr.Unstructured) []*unstr.Unstructured {
+		var out []*unstr.Unstructured
+		for _, o := range objs {
+			if o.GetNamespace() == "redis" && o.GetKind() != "Secret" {
+				out = append(out, o)
+			}
+		}
+		return out
+	}
+	b, c := inRedis(render(t, bundleVariants[9])), inRedis(render(t, chartVariants[6]))
+	require.NotEmpty(t, b)
+	require.Equal(t, keys(b), keys(c))
+	require.Equal(t, containers(t, b), containers(t, c))
+	for i := range b {
+		if b[i].GetKind() == "ConfigMap" || b[i].GetKind() == "RedisCluster" || b[i].GetKind() == "HorizontalPodAutoscaler" {
+			for _, o := range c {
+				if key(o) == key(b[i]) {
+					require.Equal(t, b[i].Object["spec"], o.Object["spec"], key(o))
+					require.Equal(t, b[i].Object["data"], o.Object["data"], key(o))
+				}
+			}
+		}
+	}
+}
+
 // The chart ships the generated CRDs unchanged.
 func TestChartCRDIsGenerated(t *testing.T) {
 	t.Parallel()
@@ -228,7 +258,7 @@ func TestPrometheusRuleMatchesAlerts(t *testing.T) {
 // argument or a plain env value: Redis reads it from the mounted Secret.
 func TestExamplePasswordOnlyInSecrets(t *testing.T) {
 	t.Parallel()
-	for _, v := range []variant{bundleVariants[5], bundleVariants[6], chartVariants[1]} {
+	for _, v := range []variant{bundleVariants[5], bundleVariants[6], bundleVariants[9], chartVariants[1], chartVariants[6]} {
 		for _, o := range render(t, v) {
 			if o.GetKind() == "ConfigMap" {
 				data, _, _ := unstr.NestedStringMap(o.Object, "data")

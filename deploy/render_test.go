@@ -27,6 +27,7 @@ var bundleVariants = []variant{
 	// Appended: tests name the variants above by index.
 	{Name: "base+external-metrics", Resources: []string{"base"}, Components: []string{"components/external-metrics"}},
 	{Name: "example+backup", Resources: []string{"examples/redis-group"}, Components: []string{"examples/redis-group/backup"}},
+	manifests.ExampleCluster,
 }
 
 var chartVariants = []variant{
@@ -36,6 +37,7 @@ var chartVariants = []variant{
 	{Name: "chart+namespaced", HelmSets: []string{"scaler.watchNamespace=redis", "exporter.watchNamespace=redis"}},
 	{Name: "chart+external-metrics", HelmSets: []string{"adapter.externalMetrics.enabled=true"}},
 	{Name: "chart+backup", HelmSets: []string{"exampleGroup.enabled=true", "backup.enabled=true"}},
+	{Name: "chart+example-cluster", HelmSets: []string{"exampleCluster.enabled=true"}},
 }
 
 func render(t testing.TB, v variant) []*unstructured.Unstructured {

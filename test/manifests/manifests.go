@@ -194,4 +194,6 @@ func Without(objs []*unstructured.Unstructured, apiVersionPrefix string) []*unst
 var (
 	Base    = Variant{Name: "base", Resources: []string{"base"}}
 	Example = Variant{Name: "example", Resources: []string{"examples/redis-group"}}
+	// ExampleCluster is the sharded example (a RedisCluster).
+	ExampleCluster = Variant{Name: "example-cluster", Resources: []string{"examples/redis-cluster"}}
 )
