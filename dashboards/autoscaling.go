@@ -15,6 +15,8 @@ const (
 	groupSel = `cluster=~"$cluster", job=~"$job", namespace=~"$namespace", group=~"$group"`
 	// hpaSel: the adapter's per-HPA series of HPAs scaling the groups.
 	hpaSel = `cluster=~"$cluster", job=~"$job", namespace=~"$namespace", target_kind="RedisReplicationGroup", target_name=~"$group"`
+	// clusterSel: the scaler's per-RedisCluster series.
+	clusterSel = `cluster=~"$cluster", job=~"$job", namespace=~"$namespace", rediscluster=~"$rediscluster"`
 	// adapterSel: the adapter's own series (not per group).
 	adapterSel = `cluster=~"$cluster", job=~"$job"`
 	// inGroup joins the exporter's per-pod series to the group of the pod
@@ -24,8 +26,8 @@ const (
 
 // Autoscaling is redis-autoscaling.json: each RedisReplicationGroup's size,
 // the signals the HPA scales it on against their targets, what the scaler
-// did (scale events, switchovers, attach times, write pauses), and the
-// adapter's health. Built on the scaler's, the adapter's and the
+// did (scale events, switchovers, attach times, write pauses), each
+// RedisCluster's shards, slots and migrations, and the adapter's health. Built on the scaler's, the adapter's and the
 // exporter's own series: no kube-state-metrics needed.
 func Autoscaling(o Options) (dashboard.Dashboard, error) {
 	b := dashboard.NewDashboardBuilder("Redis / Autoscaling").
@@ -39,6 +41,7 @@ func Autoscaling(o Options) (dashboard.Dashboard, error) {
 		{name: "namespace", label: "namespace", matchers: `job=~"$job"`},
 		{name: "group", label: "group", matchers: `job=~"$job", namespace=~"$namespace"`},
 		{name: "pod", label: "pod", matchers: `job=~"$job", namespace=~"$namespace", group=~"$group"`, metric: "redis_autoscaler_scaler_group_pod_info"},
+		{name: "rediscluster", label: "rediscluster", matchers: `job=~"$job", namespace=~"$namespace"`, metric: "redis_autoscaler_cluster_desired_shards"},
 	})
 	for _, a := range []struct{ name, color, expr, title string }{
 		{"Scale events", "blue", `sum by (namespace, group, direction) (increase(redis_autoscaler_scaler_scale_events_total{` + groupSel + `}[$__rate_interval])) > 0`, "{{group}}: scaled {{direction}}"},
@@ -92,6 +95,23 @@ func Autoscaling(o Options) (dashboard.Dashboard, error) {
 	b.WithPanel(series("Attach latency", "From a new pod's Redis start to the replica attached and in sync (full sync included): p50 and p99.", "s",
 		query(`histogram_quantile(0.5, sum by (namespace, group, le) (rate(redis_autoscaler_scaler_attach_duration_seconds_bucket{`+groupSel+`}[$__rate_interval])))`, "{{group}} p50"),
 		query(`histogram_quantile(0.99, sum by (namespace, group, le) (rate(redis_autoscaler_scaler_attach_duration_seconds_bucket{`+groupSel+`}[$__rate_interval])))`, "{{group}} p99")))
+
+	b.WithRow(dashboard.NewRowBuilder("Clusters: are the shards even, and how is the resharding going?"))
+	b.WithPanel(series("Shards", "Per RedisCluster: desired is spec.shards (the HPA's decision, at least minShards), current the masters that own slots.", "short",
+		query(`max by (namespace, rediscluster) (redis_autoscaler_cluster_desired_shards{`+clusterSel+`})`, "{{rediscluster}} desired"),
+		query(`max by (namespace, rediscluster) (redis_autoscaler_cluster_shards{`+clusterSel+`})`, "{{rediscluster}} current")))
+	b.WithPanel(series("Slots per shard", "Hash slots each shard's master owns: even is 16384 / shards; during a resharding they move from the fullest shards to the emptiest.", "short",
+		query(`max by (namespace, rediscluster, shard) (redis_autoscaler_cluster_slots{`+clusterSel+`})`, "{{rediscluster}} shard {{shard}}")))
+	b.WithPanel(series("Migrations", "Slots the resharding plan still has to move, and slots migrating right now (at most spec.migration.maxConcurrent).", "short",
+		query(`max by (namespace, rediscluster) (redis_autoscaler_cluster_migrations_pending{`+clusterSel+`})`, "{{rediscluster}} pending"),
+		query(`max by (namespace, rediscluster) (redis_autoscaler_cluster_migrations_in_progress{`+clusterSel+`})`, "{{rediscluster}} in progress")))
+	b.WithPanel(series("Migration throughput", "Slots and keys moved per second, and bytes per second (the keys' memory usage on the source).", "short",
+		query(`sum by (namespace, rediscluster) (rate(redis_autoscaler_cluster_slots_moved_total{`+clusterSel+`}[$__rate_interval]))`, "{{rediscluster}} slots/s"),
+		query(`sum by (namespace, rediscluster) (rate(redis_autoscaler_cluster_keys_moved_total{`+clusterSel+`}[$__rate_interval]))`, "{{rediscluster}} keys/s"),
+		query(`sum by (namespace, rediscluster) (rate(redis_autoscaler_cluster_bytes_moved_total{`+clusterSel+`}[$__rate_interval]))`, "{{rediscluster}} bytes/s")))
+	b.WithPanel(series("Slot migration duration", "Time to move one slot: its keys in batches (each on a replica of the new owner before the next) and the ownership change on every master: p50 and p99.", "s",
+		query(`histogram_quantile(0.5, sum by (namespace, rediscluster, le) (rate(redis_autoscaler_cluster_slot_migration_duration_seconds_bucket{`+clusterSel+`}[$__rate_interval])))`, "{{rediscluster}} p50"),
+		query(`histogram_quantile(0.99, sum by (namespace, rediscluster, le) (rate(redis_autoscaler_cluster_slot_migration_duration_seconds_bucket{`+clusterSel+`}[$__rate_interval])))`, "{{rediscluster}} p99")))
 
 	b.WithRow(dashboard.NewRowBuilder("Adapter: can the HPA trust the signal?"))
 	b.WithPanel(series("Requests", "custom.metrics.k8s.io requests the adapter answered per second, by metric (other: names we do not serve).", "reqps",

@@ -32,7 +32,7 @@ var crdOnce sync.Once
 
 // env is one test's namespace in the shared cluster with the CRD installed.
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	c   *cluster.Cluster
 	cl  client.Client
 	ns  string
@@ -45,7 +45,7 @@ type env struct {
 	stops []func()
 }
 
-func newEnv(t *testing.T, prefix string) *env {
+func newEnv(t testing.TB, prefix string) *env {
 	c := cluster.Shared(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)

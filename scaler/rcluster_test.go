@@ -110,14 +110,19 @@ func (e *env) waitClusterBalanced(name string, shards, perShard int, timeout tim
 	return addrs
 }
 
-// preload writes n keys through a cluster client.
-func preload(t *testing.T, addrs []string, prefix string, n int) {
+// preload writes n keys (value: the key's number, or value) through a
+// cluster client.
+func preload(t testing.TB, addrs []string, prefix string, n int, value ...string) {
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
 	defer cc.Close()
 	for i := 0; i < n; i += 500 {
 		_, err := cc.Pipelined(context.Background(), func(p redis.Pipeliner) error {
 			for j := i; j < min(n, i+500); j++ {
-				p.Set(context.Background(), prefix+strconv.Itoa(j), j, 0)
+				var v any = j
+				if len(value) > 0 {
+					v = value[0]
+				}
+				p.Set(context.Background(), prefix+strconv.Itoa(j), v, 0)
 			}
 			return nil
 		})

@@ -7,7 +7,8 @@ import (
 )
 
 // Cluster metrics: what the RedisCluster reconciler moved and how its
-// shards stand, by namespace and cluster.
+// shards stand, by namespace and rediscluster (not "cluster": that label
+// names the Kubernetes cluster in multi-cluster Prometheus setups).
 type Cluster struct {
 	// SlotsMoved, KeysMoved, BytesMoved (the keys' MEMORY USAGE on the
 	// source) count resharding work.
@@ -22,7 +23,7 @@ type Cluster struct {
 	Shards, DesiredShards *prometheus.GaugeVec
 }
 
-var clusterLabels = []string{"namespace", "cluster"}
+var clusterLabels = []string{"namespace", "rediscluster"}
 
 // NewCluster creates the cluster metrics and registers them with reg
 // (reusing collectors registered before, as New does).
@@ -59,7 +60,7 @@ func (m *Cluster) Init(namespace, cluster string) {
 
 // SetSlots replaces the per-shard slot gauges (shards removed go).
 func (m *Cluster) SetSlots(namespace, cluster string, slots []int) {
-	m.Slots.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "cluster": cluster})
+	m.Slots.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "rediscluster": cluster})
 	for i, n := range slots {
 		m.Slots.WithLabelValues(namespace, cluster, strconv.Itoa(i)).Set(float64(n))
 	}
@@ -67,7 +68,7 @@ func (m *Cluster) SetSlots(namespace, cluster string, slots []int) {
 
 // Forget drops a deleted cluster's series.
 func (m *Cluster) Forget(namespace, cluster string) {
-	l := prometheus.Labels{"namespace": namespace, "cluster": cluster}
+	l := prometheus.Labels{"namespace": namespace, "rediscluster": cluster}
 	for _, c := range []*prometheus.CounterVec{m.SlotsMoved, m.KeysMoved, m.BytesMoved} {
 		c.DeletePartialMatch(l)
 	}

@@ -45,6 +45,14 @@ func TestLoop(t *testing.T) {
 	require.NoError(t, err)
 	promStart := time.Now()
 	prom := env.StartPrometheus(ctx, t, promtest.Binary(t))
+	// The sharded example beside the group, resharded once from 3 to 4
+	// shards while everything else runs: its dashboard row and alerts get
+	// real series.
+	start := time.Now()
+	require.NoError(t, env.InstallCluster(ctx))
+	require.NoError(t, env.ScaleShards(ctx, 4))
+	require.NoError(t, env.WaitShards(ctx, 4, 3*time.Minute))
+	t.Logf("example cluster formed with 3 shards and resharded to 4 in %v", time.Since(start).Round(100*time.Millisecond))
 	rec := env.Record(ctx, nil, func(ev e2e.Event) { t.Log(ev) })
 	defer rec.Stop()
 	w := env.StartWriter(ctx)
@@ -275,7 +283,7 @@ func TestLoop(t *testing.T) {
 
 		d, err := dashboards.Load(filepath.Join("..", "..", "dashboards", "redis-autoscaling.json"))
 		require.NoError(t, err)
-		vars := strings.NewReplacer(`$cluster`, `.*`, `$job`, `.*`, `$namespace`, e2e.Namespace, `$group`, e2e.Group, `$pod`, `.*`, `$__rate_interval`, `20s`)
+		vars := strings.NewReplacer(`$cluster`, `.*`, `$job`, `.*`, `$namespace`, e2e.Namespace, `$group`, e2e.Group, `$rediscluster`, e2e.RCluster, `$pod`, `.*`, `$__rate_interval`, `20s`)
 		queries := d.Queries()
 		require.NotEmpty(t, queries)
 		for _, q := range queries {
