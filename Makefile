@@ -57,12 +57,13 @@ alerts: ## Write dashboards/alerts.yaml as the PrometheusRule of the monitoring 
 	$(GO) run ./hack/prometheusrule
 
 .PHONY: bench
-bench: deps k8s-binaries build ## Run the benchmarks (exporter: INFO parse, /metrics, 200 targets; the lean binary's RSS at 1/200/1000 targets; adapter: provider, through the aggregator; backup: RDB verify, 200 MB backup and restore beside redis-cli --rdb; Redis Cluster slot migration)
+bench: deps k8s-binaries build ## Run the benchmarks (exporter: INFO parse, /metrics, 200 targets; the lean binary's RSS at 1/200/1000 targets; adapter: provider, through the aggregator; backup: RDB verify, 200 MB backup and restore beside redis-cli --rdb; Redis Cluster slot migration; a cluster client's latency while the scaler reshards 3 -> 4 shards)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count 5 ./exporter/... ./adapter/...
 	$(GO) test -run '^$$' -bench LeanExporter -benchtime 5x -count 3 -timeout 30m ./cmd/redis-exporter/
 	$(GO) test -run '^$$' -bench Read -benchtime 20x -count 5 ./backup/
 	BACKUP_BIN=$(CURDIR)/bin/redis-autoscaler $(GO) test -run '^$$' -bench BackupRestore -benchtime 1x -count 3 -timeout 20m ./backup/
 	$(GO) test -run '^$$' -bench MoveSlots -benchtime 2x -count 3 ./scaler/clusterops/
+	$(GO) test -run '^$$' -bench ClusterResharding -benchtime 1x -count 3 -timeout 30m ./scaler/
 
 .PHONY: bench-adapter-scale
 bench-adapter-scale: deps k8s-binaries build ## The adapter at 500 pods as its own process: latency and CPU through the aggregator, 50 req/s for 60 s, RSS beside 4,500 unrelated pods (minutes; 500 redis-servers)

@@ -32,6 +32,8 @@ func TestParseNodes(t *testing.T) {
 	require.Len(t, nodes, 4)
 	assert.Equal(t, "e7d1", nodes[0].MasterID)
 	assert.Equal(t, "127.0.0.1:30004", nodes[0].Addr)
+	assert.Equal(t, 31004, nodes[0].BusPort, "bus port before the hostname")
+	assert.Equal(t, 31002, nodes[1].BusPort)
 	assert.False(t, nodes[0].Master())
 	assert.Len(t, nodes[1].Slots, 5462)
 	assert.Equal(t, map[int]string{10923: "292f"}, nodes[1].Migrating)
