@@ -86,7 +86,6 @@ func TestHPAScalesClusterShardsOnMemory(t *testing.T) {
 	_, err = c.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, h, metav1.CreateOptions{})
 	require.NoError(t, err)
 
-
 	// About 4.5 MB of values per master: over 0.6 of maxmemory on each.
 	pods := readyPods(t, c, ns, "shop", 2)
 	var seeds []string
