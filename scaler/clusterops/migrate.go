@@ -64,6 +64,12 @@ func (m *Migrator) MoveSlot(ctx context.Context, slot int, src, dst Node, master
 	if err != nil {
 		return fmt.Errorf("destination address %q: %w", dst.Addr, err)
 	}
+	var replicas []string // dst's replicas, looked up once per slot
+	if m.Replicas > 0 {
+		if replicas, err = m.replicasOf(ctx, dc, dst); err != nil {
+			return fmt.Errorf("slot %d: %w", slot, err)
+		}
+	}
 	for {
 		keys, err := sc.ClusterGetKeysInSlot(ctx, slot, batch).Result()
 		if err != nil {
@@ -85,7 +91,7 @@ func (m *Migrator) MoveSlot(ctx context.Context, slot int, src, dst Node, master
 			}
 		}
 		if m.Replicas > 0 {
-			if err := m.waitReplicas(ctx, dc, dst, timeout); err != nil {
+			if err := m.waitReplicas(ctx, dc, dst, replicas, timeout); err != nil {
 				return fmt.Errorf("slot %d: %w", slot, err)
 			}
 		}
@@ -169,22 +175,15 @@ func migrateErr(err error) error {
 // cannot do it: it covers only the writes of the connection it is sent
 // on, and the migrated keys arrive on the source's connection. Each
 // replica's own processed offset is read (no ACK delay).
-func (m *Migrator) waitReplicas(ctx context.Context, dc *redis.Client, dst Node, timeout time.Duration) error {
+func (m *Migrator) waitReplicas(ctx context.Context, dc *redis.Client, dst Node, replicas []string, timeout time.Duration) error {
 	target, err := replOffset(ctx, dc, "master_repl_offset")
 	if err != nil {
 		return fmt.Errorf("INFO replication on %s: %w", dst.Addr, err)
 	}
-	nodes, err := Nodes(ctx, dc)
-	if err != nil {
-		return err
-	}
-	var replicas []string
-	for _, n := range nodes {
-		if n.MasterID == dst.ID && !n.Has("fail") && !n.Has("fail?") {
-			replicas = append(replicas, n.Addr)
-		}
-	}
 	deadline := time.Now().Add(timeout)
+	// Replication on a healthy link takes well under a millisecond:
+	// look again soon, then back off.
+	pause := 200 * time.Microsecond
 	for {
 		done := 0
 		for _, addr := range replicas {
@@ -201,9 +200,26 @@ func (m *Migrator) waitReplicas(ctx context.Context, dc *redis.Client, dst Node,
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(5 * time.Millisecond):
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 5*time.Millisecond)
+	}
+}
+
+// replicasOf lists the addresses of dst's replicas that are not failing,
+// as dst sees them.
+func (m *Migrator) replicasOf(ctx context.Context, dc *redis.Client, dst Node) ([]string, error) {
+	nodes, err := Nodes(ctx, dc)
+	if err != nil {
+		return nil, err
+	}
+	var replicas []string
+	for _, n := range nodes {
+		if n.MasterID == dst.ID && !n.Has("fail") && !n.Has("fail?") {
+			replicas = append(replicas, n.Addr)
 		}
 	}
+	return replicas, nil
 }
 
 func replOffset(ctx context.Context, c *redis.Client, field string) (int64, error) {
