@@ -187,7 +187,7 @@ func TestClusterScaleOutAndInUnderWrites(t *testing.T) {
 	require.Eventually(t, func() bool { return w.Count() > 200 }, 30*time.Second, 10*time.Millisecond)
 	start := time.Now()
 	e.scaleCluster("rc", 4)
-	addrs = e.waitClusterBalanced("rc", 4, 1, 2*time.Minute)
+	e.waitClusterBalanced("rc", 4, 1, 2*time.Minute)
 	t.Logf("3 -> 4 shards in %v", time.Since(start).Round(time.Millisecond))
 	e.requireEvent("Resharded")
 	before := w.Count()

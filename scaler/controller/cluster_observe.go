@@ -43,9 +43,6 @@ func (n *cnode) reachable() bool { return n.running && n.err == nil }
 // owner: a master that owns slots.
 func (n *cnode) owner() bool { return n.reachable() && n.me.Master() && len(n.me.Slots) > 0 }
 
-// alone: the node knows no other node (a new or restarted-empty pod).
-func (n *cnode) alone() bool { return n.reachable() && len(n.nodes) == 1 }
-
 // observeCluster lists the StatefulSet's pods and reads each running one's
 // CLUSTER NODES, CLUSTER INFO, INFO replication and DBSIZE in one round
 // trip, concurrently.
