@@ -172,19 +172,26 @@ func finishWriter(t *testing.T, w *redistest.ClusterWriter, outage bool) []strin
 	return acked
 }
 
+// startLoadedCluster runs a scaler, has it form cluster "rc" of shards ×
+// 1 replica, writes keys pre:0… and starts a ClusterWriter (w:0…) that
+// has 200 acknowledged writes.
+func (e *env) startLoadedCluster(shards int32, keys int) *redistest.ClusterWriter {
+	e.startScaler(nil)
+	e.createCluster("rc", shards, 1)
+	addrs := e.waitClusterBalanced("rc", int(shards), 1, 90*time.Second)
+	preload(e.t, addrs, "pre:", keys)
+	w := redistest.StartClusterWriter(&redis.ClusterOptions{Addrs: addrs}, "w:", time.Second)
+	require.Eventually(e.t, func() bool { return w.Count() > 200 }, 30*time.Second, 10*time.Millisecond)
+	return w
+}
+
 // The scenario: 3 shards × 1 replica formed by the scaler, a
 // cluster client writing (SET + WAIT 1) and reading through it, kubectl
 // scale to 4 shards then to 2, every step checked.
 func TestClusterScaleOutAndInUnderWrites(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "rcluster")
-	e.startScaler(nil)
-	e.createCluster("rc", 3, 1)
-	addrs := e.waitClusterBalanced("rc", 3, 1, 90*time.Second)
-	preload(t, addrs, "pre:", 20_000)
-
-	w := redistest.StartClusterWriter(&redis.ClusterOptions{Addrs: addrs}, "w:", time.Second)
-	require.Eventually(t, func() bool { return w.Count() > 200 }, 30*time.Second, 10*time.Millisecond)
+	w := e.startLoadedCluster(3, 20_000)
 	start := time.Now()
 	e.scaleCluster("rc", 4)
 	e.waitClusterBalanced("rc", 4, 1, 2*time.Minute)
@@ -195,7 +202,7 @@ func TestClusterScaleOutAndInUnderWrites(t *testing.T) {
 
 	start = time.Now()
 	e.scaleCluster("rc", 2)
-	addrs = e.waitClusterBalanced("rc", 2, 1, 2*time.Minute)
+	addrs := e.waitClusterBalanced("rc", 2, 1, 2*time.Minute)
 	t.Logf("4 -> 2 shards in %v", time.Since(start).Round(time.Millisecond))
 	e.requireEvent("ShardsRemoved")
 	before = w.Count()
@@ -217,12 +224,7 @@ func TestClusterScaleOutAndInUnderWrites(t *testing.T) {
 func TestClusterScalerKilledMidMigration(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "rcluster-kill")
-	e.startScaler(nil)
-	e.createCluster("rc", 3, 1)
-	addrs := e.waitClusterBalanced("rc", 3, 1, 90*time.Second)
-	preload(t, addrs, "pre:", 20_000)
-	w := redistest.StartClusterWriter(&redis.ClusterOptions{Addrs: addrs}, "w:", time.Second)
-	require.Eventually(t, func() bool { return w.Count() > 200 }, 30*time.Second, 10*time.Millisecond)
+	w := e.startLoadedCluster(3, 20_000)
 
 	// The scaler running now stops; a second one is killed after its 30th batch.
 	e.stopScalers()
@@ -256,7 +258,7 @@ func TestClusterScalerKilledMidMigration(t *testing.T) {
 	t.Logf("left open: %s", strings.Join(open, ", "))
 
 	e.startScaler(nil)
-	addrs = e.waitClusterBalanced("rc", 4, 1, 2*time.Minute)
+	addrs := e.waitClusterBalanced("rc", 4, 1, 2*time.Minute)
 	e.requireEvent("MigrationResumed")
 	acked := finishWriter(t, w, false)
 	requireAllKeys(t, addrs, keysOf("pre:", 20_000))
@@ -273,14 +275,9 @@ func TestClusterScalerKilledMidMigration(t *testing.T) {
 func TestClusterNodeRestartedEmptyRejoinsAsReplica(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "rcluster-restart")
-	e.startScaler(nil)
 	// Three masters: Redis fails a shard over only with a majority of
 	// masters up.
-	e.createCluster("rc", 3, 1)
-	addrs := e.waitClusterBalanced("rc", 3, 1, 90*time.Second)
-	preload(t, addrs, "pre:", 5_000)
-	w := redistest.StartClusterWriter(&redis.ClusterOptions{Addrs: addrs}, "w:", time.Second)
-	require.Eventually(t, func() bool { return w.Count() > 200 }, 30*time.Second, 10*time.Millisecond)
+	w := e.startLoadedCluster(3, 5_000)
 
 	me, err := clusterops.OpenSlots(e.ctx, e.redis(e.pod("rc-0").Status.PodIP))
 	require.NoError(t, err)
@@ -295,7 +292,7 @@ func TestClusterNodeRestartedEmptyRejoinsAsReplica(t *testing.T) {
 	}, time.Minute, 100*time.Millisecond)
 	e.signal("rc-0", syscall.SIGKILL)
 
-	addrs = e.waitClusterBalanced("rc", 3, 1, 2*time.Minute)
+	addrs := e.waitClusterBalanced("rc", 3, 1, 2*time.Minute)
 	me, err = clusterops.OpenSlots(e.ctx, e.redis(e.pod("rc-0").Status.PodIP))
 	require.NoError(t, err)
 	assert.NotEqual(t, oldID, me.ID, "rc-0 came back as a new node")

@@ -10,8 +10,6 @@ import (
 	"golang.org/x/sync/errgroup"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisinfo"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
@@ -47,22 +45,14 @@ func (n *cnode) owner() bool { return n.reachable() && n.me.Master() && len(n.me
 // CLUSTER NODES, CLUSTER INFO, INFO replication and DBSIZE in one round
 // trip, concurrently.
 func (r *ClusterReconciler) observeCluster(ctx context.Context, rc *v1alpha1.RedisCluster, sts *appsv1.StatefulSet, creds clusterCreds) ([]*cnode, error) {
-	sel, err := metav1.LabelSelectorAsSelector(sts.Spec.Selector)
+	pods, err := statefulSetPods(ctx, r.Client, sts)
 	if err != nil {
-		return nil, fmt.Errorf("statefulset %s selector: %w", sts.Name, err)
-	}
-	var list corev1.PodList
-	if err := r.Client.List(ctx, &list, client.InNamespace(rc.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
-		return nil, fmt.Errorf("list pods: %w", err)
+		return nil, err
 	}
 	port := rc.Spec.RedisPort()
 	var nodes []*cnode
-	for i := range list.Items {
-		p := &list.Items[i]
-		ord, ok := ordinal(sts, p)
-		if !ok {
-			continue
-		}
+	for _, op := range pods {
+		p, ord := op.pod, op.ord
 		n := &cnode{pod: p, ord: ord, running: podRunning(p) && p.DeletionTimestamp == nil}
 		if n.running {
 			n.client = r.conns.get(p.Status.PodIP, port, creds.auth, creds.tls.config, creds.tls.key)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -61,18 +60,7 @@ type clusterOutcome struct {
 
 // Reconcile implements reconcile.Reconciler.
 func (r *ClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	start := time.Now()
-	res, err := r.reconcile(ctx, req)
-	r.Metrics.ReconcileSeconds.Observe(time.Since(start).Seconds())
-	switch {
-	case err != nil:
-		r.Metrics.Reconciles.WithLabelValues("error").Inc()
-	case res.RequeueAfter > 0 && res.RequeueAfter < r.resync():
-		r.Metrics.Reconciles.WithLabelValues("requeue").Inc()
-	default:
-		r.Metrics.Reconciles.WithLabelValues("ok").Inc()
-	}
-	return res, err
+	return timed(r.Metrics, r.resync(), func() (ctrl.Result, error) { return r.reconcile(ctx, req) })
 }
 
 func (r *ClusterReconciler) resync() time.Duration {
@@ -128,13 +116,9 @@ func (r *ClusterReconciler) reconcile(ctx context.Context, req ctrl.Request) (ct
 // setStatefulSetReplicas writes the StatefulSet's replica count through
 // its scale subresource.
 func (r *ClusterReconciler) setStatefulSetReplicas(ctx context.Context, rc *v1alpha1.RedisCluster, sts *appsv1.StatefulSet, from, n int32) error {
-	scale := &autoscalingv1.Scale{
-		ObjectMeta: metav1.ObjectMeta{Name: sts.Name, Namespace: sts.Namespace},
-		Spec:       autoscalingv1.ScaleSpec{Replicas: n},
-	}
-	if err := r.Client.SubResource("scale").Update(ctx, sts, client.WithSubResourceBody(scale)); err != nil {
+	if err := scaleStatefulSet(ctx, r.Client, sts, n); err != nil {
 		r.Metrics.Errors.WithLabelValues("scale").Inc()
-		return fmt.Errorf("scale statefulset %s to %d: %w", sts.Name, n, err)
+		return err
 	}
 	reason := "ScaledUp"
 	if n < from {

@@ -39,19 +39,7 @@ func (r *ClusterReconciler) SetupWithManager(mgr manager.Manager) error {
 		}); err != nil {
 		return err
 	}
-	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
-		t := newTicker()
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				r.conns.closeAll()
-				return nil
-			case <-t.C:
-				r.conns.sweep(connIdle)
-			}
-		}
-	})); err != nil {
+	if err := mgr.Add(r.conns.sweeper()); err != nil {
 		return err
 	}
 	return ctrl.NewControllerManagedBy(mgr).

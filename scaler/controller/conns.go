@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
 )
@@ -68,4 +70,20 @@ func (c *conns) closeAll() { c.sweep(-1) }
 // connIdle: a connection unused this long belongs to a pod that is gone.
 const connIdle = 5 * time.Minute
 
-func newTicker() *time.Ticker { return time.NewTicker(time.Minute) }
+// sweeper closes connections of pods that went away, every minute, and
+// all of them on shutdown: a manager Runnable.
+func (c *conns) sweeper() manager.RunnableFunc {
+	return func(ctx context.Context) error {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				c.closeAll()
+				return nil
+			case <-t.C:
+				c.sweep(connIdle)
+			}
+		}
+	}
+}

@@ -36,22 +36,14 @@ const observeTimeout = 2 * time.Second
 // observe lists the StatefulSet's pods and reads INFO from every running
 // one, concurrently.
 func (r *Reconciler) observe(ctx context.Context, g *v1alpha1.RedisReplicationGroup, sts *appsv1.StatefulSet, auth redisops.Auth, tc tlsSettings) ([]*member, error) {
-	sel, err := metav1.LabelSelectorAsSelector(sts.Spec.Selector)
+	pods, err := statefulSetPods(ctx, r.Client, sts)
 	if err != nil {
-		return nil, fmt.Errorf("statefulset %s selector: %w", sts.Name, err)
-	}
-	var list corev1.PodList
-	if err := r.Client.List(ctx, &list, client.InNamespace(g.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
-		return nil, fmt.Errorf("list pods: %w", err)
+		return nil, err
 	}
 	port := g.Spec.RedisPort()
 	var members []*member
-	for i := range list.Items {
-		p := &list.Items[i]
-		ord, ok := ordinal(sts, p)
-		if !ok {
-			continue
-		}
+	for _, op := range pods {
+		p, ord := op.pod, op.ord
 		m := &member{pod: p, obs: topology.Pod{
 			Name: p.Name, Ordinal: ord, Port: port, Running: podRunning(p),
 			Terminating: p.DeletionTimestamp != nil, Outdated: outdated(sts, p),
@@ -79,6 +71,32 @@ func (r *Reconciler) observe(ctx context.Context, g *v1alpha1.RedisReplicationGr
 	}
 	_ = eg.Wait()
 	return members, nil
+}
+
+// ordinalPod is a pod of a StatefulSet and its ordinal.
+type ordinalPod struct {
+	pod *corev1.Pod
+	ord int
+}
+
+// statefulSetPods lists the pods the StatefulSet controls (by its
+// selector and owner), with their ordinals.
+func statefulSetPods(ctx context.Context, c client.Client, sts *appsv1.StatefulSet) ([]ordinalPod, error) {
+	sel, err := metav1.LabelSelectorAsSelector(sts.Spec.Selector)
+	if err != nil {
+		return nil, fmt.Errorf("statefulset %s selector: %w", sts.Name, err)
+	}
+	var list corev1.PodList
+	if err := c.List(ctx, &list, client.InNamespace(sts.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
+		return nil, fmt.Errorf("list pods: %w", err)
+	}
+	var out []ordinalPod
+	for i := range list.Items {
+		if ord, ok := ordinal(sts, &list.Items[i]); ok {
+			out = append(out, ordinalPod{pod: &list.Items[i], ord: ord})
+		}
+	}
+	return out, nil
 }
 
 // ordinal parses <statefulset>-<n> for pods the StatefulSet controls.

@@ -93,16 +93,22 @@ func (o *outcome) degrade(reason, msg string) {
 
 // Reconcile implements reconcile.Reconciler.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	return timed(r.Metrics, r.resync(), func() (ctrl.Result, error) { return r.reconcile(ctx, req) })
+}
+
+// timed runs one reconcile and counts it by result: error, requeue
+// (sooner than the resync interval) or ok.
+func timed(m *metrics.Metrics, resync time.Duration, reconcile func() (ctrl.Result, error)) (ctrl.Result, error) {
 	start := time.Now()
-	res, err := r.reconcile(ctx, req)
-	r.Metrics.ReconcileSeconds.Observe(time.Since(start).Seconds())
+	res, err := reconcile()
+	m.ReconcileSeconds.Observe(time.Since(start).Seconds())
 	switch {
 	case err != nil:
-		r.Metrics.Reconciles.WithLabelValues("error").Inc()
-	case res.RequeueAfter > 0 && res.RequeueAfter < r.resync():
-		r.Metrics.Reconciles.WithLabelValues("requeue").Inc()
+		m.Reconciles.WithLabelValues("error").Inc()
+	case res.RequeueAfter > 0 && res.RequeueAfter < resync:
+		m.Reconciles.WithLabelValues("requeue").Inc()
 	default:
-		r.Metrics.Reconciles.WithLabelValues("ok").Inc()
+		m.Reconciles.WithLabelValues("ok").Inc()
 	}
 	return res, err
 }

@@ -89,13 +89,9 @@ func (r *Reconciler) handOver(ctx context.Context, g *v1alpha1.RedisReplicationG
 // setReplicas writes the StatefulSet's scale subresource (RBAC needs only
 // statefulsets/scale, not update on the whole StatefulSet).
 func (r *Reconciler) setReplicas(ctx context.Context, g *v1alpha1.RedisReplicationGroup, sts *appsv1.StatefulSet, from, n int32) error {
-	scale := &autoscalingv1.Scale{
-		ObjectMeta: metav1.ObjectMeta{Name: sts.Name, Namespace: sts.Namespace},
-		Spec:       autoscalingv1.ScaleSpec{Replicas: n},
-	}
-	if err := r.Client.SubResource("scale").Update(ctx, sts, client.WithSubResourceBody(scale)); err != nil {
+	if err := scaleStatefulSet(ctx, r.Client, sts, n); err != nil {
 		r.Metrics.Errors.WithLabelValues("scale").Inc()
-		return fmt.Errorf("scale statefulset %s to %d: %w", sts.Name, n, err)
+		return err
 	}
 	direction := "up"
 	if n < from {
@@ -146,5 +142,18 @@ func (r *Reconciler) switchover(ctx context.Context, g *v1alpha1.RedisReplicatio
 	}
 	g.Status.Master = target.obs.Name
 	g.Status.MasterRunID = target.obs.RunID
+	return nil
+}
+
+// scaleStatefulSet writes a StatefulSet's replica count through its scale
+// subresource (the scaler's RBAC has update on statefulsets/scale only).
+func scaleStatefulSet(ctx context.Context, c client.Client, sts *appsv1.StatefulSet, n int32) error {
+	scale := &autoscalingv1.Scale{
+		ObjectMeta: metav1.ObjectMeta{Name: sts.Name, Namespace: sts.Namespace},
+		Spec:       autoscalingv1.ScaleSpec{Replicas: n},
+	}
+	if err := c.SubResource("scale").Update(ctx, sts, client.WithSubResourceBody(scale)); err != nil {
+		return fmt.Errorf("scale statefulset %s to %d: %w", sts.Name, n, err)
+	}
 	return nil
 }

@@ -32,20 +32,7 @@ func (r *Reconciler) SetupWithManager(mgr manager.Manager) error {
 		}); err != nil {
 		return err
 	}
-	// Close connections of pods that went away, and on shutdown.
-	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
-		t := newTicker()
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				r.conns.closeAll()
-				return nil
-			case <-t.C:
-				r.conns.sweep(connIdle)
-			}
-		}
-	})); err != nil {
+	if err := mgr.Add(r.conns.sweeper()); err != nil {
 		return err
 	}
 	return ctrl.NewControllerManagedBy(mgr).
