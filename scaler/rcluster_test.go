@@ -305,3 +305,43 @@ func TestClusterNodeRestartedEmptyRejoinsAsReplica(t *testing.T) {
 	requireAllKeys(t, addrs, keysOf("pre:", 5_000))
 	requireAllKeys(t, addrs, acked)
 }
+
+// Scale-in where a kept shard's only candidate replicates a master on a
+// pod being removed: replicasPerShard 1 -> 0 on 2 shards keeps pods 0
+// and 1 (shard k = pod k). With pod 1 made a replica of shard 1's master
+// on pod 2 (as Redis' replica migration can do), the scaler fails shard 1
+// over to pod 1 (CLUSTER FAILOVER: no acknowledged write lost) instead of
+// migrating its slots, then forgets pods 2 and 3 and shrinks.
+func TestClusterScaleInFailsOverToStay(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "rcluster-stay")
+	e.startScaler(nil)
+	e.createCluster("rc", 2, 1)
+	addrs := e.waitClusterBalanced("rc", 2, 1, 90*time.Second)
+	preload(t, addrs, "pre:", 5_000)
+	e.stopScalers()
+
+	id := func(pod string) string {
+		me, err := clusterops.OpenSlots(e.ctx, e.redis(e.pod(pod).Status.PodIP))
+		require.NoError(t, err)
+		return me.ID
+	}
+	require.NoError(t, e.redis(e.pod("rc-1").Status.PodIP).Do(e.ctx, "CLUSTER", "REPLICATE", id("rc-2")).Err())
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		info, err := e.redis(e.pod("rc-1").Status.PodIP).Info(e.ctx, "replication").Result()
+		require.NoError(ct, err)
+		require.Contains(ct, info, "master_host:"+e.pod("rc-2").Status.PodIP)
+		require.Contains(ct, info, "master_link_status:up")
+	}, 30*time.Second, 50*time.Millisecond)
+
+	rc := e.rcluster("rc")
+	zero := int32(0)
+	rc.Spec.ReplicasPerShard = &zero
+	require.NoError(t, e.cl.Update(e.ctx, rc))
+	e.startScaler(nil)
+	addrs = e.waitClusterBalanced("rc", 2, 0, 2*time.Minute)
+	e.requireEvent("FailedOver")
+	e.requireEvent("ShardsRemoved")
+	assert.Zero(t, e.rcluster("rc").Status.Migrations.SlotsMoved, "the shard changed hands by failover, not by migration")
+	requireAllKeys(t, addrs, keysOf("pre:", 5_000))
+}

@@ -2,8 +2,10 @@ package clusterops_test
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -328,6 +330,66 @@ func TestMoveSlotResumes(t *testing.T) {
 	}
 	require.Equal(t, "x", cc.Get(ctx, "{tag}:new").Val())
 	assert.EqualValues(t, n+1, e.client(e.newNode.HostPort()).ClusterCountKeysInSlot(ctx, slot).Val())
+}
+
+// A move interrupted after the destination took ownership (SETSLOT NODE
+// sent to it, not yet to the source, which is still MIGRATING): Fix
+// finishes the ownership change instead of failing on "already the owner".
+func TestFixAfterDestinationOwns(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	cc := e.c.Client(t)
+	const n = 500
+	for i := range n {
+		require.NoError(t, cc.Set(ctx, "{own}:"+strconv.Itoa(i), i, 0).Err())
+	}
+	slot := int(cc.ClusterKeySlot(ctx, "{own}").Val())
+	var src, dst clusterops.Node
+	var masters []clusterops.Node
+	for _, nd := range e.nodes() {
+		if nd.Master() {
+			masters = append(masters, nd)
+		}
+		if slices.Contains(nd.Slots, slot) {
+			src = nd
+		}
+		if nd.Addr == e.newNode.HostPort() {
+			dst = nd
+		}
+	}
+	sc, dc := e.client(src.Addr), e.client(dst.Addr)
+	require.NoError(t, dc.Do(ctx, "CLUSTER", "SETSLOT", slot, "IMPORTING", src.ID).Err())
+	require.NoError(t, sc.Do(ctx, "CLUSTER", "SETSLOT", slot, "MIGRATING", dst.ID).Err())
+	host, port, _ := net.SplitHostPort(dst.Addr)
+	keys, err := sc.ClusterGetKeysInSlot(ctx, slot, n).Result()
+	require.NoError(t, err)
+	args := []any{"MIGRATE", host, port, "", 0, 5000, "KEYS"}
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	require.NoError(t, sc.Do(ctx, args...).Err())
+	require.NoError(t, dc.Do(ctx, "CLUSTER", "SETSLOT", slot, "NODE", dst.ID).Err())
+
+	fixed, err := (&clusterops.Migrator{Client: e.client}).Fix(ctx, masters)
+	require.NoError(t, err)
+	require.Equal(t, 1, fixed)
+	for _, nd := range masters {
+		me, err := clusterops.OpenSlots(ctx, e.client(nd.Addr))
+		require.NoError(t, err)
+		assert.Empty(t, me.Migrating, nd.Addr)
+		assert.Empty(t, me.Importing, nd.Addr)
+	}
+	require.Eventually(t, func() bool {
+		for _, nd := range e.nodes() {
+			if nd.ID == dst.ID && slices.Contains(nd.Slots, slot) {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 20*time.Millisecond, "the destination owns the slot")
+	for i := range n {
+		require.Equal(t, strconv.Itoa(i), cc.Get(ctx, "{own}:"+strconv.Itoa(i)).Val())
+	}
 }
 
 // Six empty nodes become 3 shards of a master and a replica each.

@@ -54,10 +54,13 @@ func (m *Migrator) MoveSlot(ctx context.Context, slot int, src, dst Node, master
 	sc, dc := m.Client(src.Addr), m.Client(dst.Addr)
 	// The destination accepts ASK-redirected commands before the source
 	// starts redirecting: IMPORTING first.
-	if err := dc.Do(ctx, "CLUSTER", "SETSLOT", slot, "IMPORTING", src.ID).Err(); err != nil {
+	// A move interrupted while the owner was being set everywhere leaves
+	// the destination owning the slot and the source still MIGRATING:
+	// the keys are all across, only the ownership is left to finish.
+	if err := dc.Do(ctx, "CLUSTER", "SETSLOT", slot, "IMPORTING", src.ID).Err(); err != nil && !strings.Contains(err.Error(), "already the owner") {
 		return fmt.Errorf("slot %d: SETSLOT IMPORTING on %s: %w", slot, dst.Addr, err)
 	}
-	if err := sc.Do(ctx, "CLUSTER", "SETSLOT", slot, "MIGRATING", dst.ID).Err(); err != nil {
+	if err := sc.Do(ctx, "CLUSTER", "SETSLOT", slot, "MIGRATING", dst.ID).Err(); err != nil && !strings.Contains(err.Error(), "not the owner") {
 		return fmt.Errorf("slot %d: SETSLOT MIGRATING on %s: %w", slot, src.Addr, err)
 	}
 	host, port, err := net.SplitHostPort(dst.Addr)
