@@ -190,18 +190,19 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
+	m := metrics.New(ctrlmetrics.Registry)
 	r := &controller.Reconciler{
 		Client:         mgr.GetClient(),
 		APIReader:      mgr.GetAPIReader(),
 		Recorder:       mgr.GetEventRecorderFor("redis-autoscaler-scaler"),
-		Metrics:        metrics.New(ctrlmetrics.Registry),
+		Metrics:        m,
 		ResyncInterval: o.ResyncInterval,
 		AfterPromote:   o.AfterPromote,
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("controller: %w", err)
 	}
-	if err := setupClusters(mgr, o); err != nil {
+	if err := setupClusters(mgr, o, m); err != nil {
 		return err
 	}
 	remove := metrics.RegisterGroups(ctrlmetrics.Registry).AddSource(r.GroupStates)
@@ -213,7 +214,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 // RedisClusters. An older install with only the RedisReplicationGroup CRD
 // keeps working; the reconciler starts with the next scaler start after
 // the CRD is installed.
-func setupClusters(mgr ctrl.Manager, o Options) error {
+func setupClusters(mgr ctrl.Manager, o Options, m *metrics.Metrics) error {
 	gk := schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "RedisCluster"}
 	if _, err := mgr.GetRESTMapper().RESTMapping(gk, v1alpha1.GroupVersion.Version); err != nil {
 		if meta.IsNoMatchError(err) {
@@ -226,7 +227,7 @@ func setupClusters(mgr ctrl.Manager, o Options) error {
 		Client:         mgr.GetClient(),
 		APIReader:      mgr.GetAPIReader(),
 		Recorder:       mgr.GetEventRecorderFor("redis-autoscaler-scaler"),
-		Metrics:        metrics.New(ctrlmetrics.Registry),
+		Metrics:        m,
 		Cluster:        metrics.NewCluster(ctrlmetrics.Registry),
 		ResyncInterval: o.ResyncInterval,
 		AfterBatch:     o.AfterSlotBatch,

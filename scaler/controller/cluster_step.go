@@ -248,14 +248,8 @@ func (s *clusterStep) meet(ctx context.Context, ref *cnode) bool {
 // only copy of its slots, and attaching that replica elsewhere would
 // flush it.
 func (s *clusterStep) ownerDown(ref *cnode) bool {
-	ids := map[string]bool{}
-	for _, n := range s.nodes {
-		if n.reachable() {
-			ids[n.me.ID] = true
-		}
-	}
 	for _, n := range ref.nodes {
-		if n.Master() && len(n.Slots) > 0 && (!ids[n.ID] || n.Has("fail") || n.Has("fail?")) {
+		if n.Master() && len(n.Slots) > 0 && (s.byID(n.ID) == nil || n.Has("fail") || n.Has("fail?")) {
 			s.out.degrade("ShardMasterDown", fmt.Sprintf("master %s (%s, %d slots) is down; waiting for its replica to take over", n.ID, n.Addr, len(n.Slots)))
 			s.out.soon(requeueDegraded)
 			return true
@@ -268,14 +262,8 @@ func (s *clusterStep) ownerDown(ref *cnode) bool {
 // answers to any more: a pod restarted without its nodes.conf is a new
 // node at the same address, and its old identity would linger as failed.
 func (s *clusterStep) forgetStrangers(ctx context.Context, ref *cnode) {
-	ids := map[string]bool{}
-	for _, n := range s.nodes {
-		if n.reachable() {
-			ids[n.me.ID] = true
-		}
-	}
 	for _, n := range ref.nodes {
-		if ids[n.ID] || n.Has("handshake") || len(n.Slots) > 0 || !(n.Has("fail") || n.Has("noaddr")) {
+		if s.byID(n.ID) != nil || n.Has("handshake") || len(n.Slots) > 0 || !(n.Has("fail") || n.Has("noaddr")) {
 			continue
 		}
 		if err := s.forget(ctx, n.ID, s.nodes); err != nil {
