@@ -12,7 +12,7 @@ K8S_VERSION="v1.34.4"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE_HOME="${XDG_CACHE_HOME:-$HOME/.cache}"
 BIN_DIR="${KUBE_BIN_DIR:-$CACHE_HOME/redis-autoscaler/k8s-$K8S_VERSION/bin}"
-BINARIES=(kube-apiserver kube-controller-manager)
+BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
 
 log() { printf '[build-k8s] %s\n' "$*" >&2; }
 

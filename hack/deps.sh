@@ -7,6 +7,7 @@ updated=0
 need() {
 	local cmd="$1" pkg="$2"
 	command -v "$cmd" >/dev/null 2>&1 && return 0
+	case "$cmd" in /*) [ -e "$cmd" ] && return 0 ;; esac
 	local sudo=""
 	[ "$(id -u)" = 0 ] || sudo="sudo"
 	if [ "$updated" = 0 ]; then
@@ -21,3 +22,15 @@ need redis-server redis-server
 need redis-cli redis-tools
 need prometheus prometheus
 need redis-sentinel redis-sentinel
+
+# The real node (test/cluster NodeReal): containerd, runc and the CNI
+# plugins run the pods; iptables and conntrack are kube-proxy's; busybox
+# (static) is the shell of the Redis test image, ca-certificates go into
+# the product image.
+need containerd containerd
+need runc runc
+need /usr/lib/cni/bridge containernetworking-plugins
+need iptables iptables
+need conntrack conntrack
+need /bin/busybox busybox-static
+need /etc/ssl/certs/ca-certificates.crt ca-certificates

@@ -18,6 +18,21 @@ import (
 // on them as kube-proxy would route them.
 func serviceCIDR(netBase int) string { return fmt.Sprintf("127.%d.255.0/24", netBase) }
 
+// serviceCIDRFor is the Service CIDR of this cluster's kind of node.
+func (c *Cluster) serviceCIDRFor() string {
+	if c.node != nil {
+		return RealServiceCIDR
+	}
+	return serviceCIDR(c.netBase)
+}
+
+// firstServiceIP is the "kubernetes" Service's ClusterIP in a /24.
+func firstServiceIP(cidr string) string {
+	ip, _, _ := net.ParseCIDR(cidr)
+	ip = ip.To4()
+	return net.IPv4(ip[0], ip[1], ip[2], ip[3]+1).String()
+}
+
 // FrontProxyClientName is the CN of the certificate the aggregator presents to
 // aggregated API servers; they trust X-Remote-* headers only from it.
 const FrontProxyClientName = "front-proxy-client"
@@ -27,6 +42,7 @@ type apiserverCerts struct {
 	caFile, servingCert, servingKey                   string
 	frontProxyCAFile, proxyClientCert, proxyClientKey string
 	saPriv, saPub                                     string
+	kubeletClientCert, kubeletClientKey               string
 }
 
 // writeCerts generates every certificate and key of the control plane.
@@ -50,8 +66,11 @@ func (c *Cluster) writeCerts() (apiserverCerts, error) {
 	serving, err := c.CA.Issue(CertOptions{
 		CommonName: "kube-apiserver",
 		DNSNames:   []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"},
-		IPs:        []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("10.0.0.1")},
-		Server:     true,
+		IPs: []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("10.0.0.1"),
+			// The real node's: pods reach the API server by the node IP
+			// and by the "kubernetes" Service's ClusterIP.
+			net.ParseIP(RealNodeIP), net.ParseIP(firstServiceIP(RealServiceCIDR))},
+		Server: true,
 	})
 	if err != nil {
 		return f, err
@@ -64,6 +83,13 @@ func (c *Cluster) writeCerts() (apiserverCerts, error) {
 		return f, err
 	}
 	if f.proxyClientCert, f.proxyClientKey, err = proxy.WriteFiles(c.Dir, "front-proxy-client"); err != nil {
+		return f, err
+	}
+	kubeletClient, err := c.CA.Issue(CertOptions{CommonName: "kube-apiserver-kubelet-client", Organization: []string{"system:masters"}, Client: true})
+	if err != nil {
+		return f, err
+	}
+	if f.kubeletClientCert, f.kubeletClientKey, err = kubeletClient.WriteFiles(c.Dir, "apiserver-kubelet-client"); err != nil {
 		return f, err
 	}
 	f.saPriv, f.saPub, err = newServiceAccountKey(c.Dir)
@@ -94,18 +120,23 @@ func (c *Cluster) clientCertConfig(user string, groups ...string) (*rest.Config,
 
 // startAPIServer runs kube-apiserver and waits for /readyz.
 func (c *Cluster) startAPIServer(ctx context.Context, etcdURL string, port int, f apiserverCerts) error {
-	c.apiserverURL = "https://127.0.0.1:" + strconv.Itoa(port)
+	bind := "127.0.0.1"
+	if c.node != nil {
+		// Pods reach it on the node IP (through the "kubernetes" Service).
+		bind = RealNodeIP
+	}
+	c.apiserverURL = "https://" + net.JoinHostPort(bind, strconv.Itoa(port))
 	args := []string{
 		"--etcd-servers=" + etcdURL,
-		"--bind-address=127.0.0.1",
-		"--advertise-address=127.0.0.1",
+		"--bind-address=" + bind,
+		"--advertise-address=" + bind,
 		"--secure-port=" + strconv.Itoa(port),
 		"--cert-dir=" + filepath.Join(c.Dir, "apiserver-certs"),
 		"--tls-cert-file=" + f.servingCert,
 		"--tls-private-key-file=" + f.servingKey,
 		"--client-ca-file=" + f.caFile,
 		"--authorization-mode=Node,RBAC",
-		"--service-cluster-ip-range=" + serviceCIDR(c.netBase),
+		"--service-cluster-ip-range=" + c.serviceCIDRFor(),
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file=" + f.saPub,
 		"--service-account-signing-key-file=" + f.saPriv,
@@ -119,15 +150,27 @@ func (c *Cluster) startAPIServer(ctx context.Context, etcdURL string, port int, 
 		"--requestheader-extra-headers-prefix=X-Remote-Extra-",
 		"--proxy-client-cert-file=" + f.proxyClientCert,
 		"--proxy-client-key-file=" + f.proxyClientKey,
-		// The "kubernetes" Service's endpoints would be 127.0.0.1, which
-		// Endpoints validation refuses; without a kube-proxy nobody
-		// could use them anyway.
-		"--endpoint-reconciler-type=none",
 		"--allow-privileged=true",
-		// Nothing answers the kubelet port; do not let logs/exec try long.
-		"--kubelet-timeout=2s",
 		"--profiling=false",
 		"--v=1",
+	}
+	if c.node == nil {
+		args = append(args,
+			// The "kubernetes" Service's endpoints would be 127.0.0.1,
+			// which Endpoints validation refuses; without a kube-proxy
+			// nobody could use them anyway.
+			"--endpoint-reconciler-type=none",
+			// Nothing answers the kubelet port; do not let logs/exec
+			// try long.
+			"--kubelet-timeout=2s")
+	} else {
+		args = append(args,
+			// logs/exec/port-forward: by the node's InternalIP (its host
+			// name does not resolve here), as an identity the kubelet
+			// trusts (client certificate from the cluster CA).
+			"--kubelet-preferred-address-types=InternalIP",
+			"--kubelet-client-certificate="+f.kubeletClientCert,
+			"--kubelet-client-key="+f.kubeletClientKey)
 	}
 	args = append(args, c.opts.ExtraAPIServerArgs...)
 	logFile := filepath.Join(c.Dir, "kube-apiserver.log")

@@ -30,6 +30,9 @@ type Options struct {
 	RedisAutoscalerBin string
 	// NoPodRunner disables the kubelet stand-in (pods stay Pending).
 	NoPodRunner bool
+	// Node is the kind of node: NodeRunner (default, the pod runner) or
+	// NodeReal (kubelet, containerd, images; see node_real.go).
+	Node string
 	// Extra flags, appended last so they override the defaults.
 	ExtraAPIServerArgs         []string
 	ExtraControllerManagerArgs []string
@@ -51,8 +54,11 @@ type Cluster struct {
 	CA, FrontProxyCA         *CA
 	CAFile, FrontProxyCAFile string
 	NodeName                 string
-	// Runner is the kubelet stand-in (nil with Options.NoPodRunner).
+	// Runner is the kubelet stand-in (nil with Options.NoPodRunner or a
+	// real node).
 	Runner *PodRunner
+	// node is the real node's state (nil on the pod runner).
+	node *realNode
 
 	opts                               Options
 	netBase                            int // 127.B.0.0/16 of pods and ClusterIPs
@@ -105,6 +111,15 @@ func StartContext(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		}
 	}()
 	start := time.Now()
+	switch opts.Node {
+	case "", NodeRunner:
+	case NodeReal:
+		if err := c.prepareRealNode(ctx); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("unknown node kind %q (want %q or %q)", opts.Node, NodeRunner, NodeReal)
+	}
 	certs, err := c.writeCerts()
 	if err != nil {
 		return nil, fmt.Errorf("certificates: %w", err)
@@ -137,6 +152,17 @@ func StartContext(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	}
 	if err := c.startControllerManager(certs); err != nil {
 		return nil, err
+	}
+	if c.node != nil {
+		if err := c.waitDefaultServiceAccount(ctx); err != nil {
+			return nil, err
+		}
+		if err := c.startRealNode(ctx); err != nil {
+			return nil, err
+		}
+		c.log.Info("cluster ready (real node)", "apiserver", c.apiserverURL, "kubeconfig", c.KubeconfigPath,
+			"took", time.Since(start).Round(time.Millisecond), "steps", c.node.timings())
+		return c, nil
 	}
 	if err := c.createNode(ctx); err != nil {
 		return nil, err
@@ -219,6 +245,7 @@ func (c *Cluster) Stop() {
 			c.Runner.stopAll()
 		}
 		c.procs.stopAll(3 * time.Second)
+		c.stopRealNode()
 		if !c.opts.KeepDir && c.opts.Dir == "" {
 			if err := os.RemoveAll(c.Dir); err != nil {
 				c.log.Warn("remove cluster dir", "dir", c.Dir, "err", err)

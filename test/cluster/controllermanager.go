@@ -32,6 +32,20 @@ var Controllers = []string{
 	"job-controller",
 }
 
+// RealNodeControllers are added on a real node: its pod IPs are routable,
+// so Endpoints and EndpointSlices are written as on a real cluster; the
+// node-lifecycle controller lifts the not-ready taint from the kubelet's
+// Node (and taints it if the kubelet stops); PVCs are bound to the volumes
+// the harness provisions.
+var RealNodeControllers = []string{
+	"endpoints-controller",
+	"endpointslice-controller",
+	"endpointslice-mirroring-controller",
+	"node-lifecycle-controller",
+	"taint-eviction-controller",
+	"persistentvolume-binder-controller",
+}
+
 // HPASyncPeriod is how often the HPA controller evaluates every HPA (15s on
 // a real cluster); short so tests see decisions quickly.
 const HPASyncPeriod = "2s"
@@ -48,14 +62,18 @@ func (c *Cluster) startControllerManager(f apiserverCerts) error {
 	if err := writeKubeconfig(kubeconfig, "kube-controller-manager", "kube-system", cfg); err != nil {
 		return err
 	}
+	controllers := Controllers
+	if c.node != nil {
+		controllers = append(append([]string(nil), Controllers...), RealNodeControllers...)
+	}
 	args := []string{
 		"--kubeconfig=" + kubeconfig,
-		"--controllers=" + strings.Join(Controllers, ","),
+		"--controllers=" + strings.Join(controllers, ","),
 		"--use-service-account-credentials=true",
 		"--service-account-private-key-file=" + f.saPriv,
 		"--root-ca-file=" + f.caFile,
 		"--cluster-name=local",
-		"--service-cluster-ip-range=" + serviceCIDR(c.netBase),
+		"--service-cluster-ip-range=" + c.serviceCIDRFor(),
 		"--leader-elect=false",
 		"--secure-port=0",
 		"--horizontal-pod-autoscaler-sync-period=" + HPASyncPeriod,

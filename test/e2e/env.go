@@ -61,7 +61,7 @@ type Env struct {
 }
 
 // Install applies deploy/base and deploy/examples/redis-group (with the
-// Options' changes and IP addressing: the local control plane has no
+// Options' changes, and IP addressing on the pod runner, which has no
 // cluster DNS), the Secrets the README asks for, and waits until the
 // group has converged and the custom metrics API is Available.
 func Install(ctx context.Context, c *cluster.Cluster, o Options) (*Env, error) {
@@ -185,8 +185,13 @@ func (e *Env) adjust(obj *unstructured.Unstructured) error {
 	o := e.opts
 	switch obj.GetKind() {
 	case "RedisReplicationGroup":
-		if err := unstructured.SetNestedField(obj.Object, "ip", "spec", "addressing"); err != nil {
-			return err
+		// The pod runner has no cluster DNS: its replicas would never
+		// reach a master by name. On a real node the example runs as
+		// shipped.
+		if !e.C.RealNode() {
+			if err := unstructured.SetNestedField(obj.Object, "ip", "spec", "addressing"); err != nil {
+				return err
+			}
 		}
 		if o.Replicas > 0 {
 			if err := unstructured.SetNestedField(obj.Object, int64(o.Replicas), "spec", "replicas"); err != nil {

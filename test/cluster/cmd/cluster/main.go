@@ -25,6 +25,7 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the cluster directory on exit")
 	bin := flag.String("redis-autoscaler-bin", os.Getenv("REDIS_AUTOSCALER_BIN"), "binary run for redis-autoscaler pods")
 	debug := flag.Bool("debug", false, "debug logging")
+	node := flag.String("node", cluster.NodeRunner, "kind of node: runner (pod runner) or real (kubelet, containerd, images, CoreDNS, kube-proxy)")
 	flag.Parse()
 
 	level := slog.LevelInfo
@@ -44,9 +45,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	startCtx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	c, err := cluster.StartContext(startCtx, cluster.Options{
-		Dir: *dir, KeepDir: *keep, RedisAutoscalerBin: *bin, Logger: log,
+		Dir: *dir, KeepDir: *keep, RedisAutoscalerBin: *bin, Logger: log, Node: *node,
 	})
 	cancel()
 	if err != nil {
