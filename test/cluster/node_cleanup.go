@@ -57,14 +57,15 @@ for i in 1 2 3 4 5; do
 	kill -KILL $pids 2>/dev/null
 	sleep 0.2
 done
-# Deepest cgroups first; a cgroup whose last process just died may stay
-# busy for a moment.
-for i in 1 2 3 4 5 6 7 8 9 10; do
+# Deepest cgroups first. A killed container's process is a zombie until
+# init reaps it (PID 1 of this machine does so about 2 s late), and its
+# cgroup stays busy until then: retry for up to 15 s.
+for i in $(seq 1 50); do
 	left=0
 	for h in /sys/fs/cgroup/*/; do
-		[ -d "$h` + realCgroupRoot + `" ] || continue
-		find "$h` + realCgroupRoot + `" -depth -type d -exec rmdir {} \; 2>/dev/null
-		[ -d "$h` + realCgroupRoot + `" ] && left=1
+		[ -d "${h}` + realCgroupRoot + `" ] || continue
+		find "${h}` + realCgroupRoot + `" -depth -type d -exec rmdir {} \; 2>/dev/null
+		[ -d "${h}` + realCgroupRoot + `" ] && left=1
 	done
 	[ "$left" = 0 ] && break
 	sleep 0.3

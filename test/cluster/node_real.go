@@ -117,10 +117,11 @@ func (c *Cluster) startRealNode(ctx context.Context) error {
 		{"containerd", func() error { return c.startContainerd(ctx) }},
 		{"images", func() error { return c.importImages(ctx) }},
 		{"coredns", func() error { return c.startDNS(ctx) }},
-		{"kube-proxy", func() error { return c.startKubeProxy(ctx) }},
 		{"kube-scheduler", c.startScheduler},
 		{"provisioner", func() error { return c.startProvisioner(ctx) }},
 		{"kubelet", func() error { return c.startKubelet(ctx) }},
+		// After the kubelet: kube-proxy waits for its Node object.
+		{"kube-proxy", func() error { return c.startKubeProxy(ctx) }},
 	}
 	for _, s := range steps {
 		if err := timed(s.name, s.f); err != nil {

@@ -53,7 +53,9 @@ func redisPod(ns, name, claim string) *corev1.Pod {
 			TerminationGracePeriodSeconds: ptr(int64(5)),
 			Containers: []corev1.Container{{
 				Name: "redis", Image: "redis:7.0", ImagePullPolicy: corev1.PullIfNotPresent,
-				Args:  []string{"redis-server", "--appendonly", "yes", "--dir", "/data"},
+				// No password: protected mode off so that other pods
+				// may connect (through the Service).
+				Args:  []string{"redis-server", "--appendonly", "yes", "--dir", "/data", "--protected-mode", "no"},
 				Ports: []corev1.ContainerPort{{Name: "redis", ContainerPort: 6379}},
 				ReadinessProbe: &corev1.Probe{
 					ProbeHandler:  corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"redis-cli", "ping"}}},
@@ -123,7 +125,7 @@ func TestRealNode(t *testing.T) {
 		client := redisPod(ns, "client", "data")
 		client.Spec.Volumes = nil
 		client.Spec.Containers[0].VolumeMounts = nil
-		client.Spec.Containers[0].Args = []string{"redis-server", "--save", ""}
+		client.Spec.Containers[0].Args = []string{"redis-server", "--save", "", "--protected-mode", "no"}
 		_, err := c.Client.CoreV1().Pods(ns).Create(ctx, client, metav1.CreateOptions{})
 		require.NoError(t, err)
 		require.NoError(t, c.WaitPodsReady(ctx, ns, "app=client", 1, time.Minute))
@@ -177,7 +179,7 @@ func TestRealNode(t *testing.T) {
 		bad.Spec.Containers[0].ImagePullPolicy = corev1.PullNever
 		_, err := c.Client.CoreV1().Pods(ns).Create(ctx, bad, metav1.CreateOptions{})
 		require.NoError(t, err)
-		err = c.WaitPodsReady(ctx, ns, "app=bad", 1, 20*time.Second)
+		err = c.WaitPodsReady(ctx, ns, "app=bad", 1, 8*time.Second)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "ErrImageNeverPull")
 	})
