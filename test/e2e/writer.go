@@ -109,7 +109,10 @@ func (e *Env) checkPod(ctx context.Context, p, master *corev1.Pod, keys []string
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", p.Name, err)
 	}
-	if p != master && !containsLine(info, "master_host:"+master.Status.PodIP) {
+	// By IP on the pod runner; by the master pod's DNS name (the
+	// example's addressing) on a real node.
+	byName := "master_host:" + master.Name + "." + Group + "." + Namespace + ".svc.cluster.local"
+	if p != master && !containsLine(info, "master_host:"+master.Status.PodIP) && !containsLine(info, byName) {
 		return "", fmt.Errorf("%s does not replicate the master %s", p.Name, master.Name)
 	}
 	n, err := countExisting(ctx, c, keys)

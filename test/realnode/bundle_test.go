@@ -65,9 +65,10 @@ func TestBundleOnRealNode(t *testing.T) {
 	start := time.Now()
 	env, err := e2e.Install(ctx, c, e2e.Options{
 		Replicas: 3, MinReplicas: 3, MaxReplicas: 5,
-		Metrics:     []autoscalingv2.MetricSpec{e2e.PodsMetric("redis_ops_per_second", "20k")},
-		AdapterArgs: []string{"--interval=1s", "--window=10s"},
-		Progress:    t.Logf,
+		Metrics:         []autoscalingv2.MetricSpec{e2e.PodsMetric("redis_ops_per_second", "1k")},
+		ScaleDownWindow: 5 * time.Second,
+		AdapterArgs:     []string{"--interval=1s", "--window=10s"},
+		Progress:        t.Logf,
 	})
 	require.NoError(t, err, "install")
 	t.Logf("bundle and example group installed and converged in %v", time.Since(start).Round(100*time.Millisecond))
@@ -126,6 +127,27 @@ func TestBundleOnRealNode(t *testing.T) {
 	w := env.StartWriter(ctx)
 	defer w.Close()
 	require.Eventually(t, func() bool { return w.Count() > 100 }, 30*time.Second, 10*time.Millisecond, "writer starts")
+
+	t.Run("load moves the real HPA up and down", func(t *testing.T) {
+		load := env.StartLoad(ctx)
+		defer load.Stop()
+		waitSize := func(what string, want int32) {
+			t.Helper()
+			begin := time.Now()
+			require.EventuallyWithT(t, func(ct *assert.CollectT) {
+				n, err := env.GroupReplicas(ctx)
+				assert.NoError(ct, err)
+				assert.Equal(ct, want, n, "spec.replicas")
+			}, 3*time.Minute, time.Second, what)
+			require.NoError(t, env.WaitConverged(ctx, want, 3*time.Minute), what)
+			t.Logf("%s: %d pods attached and in sync %v after the change", what, want, time.Since(begin).Round(100*time.Millisecond))
+		}
+		load.SetRate(6000)
+		waitSize("load 6000 ops/s, target 1k per pod", 5)
+		load.SetRate(0)
+		waitSize("load stopped", 3)
+		assert.Zero(t, load.Errors(), "load errors")
+	})
 
 	t.Run("three rollout restarts", func(t *testing.T) {
 		for i := range 3 {
