@@ -79,14 +79,7 @@ func TestBundleOnRealNode(t *testing.T) {
 	require.NotEqual(t, "ip", addressing, "the example runs as shipped")
 	requireReplicasByDNS(t, ctx, env)
 
-	t.Run("exporter scrapes the Redis containers", func(t *testing.T) {
-		body := exporterMetrics(t, ctx, c)
-		pods, err := env.Pods(ctx)
-		require.NoError(t, err)
-		for _, p := range pods {
-			assert.Regexp(t, fmt.Sprintf(`redis_up\{[^}]*%s[^}]*\} 1`, p.Status.PodIP), body, "pod %s", p.Name)
-		}
-	})
+	t.Run("exporter scrapes the Redis containers", func(t *testing.T) { requireExporterScrapes(t, ctx, env) })
 
 	t.Run("kubectl logs and exec on every pod, the runbook's commands", func(t *testing.T) {
 		for _, ns := range []string{e2e.System, e2e.Namespace} {
@@ -286,6 +279,20 @@ func evict(ctx context.Context, c *cluster.Cluster, pod string) error {
 	})
 }
 
+// requireExporterScrapes: the exporter's pod discovery found every Redis
+// pod of the group and scrapes it (redis_up 1: reached and authenticated).
+func requireExporterScrapes(t *testing.T, ctx context.Context, env *e2e.Env) {
+	t.Helper()
+	pods, err := env.Pods(ctx)
+	require.NoError(t, err)
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		body := exporterMetrics(t, ctx, env.C)
+		for _, p := range pods {
+			assert.Regexp(ct, fmt.Sprintf(`redis_up\{[^}]*%s[^}]*\} 1`, p.Status.PodIP), body, "pod %s", p.Name)
+		}
+	}, time.Minute, time.Second)
+}
+
 // exporterMetrics reads the bundle's exporter's /metrics at its pod IP
 // (the host reaches pods through the bridge).
 func exporterMetrics(t *testing.T, ctx context.Context, c *cluster.Cluster) string {
@@ -304,4 +311,10 @@ func exporterMetrics(t *testing.T, ctx context.Context, c *cluster.Cluster) stri
 		assert.Equal(ct, 3, strings.Count(body, "redis_up{"), "three Redis targets discovered")
 	}, time.Minute, time.Second)
 	return body
+}
+
+// execCommand runs a command and returns its combined output.
+func execCommand(ctx context.Context, bin string, args ...string) (string, error) {
+	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+	return string(out), err
 }
