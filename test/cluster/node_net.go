@@ -85,8 +85,26 @@ func (l *nodeLock) release() {
 // the bridge pass iptables, as kube-proxy's Service rules need for hairpin
 // (a pod reaching itself through its Service).
 func prepareHostNetwork() error {
-	if out, err := exec.Command("ip", "addr", "replace", RealNodeIP+"/32", "dev", "lo").CombinedOutput(); err != nil {
-		return fmt.Errorf("add node IP %s to lo: %v: %s", RealNodeIP, err, out)
+	// The bridge exists before the first pod (the CNI plugin takes it as
+	// it is) so that the Service CIDR can be routed onto it: a connection
+	// to a ClusterIP that kube-proxy has not programmed yet then dies on
+	// the bridge instead of following the default route off the machine.
+	// Found the hard way: the API server dialled a new APIService's
+	// ClusterIP a moment before kube-proxy's rule existed, the SYN left
+	// through eth0, something beyond answered 404, and the HTTP/2
+	// connection kept the APIService unavailable for good.
+	gateway := strings.TrimSuffix(RealPodCIDR, ".0/24") + ".1/24"
+	for _, args := range [][]string{
+		{"addr", "replace", RealNodeIP + "/32", "dev", "lo"},
+		{"link", "add", realBridge, "type", "bridge"},
+		{"addr", "replace", gateway, "dev", realBridge},
+		{"link", "set", realBridge, "up"},
+		{"route", "replace", RealServiceCIDR, "dev", realBridge},
+	} {
+		out, err := exec.Command("ip", args...).CombinedOutput()
+		if err != nil && !(args[0] == "link" && args[1] == "add" && strings.Contains(string(out), "File exists")) {
+			return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+		}
 	}
 	for _, s := range []struct{ path, value string }{
 		{"/proc/sys/net/ipv4/ip_forward", "1"},

@@ -110,6 +110,14 @@ func TestRealNode(t *testing.T) {
 	require.True(t, strings.HasPrefix(pod.Status.PodIP, "10.251.0."), "pod IP %s from the CNI bridge", pod.Status.PodIP)
 	require.Equal(t, cluster.RealNodeIP, pod.Status.HostIP)
 
+	t.Run("ClusterIPs never leave the machine", func(t *testing.T) {
+		// An address of the Service CIDR that no Service has: routed
+		// onto the bridge, not through the default route.
+		out, err := exec.Command("ip", "route", "get", "10.252.0.254").CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		assert.Contains(t, string(out), "dev ra-cni0")
+	})
+
 	t.Run("kubectl exec and logs", func(t *testing.T) {
 		out, err := c.Kubectl(ctx, "-n", ns, "exec", "db", "--", "redis-cli", "set", "k", "v")
 		require.NoError(t, err)

@@ -50,6 +50,12 @@ type Options struct {
 	AdapterArgs []string
 	// Progress reports each step (nil: silent).
 	Progress func(format string, args ...any)
+	// SingleNode fits the examples on one real node: the Redis pods ask
+	// for 50m CPU instead of 250m (a 2-core node holds the group, the
+	// cluster and the product), and the cluster's required anti-affinity
+	// (each copy of a shard on a node of its own) is dropped. The pod
+	// runner ignores both.
+	SingleNode bool
 }
 
 // Env is the installed product and the example group.
@@ -202,6 +208,11 @@ func (e *Env) adjust(obj *unstructured.Unstructured) error {
 			return unstructured.SetNestedField(obj.Object, int64(o.MinReplicas), "spec", "minReplicas")
 		}
 	case "StatefulSet":
+		if o.SingleNode {
+			if err := singleNode(obj); err != nil {
+				return err
+			}
+		}
 		if o.Replicas > 0 {
 			return unstructured.SetNestedField(obj.Object, int64(o.Replicas), "spec", "replicas")
 		}
@@ -339,3 +350,18 @@ func (e *Env) Client(p *corev1.Pod) *redis.Client {
 func podAddr(p *corev1.Pod) string { return p.Status.PodIP + ":6379" }
 
 func mustQuantity(s string) resource.Quantity { return resource.MustParse(s) }
+
+// singleNode applies Options.SingleNode to a Redis StatefulSet.
+func singleNode(obj *unstructured.Unstructured) error {
+	unstructured.RemoveNestedField(obj.Object, "spec", "template", "spec", "affinity", "podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution")
+	containers, _, err := unstructured.NestedSlice(obj.Object, "spec", "template", "spec", "containers")
+	if err != nil {
+		return err
+	}
+	for _, c := range containers {
+		if err := unstructured.SetNestedField(c.(map[string]any), "50m", "resources", "requests", "cpu"); err != nil {
+			return err
+		}
+	}
+	return unstructured.SetNestedSlice(obj.Object, containers, "spec", "template", "spec", "containers")
+}

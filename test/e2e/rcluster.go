@@ -39,6 +39,11 @@ func (e *Env) InstallCluster(ctx context.Context) error {
 	}
 	var keep []*unstructured.Unstructured
 	for _, o := range rest {
+		if o.GetKind() == "StatefulSet" && e.opts.SingleNode {
+			if err := singleNode(o); err != nil {
+				return err
+			}
+		}
 		if o.GetKind() != "HorizontalPodAutoscaler" {
 			keep = append(keep, o)
 		}
