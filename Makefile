@@ -44,6 +44,11 @@ test: deps k8s-binaries tools ## Install what tests need and run every test
 	$(GO) test -race -count=1 -timeout 25m $$($(GO) list ./... | grep -vxF '$(NO_RACE_PKGS)')
 	$(GO) test -count=1 -timeout 25m $(NO_RACE_PKGS)
 
+.PHONY: e2e-node
+e2e-node: deps k8s-binaries tools ## The real-node proofs at length: the bundle, the chart and the example cluster on a kubelet with containerd, 10 rollout restarts under WAIT 1 writes (make test runs 3)
+	REALNODE_ROUNDS=10 $(GO) test -count=1 -v -timeout 60m ./test/realnode/
+	$(GO) test -count=1 -v -timeout 20m -run RealNode ./test/cluster/
+
 .PHONY: tools
 tools: ## Install kustomize v5.7.1 and helm v3.22.0 (go install) for the deploy tests
 	@hack/tools.sh

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -58,6 +59,8 @@ var groupGVR = schema.GroupVersionResource{Group: "redisautoscaler.io", Version:
 // the master evicted through the Eviction API, its Redis killed with
 // kill -9, a pod deleted and re-created on a new IP; every acknowledged
 // write is on the final master and every synced replica.
+// REALNODE_ROUNDS sets the number of rollouts (default 3; make e2e-node
+// runs more).
 func TestBundleOnRealNode(t *testing.T) {
 	c := startRealNode(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
@@ -142,8 +145,8 @@ func TestBundleOnRealNode(t *testing.T) {
 		assert.Zero(t, load.Errors(), "load errors")
 	})
 
-	t.Run("three rollout restarts", func(t *testing.T) {
-		for i := range 3 {
+	t.Run("rollout restarts", func(t *testing.T) {
+		for i := range rounds() {
 			begin := time.Now()
 			before := podUIDs(t, ctx, env)
 			_, err := c.Kubectl(ctx, "-n", e2e.Namespace, "rollout", "restart", "statefulset/"+e2e.Group)
@@ -317,4 +320,12 @@ func exporterMetrics(t *testing.T, ctx context.Context, c *cluster.Cluster) stri
 func execCommand(ctx context.Context, bin string, args ...string) (string, error) {
 	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
 	return string(out), err
+}
+
+// rounds is REALNODE_ROUNDS, default 3.
+func rounds() int {
+	if n, err := strconv.Atoi(os.Getenv("REALNODE_ROUNDS")); err == nil && n > 0 {
+		return n
+	}
+	return 3
 }

@@ -3,6 +3,7 @@ package redistest
 import (
 	"context"
 	"errors"
+	"net"
 	"fmt"
 	"slices"
 	"strings"
@@ -149,8 +150,20 @@ func (w *ClusterWriter) write(ctx context.Context, key string) (acked bool, _ er
 
 func (w *ClusterWriter) count(n *int) { w.mu.Lock(); *n++; w.mu.Unlock() }
 
+// isRefused: the connection to the node was never made, so nothing was
+// sent. On loopback a removed node refuses at once; on a pod network its
+// address has no host any more and the dial times out (found on the real
+// node, where a slot map loaded before a scale-in still named a deleted
+// pod).
 func isRefused(err error) bool {
-	return err != nil && errors.Is(err, syscall.ECONNREFUSED)
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) {
+		return true
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // Count is how many writes were acknowledged so far.
