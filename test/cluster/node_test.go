@@ -19,31 +19,6 @@ import (
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 )
 
-// requireRealNode fails the test when a real node's prerequisites are
-// missing, with the make target that provides them. Outside CI, on a
-// machine without containerd at all, it skips instead.
-func requireRealNode(t *testing.T) {
-	t.Helper()
-	_, err := cluster.FindNodeBinaries()
-	if err == nil {
-		return
-	}
-	if _, lerr := exec.LookPath("containerd"); lerr != nil && os.Getenv("CI") != "true" {
-		t.Skipf("no real node on this machine: %v", err)
-	}
-	t.Fatalf("real node: %v", err)
-}
-
-// startRealNode starts a private cluster with a real node.
-func startRealNode(t *testing.T) *cluster.Cluster {
-	t.Helper()
-	requireRealNode(t)
-	start := time.Now()
-	c := cluster.Start(t, func(o *cluster.Options) { o.Node = cluster.NodeReal })
-	t.Logf("real node up in %v: %v", time.Since(start).Round(100*time.Millisecond), c.NodeTimings())
-	return c
-}
-
 // redisPod is a Redis pod as the examples run it: the redis:7.0 image,
 // an exec readiness probe (redis-cli in the image), a preStop hook, a PVC.
 func redisPod(ns, name, claim string) *corev1.Pod {
@@ -80,7 +55,7 @@ func redisPod(ns, name, claim string) *corev1.Pod {
 // IP with its data, reports a pod that cannot start with the kubelet's
 // reason, and leaves nothing on the host after Stop.
 func TestRealNode(t *testing.T) {
-	c := startRealNode(t)
+	c := cluster.StartReal(t)
 	ctx := ctxT(t, 5*time.Minute)
 	ns := c.Namespace(t, "node")
 
@@ -226,7 +201,9 @@ func TestRealNodeKilled(t *testing.T) {
 		realNodeChild(t)
 		return
 	}
-	requireRealNode(t)
+	if _, err := cluster.FindNodeBinaries(); err != nil {
+		cluster.StartReal(t) // fails (or skips) with the reason
+	}
 	exe, err := os.Executable()
 	require.NoError(t, err)
 	cmd := exec.Command(exe, "-test.run", "^TestRealNodeKilled$", "-test.v")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"sync"
 	"testing"
 	"time"
@@ -106,4 +107,21 @@ func (c *Cluster) Namespace(t testing.TB, prefix string) string {
 		t.Fatalf("namespace %s: default ServiceAccount: %v", ns.Name, err)
 	}
 	return ns.Name
+}
+
+// StartReal is Start with a real node (Options.Node = NodeReal). A missing
+// prerequisite fails the test with the make target that provides it; only
+// outside CI, on a machine without containerd at all, does it skip.
+func StartReal(t *testing.T, opts ...func(*Options)) *Cluster {
+	t.Helper()
+	if _, err := FindNodeBinaries(); err != nil {
+		if _, lerr := exec.LookPath("containerd"); lerr != nil && os.Getenv("CI") != "true" {
+			t.Skipf("no real node on this machine: %v", err)
+		}
+		t.Fatalf("real node: %v", err)
+	}
+	start := time.Now()
+	c := Start(t, append([]func(*Options){func(o *Options) { o.Node = NodeReal }}, opts...)...)
+	t.Logf("real node up in %v: %s", time.Since(start).Round(100*time.Millisecond), c.node.timings())
+	return c
 }

@@ -34,23 +34,6 @@ import (
 
 func TestMain(m *testing.M) { cluster.Main(m) }
 
-// startRealNode starts a private cluster with a real node; missing
-// prerequisites fail with the make target that provides them (a skip only
-// outside CI on a machine without containerd).
-func startRealNode(t *testing.T) *cluster.Cluster {
-	t.Helper()
-	if _, err := cluster.FindNodeBinaries(); err != nil {
-		if _, lerr := exec.LookPath("containerd"); lerr != nil && os.Getenv("CI") != "true" {
-			t.Skipf("no real node on this machine: %v", err)
-		}
-		t.Fatalf("real node: %v", err)
-	}
-	start := time.Now()
-	c := cluster.Start(t, func(o *cluster.Options) { o.Node = cluster.NodeReal })
-	t.Logf("real node up in %v: %v", time.Since(start).Round(100*time.Millisecond), c.NodeTimings())
-	return c
-}
-
 var groupGVR = schema.GroupVersionResource{Group: "redisautoscaler.io", Version: "v1alpha1", Resource: "redisreplicationgroups"}
 
 // TestBundleOnRealNode installs deploy/base and deploy/examples/redis-group
@@ -62,7 +45,7 @@ var groupGVR = schema.GroupVersionResource{Group: "redisautoscaler.io", Version:
 // REALNODE_ROUNDS sets the number of rollouts (default 3; make e2e-node
 // runs more).
 func TestBundleOnRealNode(t *testing.T) {
-	c := startRealNode(t)
+	c := cluster.StartReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	start := time.Now()

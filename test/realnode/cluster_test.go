@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 	"github.com/redis-autoscaler/redis-autoscaler/test/e2e"
 	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
 )
@@ -21,7 +22,7 @@ import (
 // every acknowledged key is readable at the end and the cluster is ok. One node: the example's required
 // anti-affinity is dropped and its CPU requests lowered (SingleNode).
 func TestClusterOnRealNode(t *testing.T) {
-	c := startRealNode(t)
+	c := cluster.StartReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
 	env, err := e2e.Install(ctx, c, e2e.Options{Replicas: 2, MinReplicas: 2, MaxReplicas: 2, SingleNode: true, Progress: t.Logf})

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 	"github.com/redis-autoscaler/redis-autoscaler/test/e2e"
 	"github.com/redis-autoscaler/redis-autoscaler/test/manifests"
 )
@@ -23,7 +24,7 @@ import (
 // reading our metrics, the exporter scraping every Redis, kubectl logs and
 // exec on every pod, and `helm uninstall` removing the release.
 func TestHelmOnRealNode(t *testing.T) {
-	c := startRealNode(t)
+	c := cluster.StartReal(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	helm, err := manifests.Tool(manifests.HelmBin)

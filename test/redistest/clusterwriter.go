@@ -3,8 +3,8 @@ package redistest
 import (
 	"context"
 	"errors"
-	"net"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"sync"
