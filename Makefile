@@ -44,6 +44,21 @@ test: deps k8s-binaries tools ## Install what tests need and run every test
 	$(GO) test -race -count=1 -timeout 25m $$($(GO) list ./... | grep -vxF '$(NO_RACE_PKGS)')
 	$(GO) test -count=1 -timeout 25m $(NO_RACE_PKGS)
 
+# Where `make image` writes the assembled archives without a Docker engine.
+IMAGE_DIR ?= $(HOME)/.cache/redis-autoscaler/images
+IMAGE ?= ghcr.io/redis-autoscaler/redis-autoscaler:0.1.0
+# A containerd socket to import the assembled images into (optional).
+CONTAINERD_ADDRESS ?=
+
+.PHONY: image
+image: ## The product image: docker build where a Docker engine answers, else assembled without one (hack/image: docker archives in IMAGE_DIR, imported into CONTAINERD_ADDRESS if set)
+	@if docker info >/dev/null 2>&1; then \
+		docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) . ; \
+	else \
+		echo "[image] no Docker engine: assembling the Dockerfile's final stage with hack/image" >&2; \
+		$(GO) run ./hack/image -out $(IMAGE_DIR) -version $(VERSION) $(if $(CONTAINERD_ADDRESS),-import -address $(CONTAINERD_ADDRESS)); \
+	fi
+
 .PHONY: e2e-node
 e2e-node: deps k8s-binaries tools ## The real-node proofs at length: the bundle, the chart and the example cluster on a kubelet with containerd, 10 rollout restarts under WAIT 1 writes (make test runs 3)
 	REALNODE_ROUNDS=10 $(GO) test -count=1 -v -timeout 60m ./test/realnode/

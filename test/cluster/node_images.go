@@ -61,17 +61,32 @@ func (c *Cluster) importImages(ctx context.Context) error {
 		},
 	}
 	start = time.Now()
+	used := map[string]bool{}
 	for _, im := range images {
 		archive, err := im.CachedArchive(cache)
 		if err != nil {
 			return fmt.Errorf("image %s: %w", im.Name, err)
 		}
+		used[archive] = true
 		if err := image.Import(ctx, c.node.bins.Ctr, c.node.containerdSocket, archive); err != nil {
 			return fmt.Errorf("import %s: %w", im.Name, err)
 		}
 	}
 	c.node.Timings["images.import"] = time.Since(start)
+	pruneArchives(cache, used)
 	return nil
+}
+
+// pruneArchives removes cached archives of earlier builds (every commit
+// stamps a new version, ~100 MB each) once they are a day old, so that the
+// cache holds what recent runs used.
+func pruneArchives(dir string, used map[string]bool) {
+	old, _ := filepath.Glob(filepath.Join(dir, "*.tar"))
+	for _, p := range old {
+		if st, err := os.Stat(p); err == nil && !used[p] && time.Since(st.ModTime()) > 24*time.Hour {
+			_ = os.Remove(p)
+		}
+	}
 }
 
 // ImageVersion is the version stamped into the product image's binaries:
