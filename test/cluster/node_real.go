@@ -140,7 +140,7 @@ func (c *Cluster) prepareRealNode(ctx context.Context) error {
 		return err
 	}
 	c.node = &realNode{bins: bins}
-	lockCtx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	lockCtx, cancel := context.WithTimeout(ctx, 12*time.Minute)
 	defer cancel()
 	if c.node.lock, err = acquireNodeLock(lockCtx); err != nil {
 		return err

@@ -215,7 +215,7 @@ func TestRealNodeKilled(t *testing.T) {
 	dir := ""
 	buf := make([]byte, 64*1024)
 	var seen strings.Builder
-	deadline := time.Now().Add(4 * time.Minute)
+	deadline := time.Now().Add(15 * time.Minute)
 	for dir == "" && time.Now().Before(deadline) {
 		n, err := stdout.Read(buf)
 		seen.Write(buf[:n])

@@ -22,7 +22,14 @@ func Start(t testing.TB, opts ...func(*Options)) *Cluster {
 	for _, f := range opts {
 		f(&o)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// A real node may wait for another test binary's node (one per host)
+	// and, on a fresh machine, build the product's binaries for its image
+	// with a cold Go cache beside a loaded test run (over 2 minutes seen).
+	timeout := 2 * time.Minute
+	if o.Node == NodeReal {
+		timeout = 15 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	c, err := StartContext(ctx, o)
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 	"github.com/redis-autoscaler/redis-autoscaler/test/e2e"
@@ -17,9 +19,10 @@ import (
 )
 
 // TestClusterOnRealNode: the example Redis Cluster bootstraps on pod IPs
-// of the CNI bridge and reshards 3 -> 4 -> 3 shards under a cluster
-// client writing with WAIT 1 (3 -> 4 -> 3: the example's minShards is 3):
-// every acknowledged key is readable at the end and the cluster is ok. One node: the example's required
+// of the CNI bridge and reshards 3 -> 4 -> 3 -> 2 shards under a cluster
+// client writing with WAIT 1 (3 -> 4 -> 3, the example's minShards, then
+// minShards lowered and 2): every acknowledged key is readable at the end
+// and the cluster is ok. One node: the example's required
 // anti-affinity is dropped and its CPU requests lowered (SingleNode).
 func TestClusterOnRealNode(t *testing.T) {
 	c := cluster.StartReal(t)
@@ -41,8 +44,15 @@ func TestClusterOnRealNode(t *testing.T) {
 	opts := &redis.ClusterOptions{Addrs: seeds, Password: env.Password, MaxRetries: -1, DialTimeout: time.Second}
 	w := redistest.StartClusterWriter(opts, "rc:", time.Second)
 	require.Eventually(t, func() bool { return w.Count() > 100 }, 30*time.Second, 10*time.Millisecond)
-	for _, n := range []int64{4, 3} {
+	for _, n := range []int64{4, 3, 2} {
 		begin := time.Now()
+		if n == 2 {
+			// Below the example's floor: first lower minShards, as a
+			// user who wants two shards would.
+			_, err := env.Dyn.Resource(clusterGVR).Namespace(e2e.Namespace).Patch(ctx, e2e.RCluster, types.MergePatchType,
+				[]byte(`{"spec":{"minShards":2}}`), metav1.PatchOptions{})
+			require.NoError(t, err)
+		}
 		require.NoError(t, env.ScaleShards(ctx, int32(n)))
 		require.NoError(t, env.WaitShards(ctx, n, 5*time.Minute))
 		t.Logf("resharded to %d shards in %v; %d writes acknowledged so far", n, time.Since(begin).Round(100*time.Millisecond), w.Count())
@@ -71,5 +81,7 @@ func TestClusterOnRealNode(t *testing.T) {
 			missing++
 		}
 	}
-	assert.Zero(t, missing, "acknowledged keys missing after 3 -> 4 -> 3")
+	assert.Zero(t, missing, "acknowledged keys missing after 3 -> 4 -> 3 -> 2")
 }
+
+var clusterGVR = schema.GroupVersionResource{Group: "redisautoscaler.io", Version: "v1alpha1", Resource: "redisclusters"}
