@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"slices"
 	"strings"
@@ -113,9 +114,13 @@ func (w *ClusterWriter) write(ctx context.Context, key string) (acked bool, _ er
 			return nil
 		})
 		err := set.Err()
-		if isRefused(err) {
+		if isRefused(err) || isTimeout(err) {
 			// A node gone since the slot map was loaded: nothing was
 			// sent, so retrying is safe; go-redis's own loop does the same.
+			// A timeout on a pooled connection to a pod that was deleted
+			// (on a pod network its address just goes silent) leaves the
+			// SET's outcome unknown, and SET k k is idempotent: retrying
+			// on the slot's owner is safe too.
 			w.count(&w.refused)
 			w.cc.ReloadState(ctx)
 			if node, err = w.cc.MasterForKey(ctx, key); err != nil {
@@ -164,6 +169,14 @@ func isRefused(err error) bool {
 	}
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// isTimeout: the node went away with the request in flight: a timeout
+// (its address went silent) or the connection closed (EOF, reset: a
+// removed pod's Redis shutting down). Seen on the real node in scale-in.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // Count is how many writes were acknowledged so far.
