@@ -14,8 +14,7 @@ import (
 // redis-autoscaler, for RedisAutoscalerBin: pods of the project's image run
 // it, or the binary beside it that their command names.
 func BuildRedisAutoscaler(dir string) (string, error) {
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
+	root := repoRoot()
 	bin := filepath.Join(dir, "redis-autoscaler")
 	// Every command of the image, side by side (pods name theirs in
 	// command:, e.g. the lean redis-exporter).
@@ -45,4 +44,10 @@ func MainWithRedisAutoscaler(m *testing.M) {
 	}
 	os.Setenv("REDIS_AUTOSCALER_BIN", bin)
 	Main(m, func() { os.RemoveAll(dir) })
+}
+
+// repoRoot is the checkout this package was built from.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
 }

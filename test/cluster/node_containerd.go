@@ -108,8 +108,7 @@ func (c *Cluster) startContainerd(ctx context.Context) error {
 		Name: "containerd", Path: c.node.bins.Containerd,
 		Args:    []string{"--config=" + configPath},
 		LogFile: logFile,
-		// runc and the shim are found on PATH.
-		Env: append(os.Environ(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+		Env:     nodeEnv(),
 	})
 	if err != nil {
 		return err

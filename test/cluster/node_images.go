@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -18,12 +17,6 @@ import (
 // digest of their inputs, so an unchanged image is imported, not rebuilt.
 func imageCacheDir() string {
 	return filepath.Join(filepath.Dir(filepath.Dir(DefaultKubeBinDir())), "images")
-}
-
-// repoRoot is the checkout this package was built from.
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
 // importImages assembles (or reuses) and imports into the node's

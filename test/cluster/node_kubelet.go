@@ -111,7 +111,7 @@ func (c *Cluster) startKubelet(ctx context.Context) error {
 			"--v=1",
 		},
 		LogFile: logFile,
-		Env:     append(os.Environ(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+		Env:     nodeEnv(),
 	})
 	if err != nil {
 		return err

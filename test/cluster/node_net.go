@@ -141,3 +141,10 @@ func cgroupHierarchies() []string {
 	}
 	return out
 }
+
+// nodeEnv is the environment of containerd, the kubelet and kube-proxy:
+// they find runc, the shim, iptables and mount helpers on PATH, which a
+// test runner may have cut down.
+func nodeEnv() []string {
+	return append(os.Environ(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+}

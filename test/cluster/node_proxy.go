@@ -49,7 +49,7 @@ iptables: {syncPeriod: 5s, minSyncPeriod: 0s}
 		Name: "kube-proxy", Path: c.node.bins.KubeProxy,
 		Args:    []string{"--config=" + config, "--v=1"},
 		LogFile: logFile,
-		Env:     append(os.Environ(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+		Env:     nodeEnv(),
 	})
 	if err != nil {
 		return err

@@ -29,7 +29,7 @@ func (c *Cluster) WaitPodsReady(ctx context.Context, namespace, selector string,
 			return false, nil
 		}
 		for i := range pods {
-			if !podReady(&pods[i]) {
+			if !runningReady(&pods[i]) {
 				return false, nil
 			}
 		}
@@ -40,7 +40,7 @@ func (c *Cluster) WaitPodsReady(ctx context.Context, namespace, selector string,
 	}
 	var why []string
 	for i := range pods {
-		if !podReady(&pods[i]) {
+		if !runningReady(&pods[i]) {
 			why = append(why, c.PodProblem(ctx, &pods[i]))
 		}
 	}
@@ -48,16 +48,9 @@ func (c *Cluster) WaitPodsReady(ctx context.Context, namespace, selector string,
 		selector, namespace, timeout, len(pods), want, err, strings.Join(why, "\n"))
 }
 
-func podReady(p *corev1.Pod) bool {
-	if p.Status.Phase != corev1.PodRunning || p.DeletionTimestamp != nil {
-		return false
-	}
-	for _, cond := range p.Status.Conditions {
-		if cond.Type == corev1.PodReady {
-			return cond.Status == corev1.ConditionTrue
-		}
-	}
-	return false
+// runningReady: Running, not being deleted, and Ready (PodReady).
+func runningReady(p *corev1.Pod) bool {
+	return p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil && PodReady(p)
 }
 
 // PodProblem describes why a pod is not ready, from its status and its

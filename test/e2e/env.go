@@ -308,21 +308,12 @@ func (e *Env) WaitConverged(ctx context.Context, n int32, timeout time.Duration)
 	var why []string
 	if pods, err := e.Pods(ctx); err == nil {
 		for i := range pods {
-			if !podReady(&pods[i]) {
+			if !cluster.PodReady(&pods[i]) {
 				why = append(why, e.C.PodProblem(ctx, &pods[i]))
 			}
 		}
 	}
 	return fmt.Errorf("group not converged to %d pods in %v: %s\n%s", n, timeout, last, strings.Join(why, "\n"))
-}
-
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // StopAdapter scales the adapter to 0 (true) or back to 2, as an outage.

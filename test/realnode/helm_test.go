@@ -81,10 +81,11 @@ func TestHelmOnRealNode(t *testing.T) {
 			out, err := c.Kubectl(ctx, "-n", ns, "logs", p.Name, "--all-containers", "--tail=3")
 			assert.NoError(t, err, "logs %s", p.Name)
 			assert.NotContains(t, out, env.Password)
-			_, err = c.Kubectl(ctx, "-n", ns, "exec", p.Name, "--", "/usr/local/bin/redis-autoscaler", "version")
+			cmd := []string{"/usr/local/bin/redis-autoscaler", "version"}
 			if ns == e2e.Namespace {
-				_, err = c.Kubectl(ctx, "-n", ns, "exec", p.Name, "--", "redis-cli", "-h", "127.0.0.1", "ping")
+				cmd = []string{"redis-cli", "-h", "127.0.0.1", "ping"}
 			}
+			_, err = c.Kubectl(ctx, append([]string{"-n", ns, "exec", p.Name, "--"}, cmd...)...)
 			assert.NoError(t, err, "exec %s", p.Name)
 		}
 	}
