@@ -46,25 +46,24 @@ type Options struct {
 	Logger         *slog.Logger
 }
 
+// defaults fills unset options. The engine's options take the engine's
+// defaults (engine.Options.Defaults, the one place they are written), so
+// that Collect's deadline is the one the engine scrapes with.
 func (o *Options) defaults() {
 	if o.Namespace == "" {
 		o.Namespace = "redis"
 	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = 64
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = 5 * time.Second
-	}
-	if o.Deadline <= 0 {
-		o.Deadline = 10 * time.Second
-	}
 	if o.MaxLabelValues <= 0 {
 		o.MaxLabelValues = 1000
 	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
+	eo := o.engineOptions()
+	eo.Defaults()
+	o.Concurrency, o.Timeout, o.Deadline, o.Logger = eo.Concurrency, eo.Timeout, eo.Deadline, eo.Logger
+}
+
+// engineOptions are the options the collector passes on to its engine.
+func (o *Options) engineOptions() engine.Options {
+	return engine.Options{Concurrency: o.Concurrency, Timeout: o.Timeout, Deadline: o.Deadline, Logger: o.Logger}
 }
 
 // Collector turns the engine's scrapes into Prometheus metrics.
@@ -101,14 +100,13 @@ func New(targets func() []target.Target, pool *engine.Pool, opts Options) *Colle
 			Help: "Duration of the exporter's last scrape, as redis_exporter's.",
 		}),
 	}
-	c.eng = engine.New(targets, pool, engine.Options{
-		Concurrency: opts.Concurrency, Timeout: opts.Timeout, Deadline: opts.Deadline, Logger: opts.Logger,
-		OnScrape: func(d time.Duration) {
-			c.scrapes.Inc()
-			c.scrapeDuration.Observe(d.Seconds())
-			c.lastDuration.Set(d.Seconds())
-		},
-	})
+	eo := opts.engineOptions()
+	eo.OnScrape = func(d time.Duration) {
+		c.scrapes.Inc()
+		c.scrapeDuration.Observe(d.Seconds())
+		c.lastDuration.Set(d.Seconds())
+	}
+	c.eng = engine.New(targets, pool, eo)
 	return c
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisinfo"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
 )
@@ -101,29 +103,29 @@ func masterAddress(r *Result) (string, bool) {
 	return r.repl.master, true
 }
 
+// lookupMasters reads the INFO of masters that are not targets, at most
+// Concurrency at once, each within the per-target timeout; a master that
+// does not answer only leaves its replicas' lag without bytes.
 func (c *Engine) lookupMasters(ctx context.Context, missing map[string]target.Target, masters map[string]*replState) {
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, c.opts.Concurrency)
+	var g errgroup.Group // no context: one master's failure cancels no other lookup
+	g.SetLimit(c.opts.Concurrency)
 	for addr, t := range missing {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		g.Go(func() error {
 			tctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 			defer cancel()
 			s, err := c.aux.get(t).client.Scrape(tctx)
 			if err != nil {
 				c.opts.Logger.Debug("master of a replica not reachable for lag", "master", t.String(), "err", err)
-				return
+				return nil
 			}
 			mu.Lock()
 			masters[addr] = replStateOf(s.Info)
 			mu.Unlock()
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait() // every func returns nil
 }
 
 // replicaLag is a pure function of the replica's and (maybe nil) master's

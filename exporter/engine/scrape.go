@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/scraper"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
@@ -41,10 +42,12 @@ type Results struct {
 	Results []*Result
 }
 
-// scrapeTargets scrapes targets with a bounded worker pool. Each target gets
-// the per-target timeout, cut short by the whole-scrape deadline; a target
-// still queued when the deadline passes is reported down without being
-// contacted, so one slow target never delays the others beyond its timeout.
+// scrapeTargets scrapes targets, at most Concurrency at once. Each target
+// gets the per-target timeout, cut short by the whole-scrape deadline; a
+// target still queued when the deadline passes is reported down without
+// being contacted, so one slow target never delays the others beyond its
+// timeout. A target's failure is its Result's Err, never the group's: the
+// group has no context to cancel, so no target stops another.
 //
 // each, when set, is called with each result as it arrives (see
 // ScrapeEach).
@@ -53,27 +56,19 @@ func (c *Engine) scrapeTargets(ctx context.Context, pool *Pool, targets []target
 	defer cancel()
 
 	out := &Results{Results: make([]*Result, len(targets))}
-	work := make(chan int)
-	var wg sync.WaitGroup
-	workers := min(c.opts.Concurrency, len(targets))
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				r := c.scrapeOne(ctx, pool.get(targets[i]))
-				if each != nil {
-					each(i, r)
-				}
-				out.Results[i] = r
-			}
-		}()
-	}
+	var g errgroup.Group
+	g.SetLimit(c.opts.Concurrency)
 	for i := range targets {
-		work <- i
+		g.Go(func() error {
+			r := c.scrapeOne(ctx, pool.get(targets[i]))
+			if each != nil {
+				each(i, r)
+			}
+			out.Results[i] = r
+			return nil
+		})
 	}
-	close(work)
-	wg.Wait()
+	_ = g.Wait() // every func returns nil
 
 	c.attachLag(ctx, out.Results)
 	return out
