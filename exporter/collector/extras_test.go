@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -105,52 +104,4 @@ func TestRefusedExtraIsNotRetried(t *testing.T) {
 		assert.NotContains(t, mfs, "redis_slowlog_length")
 	}
 	assert.Equal(t, first, errs(), "no error reply per scrape after the first refusal")
-}
-
-// A cluster-enabled Redis gets CLUSTER INFO without being asked, and its
-// fields are redis_exporter's redis_cluster_* families.
-func TestClusterInfo(t *testing.T) {
-	s := redistest.Start(t, "--cluster-enabled", "yes")
-	c := extrasCollector(t, scraper.Extras{}, s)
-	gather(t, c)
-	mfs := gather(t, c)
-	state, ok := value(t, mfs, "redis_cluster_state", nil)
-	require.True(t, ok, "cluster_state")
-	assert.Equal(t, 0.0, state, "no slots assigned: fail")
-	nodes, ok := value(t, mfs, "redis_cluster_known_nodes", nil)
-	assert.True(t, ok)
-	assert.Equal(t, 1.0, nodes)
-	_, ok = value(t, mfs, "redis_cluster_slots_assigned", nil)
-	assert.True(t, ok)
-	assert.Equal(t, dto.MetricType_GAUGE, mfs["redis_cluster_messages_sent_total"].GetType(), "a gauge, as redis_exporter has it")
-
-	plain := extrasCollector(t, scraper.Extras{}, redistest.Start(t))
-	assert.NotContains(t, gather(t, plain), "redis_cluster_state", "no CLUSTER INFO without cluster mode")
-}
-
-// CONFIG GET *, when asked: settings as labels and values, never a secret.
-func TestConfigMetrics(t *testing.T) {
-	const password = "config-Secret-pw"
-	s := redistest.StartWith(t, redistest.Options{Password: password, Args: []string{"--maxmemory", "64mb", "--masterauth", password}})
-	c := extrasCollector(t, scraper.Extras{Config: true}, s)
-	gather(t, c)
-	mfs := gather(t, c)
-	up, _ := value(t, mfs, "redis_up", nil)
-	require.Equal(t, 1.0, up)
-	v, ok := value(t, mfs, "redis_config_value", map[string]string{"key": "maxmemory"})
-	require.True(t, ok)
-	assert.Equal(t, float64(64<<20), v)
-	_, ok = value(t, mfs, "redis_config_key_value", map[string]string{"key": "maxmemory-policy", "value": "noeviction"})
-	assert.True(t, ok)
-	v, _ = value(t, mfs, "redis_config_maxmemory", nil)
-	assert.Equal(t, float64(64<<20), v)
-	_, ok = value(t, mfs, "redis_config_client_output_buffer_limit_bytes", map[string]string{"class": "replica", "limit": "hard"})
-	if !ok {
-		_, ok = value(t, mfs, "redis_config_client_output_buffer_limit_bytes", map[string]string{"class": "slave", "limit": "hard"})
-	}
-	assert.True(t, ok)
-	text := exposition(t, c)
-	assert.NotContains(t, text, password)
-	assert.NotContains(t, text, `key="requirepass"`)
-	assert.NotContains(t, text, `key="masterauth"`)
 }

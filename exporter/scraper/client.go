@@ -20,6 +20,7 @@ import (
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/keycheck"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisinfo"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisreply"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
 )
 
@@ -34,8 +35,8 @@ type Sample struct {
 	// NewConnection is true when this scrape had to dial.
 	NewConnection bool
 	// Extras (nil when not asked for, refused or failed).
-	Slowlog           *SlowlogStat
-	LatencyHistograms map[string]LatencyHistogram
+	Slowlog           *redisreply.Slowlog
+	LatencyHistograms map[string]redisreply.LatencyHistogram
 	// ClusterInfo is CLUSTER INFO of a cluster-enabled server.
 	ClusterInfo map[string]string
 	// Config is CONFIG GET * (with Extras.Config).
@@ -50,10 +51,10 @@ type Sample struct {
 	// Databases is CONFIG GET databases (with Extras.EmptyDatabases).
 	Databases int
 	// Scripts are the Lua scripts' results; Clients is CLIENT LIST.
-	Scripts []ScriptResult
-	Clients []redisinfo.Client
+	Scripts []redisreply.ScriptResult
+	Clients []redisreply.Client
 	// SentinelMasters are a Sentinel's masters (Sentinel targets only).
-	SentinelMasters []SentinelMaster
+	SentinelMasters []redisreply.SentinelMaster
 }
 
 // Client scrapes one target over a single persistent connection.

@@ -24,3 +24,6 @@ type slogAdapter struct{ logger *slog.Logger }
 func (a slogAdapter) Printf(ctx context.Context, format string, v ...any) {
 	a.logger.DebugContext(ctx, "go-redis: "+fmt.Sprintf(format, v...))
 }
+
+// logger is the package logger (SetLogger).
+func logger() *slog.Logger { return log }

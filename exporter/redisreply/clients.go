@@ -1,4 +1,4 @@
-package redisinfo
+package redisreply
 
 import (
 	"net"
