@@ -99,26 +99,22 @@ func parseNodeLine(f []string) (ClusterNode, error) {
 func (n *ClusterNode) addSlots(s string) error {
 	if strings.HasPrefix(s, "[") {
 		body := strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
-		if a, id, ok := strings.Cut(body, "->-"); ok {
+		for _, open := range []struct {
+			arrow string
+			slots *map[int]string
+		}{{"->-", &n.Migrating}, {"-<-", &n.Importing}} {
+			a, id, ok := strings.Cut(body, open.arrow)
+			if !ok {
+				continue
+			}
 			slot, err := slotNumber(a)
 			if err != nil {
 				return err
 			}
-			if n.Migrating == nil {
-				n.Migrating = map[int]string{}
+			if *open.slots == nil {
+				*open.slots = map[int]string{}
 			}
-			n.Migrating[slot] = id
-			return nil
-		}
-		if a, id, ok := strings.Cut(body, "-<-"); ok {
-			slot, err := slotNumber(a)
-			if err != nil {
-				return err
-			}
-			if n.Importing == nil {
-				n.Importing = map[int]string{}
-			}
-			n.Importing[slot] = id
+			(*open.slots)[slot] = id
 			return nil
 		}
 		return fmt.Errorf("bad slot state %q", s)

@@ -49,12 +49,7 @@ func TestParseConfigRealReply(t *testing.T) {
 // Whatever CONFIG GET answers, the parser never panics and has at most
 // one setting per pair of elements.
 func FuzzParseConfig(f *testing.F) {
-	addRealReplies(f, "config-get-*.resp")
-	f.Fuzz(func(t *testing.T, text string) {
-		v, err := decodeRESP(text)
-		if err != nil {
-			return
-		}
+	fuzzReplies(f, "config-get-*.resp", func(t *testing.T, v any) {
 		list, _ := v.([]any)
 		if got := ParseConfig(v); len(got) > len(list)/2 {
 			t.Fatalf("%d settings from %d elements", len(got), len(list))

@@ -36,12 +36,7 @@ func TestParseLatencyHistogramRealReply(t *testing.T) {
 // Whatever the reply, buckets have positive bounds and the parser never
 // panics.
 func FuzzParseLatencyHistogram(f *testing.F) {
-	addRealReplies(f, "latency-histogram-*.resp")
-	f.Fuzz(func(t *testing.T, text string) {
-		v, err := decodeRESP(text)
-		if err != nil {
-			return
-		}
+	fuzzReplies(f, "latency-histogram-*.resp", func(t *testing.T, v any) {
 		for name, h := range ParseLatencyHistogram(v) {
 			for bound := range h.Buckets {
 				if bound <= 0 {

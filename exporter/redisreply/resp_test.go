@@ -84,8 +84,10 @@ func realReply(t testing.TB, name string) any {
 	return v
 }
 
-// addRealReplies adds the saved replies matching pattern to f's corpus.
-func addRealReplies(f *testing.F, pattern string) {
+// fuzzReplies fuzzes check with RESP2 replies, seeded with the saved
+// replies matching pattern; inputs that are not one RESP2 reply are
+// skipped, so the fuzzer explores replies, not the decoder.
+func fuzzReplies(f *testing.F, pattern string, check func(t *testing.T, reply any)) {
 	names, err := filepath.Glob(filepath.Join("testdata", pattern))
 	require.NoError(f, err)
 	require.NotEmpty(f, names, pattern)
@@ -94,4 +96,9 @@ func addRealReplies(f *testing.F, pattern string) {
 		require.NoError(f, err)
 		f.Add(string(raw))
 	}
+	f.Fuzz(func(t *testing.T, text string) {
+		if v, err := decodeRESP(text); err == nil {
+			check(t, v)
+		}
+	})
 }

@@ -36,12 +36,7 @@ func TestParseScriptResultRealReplies(t *testing.T) {
 // Whatever a script returns, the result is exactly one of values, empty
 // or an error.
 func FuzzParseScriptResult(f *testing.F) {
-	addRealReplies(f, "script-*.resp")
-	f.Fuzz(func(t *testing.T, text string) {
-		v, err := decodeRESP(text)
-		if err != nil {
-			return
-		}
+	fuzzReplies(f, "script-*.resp", func(t *testing.T, v any) {
 		r := ParseScriptResult("s", v, nil)
 		kinds := 0
 		for _, is := range []bool{r.Values != nil, r.Empty, r.Err != nil} {

@@ -88,12 +88,7 @@ func TestSentinelRealReplies(t *testing.T) {
 // Whatever a Sentinel answers, masters have names and the counts are
 // within the replies' lengths.
 func FuzzParseSentinel(f *testing.F) {
-	addRealReplies(f, "sentinel-*.resp")
-	f.Fuzz(func(t *testing.T, text string) {
-		v, err := decodeRESP(text)
-		if err != nil {
-			return
-		}
+	fuzzReplies(f, "sentinel-*.resp", func(t *testing.T, v any) {
 		for _, m := range ParseSentinelMasters(v) {
 			if m.Fields["name"] == "" {
 				t.Fatal("master without a name")

@@ -47,12 +47,7 @@ func TestParseSlowlogRealReplies(t *testing.T) {
 // Whatever SLOWLOG GET holds, the parser never panics, and a reply it
 // accepts keeps the length SLOWLOG LEN gave.
 func FuzzParseSlowlog(f *testing.F) {
-	addRealReplies(f, "slowlog-get-*.resp")
-	f.Fuzz(func(t *testing.T, text string) {
-		v, err := decodeRESP(text)
-		if err != nil {
-			return
-		}
+	fuzzReplies(f, "slowlog-get-*.resp", func(t *testing.T, v any) {
 		st, err := ParseSlowlog(int64(1), v)
 		if err == nil && st.Length != 1 {
 			t.Fatalf("length %v", st.Length)
