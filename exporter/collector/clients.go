@@ -6,21 +6,6 @@ import (
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/engine"
 )
 
-// clientDescs are CLIENT LIST's families (--export-client-list).
-type clientDescs struct {
-	clientInfo   *family
-	clientGauges map[string]*family // by CLIENT LIST field
-}
-
-func newClientDescs(d familyMaker) (ds clientDescs) {
-	ds.clientInfo = d.family("connected_client_info", "Each connected client (--export-client-list); 1.", "id", "name", "flags", "db", "host", "port", "user", "resp")
-	ds.clientGauges = map[string]*family{}
-	for field, name := range clientFields {
-		ds.clientGauges[field] = d.family(name, "CLIENT LIST "+field+" of each connected client (--export-client-list).", "id", "name")
-	}
-	return ds
-}
-
 // clientFields are CLIENT LIST fields exported per client, as
 // redis_exporter names them (age and idle become timestamps).
 var clientFields = map[string]string{
@@ -34,6 +19,21 @@ var clientFields = map[string]string{
 	"qbuf-free": "connected_client_query_buffer_free_space_bytes",
 	"obl":       "connected_client_output_buffer_length_bytes",
 	"oll":       "connected_client_output_list_length",
+}
+
+// clientDescs are CLIENT LIST's families (--export-client-list).
+type clientDescs struct {
+	clientInfo   *family
+	clientGauges map[string]*family // by CLIENT LIST field
+}
+
+func newClientDescs(d familyMaker) (ds clientDescs) {
+	ds.clientInfo = d.family("connected_client_info", "Each connected client (--export-client-list); 1.", "id", "name", "flags", "db", "host", "port", "user", "resp")
+	ds.clientGauges = map[string]*family{}
+	for field, name := range clientFields {
+		ds.clientGauges[field] = d.family(name, "CLIENT LIST "+field+" of each connected client (--export-client-list).", "id", "name")
+	}
+	return ds
 }
 
 // emitClients exports CLIENT LIST, at most MaxLabelValues clients.
