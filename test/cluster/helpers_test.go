@@ -81,6 +81,4 @@ func ctxT(t *testing.T, d time.Duration) context.Context {
 	return ctx
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func podName(sts string, i int) string { return fmt.Sprintf("%s-%d", sts, i) }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 )
@@ -21,7 +22,7 @@ func TestPreStopSleepDelaysSIGTERM(t *testing.T) {
 	ns := c.Namespace(t, "prestop")
 	ctx := ctxT(t, time.Minute)
 	sts := redisStatefulSet("hook", 1, false)
-	sts.Spec.Template.Spec.TerminationGracePeriodSeconds = ptr(int64(10))
+	sts.Spec.Template.Spec.TerminationGracePeriodSeconds = ptr.To(int64(10))
 	sts.Spec.Template.Spec.Containers[0].Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: 2}}}
 	_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, sts, metav1.CreateOptions{})
 	require.NoError(t, err)
