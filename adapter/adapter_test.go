@@ -29,6 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/rest"
@@ -244,29 +245,31 @@ var stsGK = schema.GroupKind{Group: "apps", Kind: "StatefulSet"}
 // with fn's last error.
 func poll(t *testing.T, timeout time.Duration, what string, fn func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not after %s: %v", what, timeout, err)
-		}
-		time.Sleep(500 * time.Millisecond)
+	var last error
+	err := wait.PollUntilContextTimeout(context.Background(), 500*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
+		last = fn()
+		return last == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("%s: not after %s: %v", what, timeout, last)
 	}
 }
 
 func waitListening(port int) error {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	for i := 0; i < 300; i++ {
-		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
-			c.Close()
-			return nil
+	var last error
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if last = err; err != nil {
+			return false, nil
 		}
-		time.Sleep(100 * time.Millisecond)
+		c.Close()
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("adapter not listening on %s: %v", addr, last)
 	}
-	return fmt.Errorf("adapter not listening on %s", addr)
+	return nil
 }
 
 // servingCert writes a self-signed serving certificate for names and

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
@@ -189,7 +190,7 @@ func (c *Cluster) startAPIServer(ctx context.Context, etcdURL string, port int, 
 	if err != nil {
 		return err
 	}
-	err = pollUntil(ctx, 90*time.Second, func() (bool, error) {
+	err = wait.PollUntilContextTimeout(ctx, pollInterval, 90*time.Second, true, func(ctx context.Context) (bool, error) {
 		if p.exited() {
 			return false, fmt.Errorf("kube-apiserver exited: %v\n%s", p.err, tailFile(logFile, 30))
 		}
