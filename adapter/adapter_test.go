@@ -2,19 +2,11 @@ package adapter_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -38,6 +30,7 @@ import (
 
 	"github.com/redis-autoscaler/redis-autoscaler/adapter"
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
+	"github.com/redis-autoscaler/redis-autoscaler/test/testcerts"
 )
 
 func TestMain(m *testing.M) { cluster.Main(m) }
@@ -272,38 +265,22 @@ func waitListening(port int) error {
 	return nil
 }
 
-// servingCert writes a self-signed serving certificate for names and
-// returns its files and PEM (the APIService's caBundle).
-func servingCert(dir string, names ...string) (certFile, keyFile string, certPEM []byte, err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+// servingCert writes a serving certificate for names, signed by a fresh
+// CA, and returns its files and the CA's PEM (the APIService's caBundle).
+func servingCert(dir string, names ...string) (certFile, keyFile string, caPEM []byte, err error) {
+	ca, err := testcerts.NewCA("adapter test CA")
 	if err != nil {
 		return "", "", nil, err
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: names[0]},
-		DNSNames:              names,
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	kp, err := ca.Issue(testcerts.Options{
+		CommonName: names[0],
+		DNSNames:   names,
+		IPs:        []net.IP{net.ParseIP("127.0.0.1")},
+		Server:     true,
+	})
 	if err != nil {
 		return "", "", nil, err
 	}
-	kb, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return "", "", nil, err
-	}
-	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	certFile, keyFile = filepath.Join(dir, "serving.crt"), filepath.Join(dir, "serving.key")
-	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
-		return "", "", nil, err
-	}
-	err = os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
-	return certFile, keyFile, certPEM, err
+	certFile, keyFile, err = kp.WriteFiles(dir, "serving")
+	return certFile, keyFile, ca.CertPEM, err
 }

@@ -14,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/redis-autoscaler/redis-autoscaler/test/testcerts"
 )
 
 // Options configure a cluster. The zero value is a working default.
@@ -52,7 +54,7 @@ type Cluster struct {
 	Client         kubernetes.Interface
 	// CA signs the API server's serving cert and client certs; CAFile is
 	// its PEM. FrontProxyCA signs the aggregator's client cert.
-	CA, FrontProxyCA         *CA
+	CA, FrontProxyCA         *testcerts.CA
 	CAFile, FrontProxyCAFile string
 	NodeName                 string
 	// Runner is the kubelet stand-in (nil with Options.NoPodRunner or a
