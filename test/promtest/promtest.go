@@ -24,19 +24,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter"
+	"github.com/redis-autoscaler/redis-autoscaler/test/prereq"
 	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
 )
 
-// Binary finds Prometheus or skips: make test installs Debian's.
+// Binary finds Prometheus (make test installs Debian's); without it the
+// test fails in CI and skips elsewhere.
 func Binary(t testing.TB) string {
-	if _, err := os.Stat("/usr/bin/prometheus"); err == nil {
-		return "/usr/bin/prometheus"
-	}
-	if p, err := exec.LookPath("prometheus"); err == nil {
-		return p
-	}
-	t.Skip("prometheus is not installed (apt-get install -y prometheus; make test installs it)")
-	return ""
+	t.Helper()
+	return prereq.Binary(t, "prometheus", "apt-get install -y prometheus; make test installs it", "/usr/bin/prometheus")
 }
 
 // StartExporter runs the exporter in-process with these flags (a listen
