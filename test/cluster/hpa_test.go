@@ -12,23 +12,16 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
-
-	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 )
 
 // The real HPA controller processes an autoscaling/v2 HPA on a StatefulSet:
 // with no custom metrics API registered it reports that it cannot get the
 // metric, which proves the controller and its sync period are in place.
 func TestHPAIsProcessed(t *testing.T) {
-	t.Parallel()
-	c := cluster.Shared(t)
-	ns := c.Namespace(t, "hpa")
-	ctx := ctxT(t, time.Minute)
+	c, ns, ctx := sharedNamespace(t, "hpa", time.Minute)
 
 	sts := redisStatefulSet("scaled", 1, false)
-	_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, sts, metav1.CreateOptions{})
-	require.NoError(t, err)
-	readyPods(t, c.Client, ns, sts.Spec.Selector.MatchLabels, 1, 30*time.Second)
+	createReady(t, c, ns, sts, 30*time.Second)
 
 	hpa := &autoscalingv2.HorizontalPodAutoscaler{
 		ObjectMeta: metav1.ObjectMeta{Name: "scaled"},
@@ -45,7 +38,7 @@ func TestHPAIsProcessed(t *testing.T) {
 			}},
 		},
 	}
-	_, err = c.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, hpa, metav1.CreateOptions{})
+	_, err := c.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, hpa, metav1.CreateOptions{})
 	require.NoError(t, err)
 
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
