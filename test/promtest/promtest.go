@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter"
 	"github.com/redis-autoscaler/redis-autoscaler/test/prereq"
@@ -147,26 +148,28 @@ func startPrometheus(t testing.TB, bin, cfgPath, dir string) (string, error) {
 	}
 
 	base := "http://" + addr
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	var last error
+	err = wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
 		select {
 		case <-exited:
 			logs, _ := os.ReadFile(logPath)
-			return "", fmt.Errorf("prometheus exited during start:\n%s", logs)
+			return false, fmt.Errorf("prometheus exited during start:\n%s", logs)
 		default:
 		}
 		resp, err := http.Get(base + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
+		if last = err; err != nil {
+			return false, nil
 		}
-		if time.Now().After(deadline) {
-			kill()
-			return "", errors.New("prometheus not ready within 60s")
+		resp.Body.Close()
+		last = fmt.Errorf("/-/ready: %s", resp.Status)
+		return resp.StatusCode == http.StatusOK, nil
+	})
+	if err != nil {
+		kill()
+		if errors.Is(err, context.DeadlineExceeded) {
+			return "", fmt.Errorf("prometheus not ready within 60s: %v", last)
 		}
-		time.Sleep(200 * time.Millisecond)
+		return "", err
 	}
 	t.Cleanup(func() {
 		kill()
