@@ -2,19 +2,11 @@ package adapter_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -29,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/rest"
@@ -37,6 +30,7 @@ import (
 
 	"github.com/redis-autoscaler/redis-autoscaler/adapter"
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
+	"github.com/redis-autoscaler/redis-autoscaler/test/testcerts"
 )
 
 func TestMain(m *testing.M) { cluster.Main(m) }
@@ -244,63 +238,49 @@ var stsGK = schema.GroupKind{Group: "apps", Kind: "StatefulSet"}
 // with fn's last error.
 func poll(t *testing.T, timeout time.Duration, what string, fn func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not after %s: %v", what, timeout, err)
-		}
-		time.Sleep(500 * time.Millisecond)
+	var last error
+	err := wait.PollUntilContextTimeout(context.Background(), 500*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
+		last = fn()
+		return last == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("%s: not after %s: %v", what, timeout, last)
 	}
 }
 
 func waitListening(port int) error {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	for i := 0; i < 300; i++ {
-		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
-			c.Close()
-			return nil
+	var last error
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if last = err; err != nil {
+			return false, nil
 		}
-		time.Sleep(100 * time.Millisecond)
+		c.Close()
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("adapter not listening on %s: %v", addr, last)
 	}
-	return fmt.Errorf("adapter not listening on %s", addr)
+	return nil
 }
 
-// servingCert writes a self-signed serving certificate for names and
-// returns its files and PEM (the APIService's caBundle).
-func servingCert(dir string, names ...string) (certFile, keyFile string, certPEM []byte, err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+// servingCert writes a serving certificate for names, signed by a fresh
+// CA, and returns its files and the CA's PEM (the APIService's caBundle).
+func servingCert(dir string, names ...string) (certFile, keyFile string, caPEM []byte, err error) {
+	ca, err := testcerts.NewCA("adapter test CA")
 	if err != nil {
 		return "", "", nil, err
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: names[0]},
-		DNSNames:              names,
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	kp, err := ca.Issue(testcerts.Options{
+		CommonName: names[0],
+		DNSNames:   names,
+		IPs:        []net.IP{net.ParseIP("127.0.0.1")},
+		Server:     true,
+	})
 	if err != nil {
 		return "", "", nil, err
 	}
-	kb, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return "", "", nil, err
-	}
-	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	certFile, keyFile = filepath.Join(dir, "serving.crt"), filepath.Join(dir, "serving.key")
-	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
-		return "", "", nil, err
-	}
-	err = os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
-	return certFile, keyFile, certPEM, err
+	certFile, keyFile, err = kp.WriteFiles(dir, "serving")
+	return certFile, keyFile, ca.CertPEM, err
 }

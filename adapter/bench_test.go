@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/rest"
 	"k8s.io/metrics/pkg/client/custom_metrics"
+	"k8s.io/utils/ptr"
 
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 	"github.com/redis-autoscaler/redis-autoscaler/test/procstat"
@@ -116,8 +117,6 @@ func BenchmarkThroughAggregator(b *testing.B) {
 		})
 	}
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // cpuSeconds is the user and system CPU time of process pid (0 when pid
 // is 0: the adapter runs in the test's process).
@@ -320,7 +319,7 @@ func servedPods(ctx context.Context, b *testing.B, e *env, ns, name string, n in
 	_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, cluster.RedisStatefulSet(name, int32(n)), metav1.CreateOptions{})
 	require.NoError(b, err)
 	h := hpa(name, podsMetric("redis_ops_per_second", "1k"))
-	h.Spec.MinReplicas, h.Spec.MaxReplicas = ptr(int32(n)), int32(n)
+	h.Spec.MinReplicas, h.Spec.MaxReplicas = ptr.To(int32(n)), int32(n)
 	_, err = c.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, h, metav1.CreateOptions{})
 	require.NoError(b, err)
 	sel := labels.SelectorFromSet(labels.Set{"app": name})

@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	unstr "k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 
 	"github.com/redis-autoscaler/redis-autoscaler/dashboards/promrule"
@@ -199,9 +200,9 @@ func TestContainersHardened(t *testing.T) {
 				where := v.Name + ": " + key(o) + " " + c.Name
 				sc := c.SecurityContext
 				require.NotNil(t, sc, where)
-				assert.Equal(t, ptr(false), sc.AllowPrivilegeEscalation, where)
-				assert.Equal(t, ptr(true), sc.ReadOnlyRootFilesystem, where)
-				assert.Equal(t, ptr(true), sc.RunAsNonRoot, where)
+				assert.Equal(t, ptr.To(false), sc.AllowPrivilegeEscalation, where)
+				assert.Equal(t, ptr.To(true), sc.ReadOnlyRootFilesystem, where)
+				assert.Equal(t, ptr.To(true), sc.RunAsNonRoot, where)
 				if assert.NotNil(t, sc.Capabilities, where) {
 					assert.Equal(t, []corev1.Capability{"ALL"}, sc.Capabilities.Drop, where)
 				}
@@ -218,8 +219,6 @@ func TestContainersHardened(t *testing.T) {
 		}
 	}
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // The PrometheusRule of the monitoring component and of the chart carry
 // exactly the rule groups of dashboards/alerts.yaml, as `make alerts`

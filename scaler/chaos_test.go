@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
@@ -67,7 +68,7 @@ func TestChaos(t *testing.T) {
 	e.createExample(3, func(sts *appsv1.StatefulSet, _ *v1alpha1.RedisReplicationGroup) {
 		// Faults come faster than a kubelet's default back-off would let
 		// a crashed Redis restart; the grace period bounds a stopped pod.
-		sts.Spec.Template.Spec.TerminationGracePeriodSeconds = ptrTo(int64(10))
+		sts.Spec.Template.Spec.TerminationGracePeriodSeconds = ptr.To(int64(10))
 	})
 	e.waitConverged(c.app, c.n, 90*time.Second)
 	w := e.startWorkload(c.app, 4, seed)
@@ -306,5 +307,3 @@ func sum(m map[string]int) int {
 	}
 	return n
 }
-
-func ptrTo[T any](v T) *T { return &v }

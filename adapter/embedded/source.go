@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/redis-autoscaler/redis-autoscaler/adapter/source"
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/discovery"
@@ -142,17 +143,10 @@ func podOf(pod *corev1.Pod) discovery.Pod {
 
 // Run scrapes every interval until ctx ends.
 func (s *Source) Run(ctx context.Context) {
-	tick := time.NewTicker(s.opts.Interval)
-	defer tick.Stop()
-	for {
-		s.Round(ctx)
-		select {
-		case <-ctx.Done():
-			s.pool.Close()
-			return
-		case <-tick.C:
-		}
-	}
+	// Non-sliding: a round starts every interval, however long the previous
+	// one took, so the samples stay evenly spaced for the rate windows.
+	wait.NonSlidingUntilWithContext(ctx, s.Round, s.opts.Interval)
+	s.pool.Close()
 }
 
 // Round resolves the pods and scrapes them once. Exposed for tests.

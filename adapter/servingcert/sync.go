@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
@@ -57,29 +58,32 @@ func (s *syncer) init() error {
 		}))
 	s.informer = factory.Core().V1().Secrets().Informer()
 	s.changed = make(chan struct{}, 1)
-	notify := func(any) {
-		select {
-		case s.changed <- struct{}{}:
-		default:
-		}
-	}
 	_, err = s.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    notify,
-		UpdateFunc: func(_, n any) { notify(n) },
+		AddFunc:    func(any) { s.notify() },
+		UpdateFunc: func(_, _ any) { s.notify() },
 	})
 	return err
 }
 
+// notify asks run for a sync; requests made while one is pending merge.
+func (s *syncer) notify() {
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+}
+
 func (s *syncer) run(ctx context.Context) {
 	go s.informer.Run(ctx.Done())
-	tick := time.NewTicker(resyncInterval)
-	defer tick.Stop()
+	// The resync only asks for a sync, so that every sync runs in this
+	// goroutine and two never write the files at once. Its first request, at
+	// start, finds the informer's store still empty, as before.
+	go wait.NonSlidingUntilWithContext(ctx, func(context.Context) { s.notify() }, resyncInterval)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-s.changed:
-		case <-tick.C:
 		}
 		if err := s.sync(ctx); err != nil {
 			s.log.Warn("serving certificate sync", "err", err)

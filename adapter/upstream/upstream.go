@@ -14,11 +14,11 @@ import (
 	"os"
 	"slices"
 	"sync"
-	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"k8s.io/metrics/pkg/apis/custom_metrics"
@@ -98,20 +98,13 @@ func restConfig(o Options) (*rest.Config, error) {
 // Start refreshes the upstream's metric list now and every RefreshInterval
 // until ctx ends, in the background: ListAllMetrics never waits on it.
 func (u *Upstream) Start(ctx context.Context) {
-	go func() {
-		tick := time.NewTicker(u.opts.RefreshInterval)
-		defer tick.Stop()
-		for {
-			if err := u.Refresh(ctx); err != nil && ctx.Err() == nil {
-				u.opts.Logger.Warn("upstream metric list not refreshed; keeping the last one", "upstream", u.opts.URL, "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
+	// Non-sliding: a refresh starts every RefreshInterval, however long the
+	// previous one took, as a ticker would.
+	go wait.NonSlidingUntilWithContext(ctx, func(ctx context.Context) {
+		if err := u.Refresh(ctx); err != nil && ctx.Err() == nil {
+			u.opts.Logger.Warn("upstream metric list not refreshed; keeping the last one", "upstream", u.opts.URL, "err", err)
 		}
-	}()
+	}, u.opts.RefreshInterval)
 }
 
 // Refresh reads the upstream's metric list once. It also forgets the

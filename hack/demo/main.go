@@ -194,7 +194,7 @@ func run(ctx context.Context, o options) error {
 	fmt.Print(rep.Summary())
 	png := filepath.Join(o.out, "redis-autoscaler-demo.png")
 	js := filepath.Join(o.out, "redis-autoscaler-demo.json")
-	if err := rep.WritePlot(png); err != nil {
+	if err := writePlot(rep, png); err != nil {
 		return err
 	}
 	if err := rep.WriteJSON(js); err != nil {

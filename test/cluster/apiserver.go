@@ -8,8 +8,11 @@ import (
 	"strconv"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/redis-autoscaler/redis-autoscaler/test/testcerts"
 )
 
 // serviceCIDR is the Service CIDR: the last /24 of the cluster's loopback
@@ -49,10 +52,10 @@ type apiserverCerts struct {
 func (c *Cluster) writeCerts() (apiserverCerts, error) {
 	var f apiserverCerts
 	var err error
-	if c.CA, err = NewCA("local-cluster-ca"); err != nil {
+	if c.CA, err = testcerts.NewCA("local-cluster-ca"); err != nil {
 		return f, err
 	}
-	if c.FrontProxyCA, err = NewCA("local-front-proxy-ca"); err != nil {
+	if c.FrontProxyCA, err = testcerts.NewCA("local-front-proxy-ca"); err != nil {
 		return f, err
 	}
 	f.caFile = filepath.Join(c.Dir, "ca.crt")
@@ -63,7 +66,7 @@ func (c *Cluster) writeCerts() (apiserverCerts, error) {
 	if err := writeFile(f.frontProxyCAFile, c.FrontProxyCA.CertPEM); err != nil {
 		return f, err
 	}
-	serving, err := c.CA.Issue(CertOptions{
+	serving, err := c.CA.Issue(testcerts.Options{
 		CommonName: "kube-apiserver",
 		DNSNames:   []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"},
 		IPs: []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("10.0.0.1"),
@@ -78,14 +81,14 @@ func (c *Cluster) writeCerts() (apiserverCerts, error) {
 	if f.servingCert, f.servingKey, err = serving.WriteFiles(c.Dir, "apiserver"); err != nil {
 		return f, err
 	}
-	proxy, err := c.FrontProxyCA.Issue(CertOptions{CommonName: FrontProxyClientName, Client: true})
+	proxy, err := c.FrontProxyCA.Issue(testcerts.Options{CommonName: FrontProxyClientName, Client: true})
 	if err != nil {
 		return f, err
 	}
 	if f.proxyClientCert, f.proxyClientKey, err = proxy.WriteFiles(c.Dir, "front-proxy-client"); err != nil {
 		return f, err
 	}
-	kubeletClient, err := c.CA.Issue(CertOptions{CommonName: "kube-apiserver-kubelet-client", Organization: []string{"system:masters"}, Client: true})
+	kubeletClient, err := c.CA.Issue(testcerts.Options{CommonName: "kube-apiserver-kubelet-client", Organization: []string{"system:masters"}, Client: true})
 	if err != nil {
 		return f, err
 	}
@@ -101,7 +104,7 @@ func (c *Cluster) writeCerts() (apiserverCerts, error) {
 // clientCertConfig builds a rest.Config authenticating with a client
 // certificate signed by the cluster CA; Organization becomes the groups.
 func (c *Cluster) clientCertConfig(user string, groups ...string) (*rest.Config, error) {
-	kp, err := c.CA.Issue(CertOptions{CommonName: user, Organization: groups, Client: true})
+	kp, err := c.CA.Issue(testcerts.Options{CommonName: user, Organization: groups, Client: true})
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +192,7 @@ func (c *Cluster) startAPIServer(ctx context.Context, etcdURL string, port int, 
 	if err != nil {
 		return err
 	}
-	err = pollUntil(ctx, 90*time.Second, func() (bool, error) {
+	err = wait.PollUntilContextTimeout(ctx, pollInterval, 90*time.Second, true, func(ctx context.Context) (bool, error) {
 		if p.exited() {
 			return false, fmt.Errorf("kube-apiserver exited: %v\n%s", p.err, tailFile(logFile, 30))
 		}

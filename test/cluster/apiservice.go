@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 )
 
@@ -134,7 +135,7 @@ func (c *Cluster) WaitAPIServiceAvailable(ctx context.Context, group, version st
 		return err
 	}
 	last := ""
-	err = pollUntil(ctx, timeout, func() (bool, error) {
+	err = wait.PollUntilContextTimeout(ctx, pollInterval, timeout, true, func(ctx context.Context) (bool, error) {
 		obj, err := dyn.Resource(apiServiceGVR).Get(ctx, version+"."+group, metav1.GetOptions{})
 		if err != nil {
 			last = err.Error()

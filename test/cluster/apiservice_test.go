@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
+	"github.com/redis-autoscaler/redis-autoscaler/test/testcerts"
 )
 
 // A tiny aggregated API server on the host, registered with
@@ -25,9 +26,9 @@ func TestRegisterAPIService(t *testing.T) {
 	ctx := ctxT(t, time.Minute)
 	const group, version = "probe.test.redis-autoscaler.io", "v1"
 
-	ca, err := cluster.NewCA("aggregated-test-ca")
+	ca, err := testcerts.NewCA("aggregated-test-ca")
 	require.NoError(t, err)
-	serving, err := ca.Issue(cluster.CertOptions{
+	serving, err := ca.Issue(testcerts.Options{
 		CommonName: "aggregated", DNSNames: []string{cluster.APIServiceHost(group, version)}, Server: true,
 	})
 	require.NoError(t, err)

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/restmapper"
+	"k8s.io/utils/ptr"
 )
 
 // Apply creates every object of a multi-document YAML file (as `kubectl
@@ -64,7 +65,7 @@ func (c *Cluster) ServerSideApply(ctx context.Context, objs []*unstructured.Unst
 	if err != nil {
 		return err
 	}
-	opts := metav1.PatchOptions{FieldManager: "redis-autoscaler-tests", Force: ptrTo(true)}
+	opts := metav1.PatchOptions{FieldManager: "redis-autoscaler-tests", Force: ptr.To(true)}
 	if dryRun {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
@@ -84,8 +85,6 @@ func (c *Cluster) ServerSideApply(ctx context.Context, objs []*unstructured.Unst
 	}
 	return nil
 }
-
-func ptrTo[T any](v T) *T { return &v }
 
 // resources maps objects to their dynamic client, rediscovering once when
 // a kind is unknown (a CRD applied just before).

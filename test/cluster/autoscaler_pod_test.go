@@ -17,8 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
-
-	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 )
 
 // fakeAutoscalerEnv makes the test binary act as the redis-autoscaler
@@ -64,10 +62,7 @@ func fakeAutoscaler(args []string) int {
 // fieldRef), on its pod IP, authenticated as its ServiceAccount; its
 // readiness comes from its httpGet readinessProbe.
 func TestAutoscalerImageRunsLocalBinary(t *testing.T) {
-	t.Parallel()
-	c := cluster.Shared(t)
-	ns := c.Namespace(t, "binary")
-	ctx := ctxT(t, time.Minute)
+	c, ns, ctx := sharedNamespace(t, "binary", time.Minute)
 
 	_, err := c.Client.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "creds"},

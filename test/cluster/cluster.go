@@ -11,8 +11,11 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/redis-autoscaler/redis-autoscaler/test/testcerts"
 )
 
 // Options configure a cluster. The zero value is a working default.
@@ -51,7 +54,7 @@ type Cluster struct {
 	Client         kubernetes.Interface
 	// CA signs the API server's serving cert and client certs; CAFile is
 	// its PEM. FrontProxyCA signs the aggregator's client cert.
-	CA, FrontProxyCA         *CA
+	CA, FrontProxyCA         *testcerts.CA
 	CAFile, FrontProxyCAFile string
 	NodeName                 string
 	// Runner is the kubelet stand-in (nil with Options.NoPodRunner or a
@@ -182,16 +185,17 @@ func StartContext(ctx context.Context, opts Options) (_ *Cluster, err error) {
 // waitDefaultServiceAccount waits for the serviceaccount controller: until
 // it creates "default", every pod in a namespace is refused.
 func (c *Cluster) waitDefaultServiceAccount(ctx context.Context) error {
-	err := pollUntil(ctx, 60*time.Second, func() (bool, error) {
+	var last error
+	err := wait.PollUntilContextTimeout(ctx, pollInterval, 60*time.Second, true, func(ctx context.Context) (bool, error) {
 		if c.controllerManager.exited() {
 			return false, fmt.Errorf("kube-controller-manager exited: %v\n%s", c.controllerManager.err,
 				tailFile(filepath.Join(c.Dir, "kube-controller-manager.log"), 30))
 		}
-		_, err := c.Client.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
-		return err == nil, nil
+		_, last = c.Client.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
+		return last == nil, nil
 	})
 	if err != nil {
-		return fmt.Errorf("wait for ServiceAccount default/default: %w", err)
+		return fmt.Errorf("wait for ServiceAccount default/default: %w (last: %v)", err, last)
 	}
 	return nil
 }
@@ -199,10 +203,15 @@ func (c *Cluster) waitDefaultServiceAccount(ctx context.Context) error {
 // WaitServiceAccount waits until the serviceaccount controller has created
 // "default" in a (new) namespace, so pods can be created there.
 func (c *Cluster) WaitServiceAccount(ctx context.Context, namespace string) error {
-	return pollUntil(ctx, 30*time.Second, func() (bool, error) {
-		_, err := c.Client.CoreV1().ServiceAccounts(namespace).Get(ctx, "default", metav1.GetOptions{})
-		return err == nil, nil
+	var last error
+	err := wait.PollUntilContextTimeout(ctx, pollInterval, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		_, last = c.Client.CoreV1().ServiceAccounts(namespace).Get(ctx, "default", metav1.GetOptions{})
+		return last == nil, nil
 	})
+	if err != nil {
+		return fmt.Errorf("wait for ServiceAccount %s/default: %w (last: %v)", namespace, err, last)
+	}
+	return nil
 }
 
 func (c *Cluster) startRunner(ctx context.Context) error {

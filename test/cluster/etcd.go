@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -37,19 +38,22 @@ func (c *Cluster) startEtcd(ctx context.Context, clientPort, peerPort int) (stri
 	}
 	c.procs.add(p)
 	c.etcd = p
-	err = pollUntil(ctx, 20*time.Second, func() (bool, error) {
+	var last error
+	err = wait.PollUntilContextTimeout(ctx, pollInterval, 20*time.Second, true, func(ctx context.Context) (bool, error) {
 		if p.exited() {
 			return false, fmt.Errorf("etcd exited: %v\n%s", p.err, tailFile(filepath.Join(c.Dir, "etcd.log"), 20))
 		}
 		resp, err := http.Get(client + "/health")
 		if err != nil {
+			last = err
 			return false, nil
 		}
 		resp.Body.Close()
+		last = fmt.Errorf("/health: %s", resp.Status)
 		return resp.StatusCode == http.StatusOK, nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("wait for etcd: %w", err)
+		return "", fmt.Errorf("wait for etcd: %w (last: %v)", err, last)
 	}
 	return client, nil
 }

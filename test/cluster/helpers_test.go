@@ -39,6 +39,24 @@ func redisStatefulSet(name string, replicas int32, withPVC bool, args ...string)
 	return sts
 }
 
+// sharedNamespace is how every test here starts: in parallel, on the
+// package's shared cluster, in a namespace of its own, with a deadline.
+func sharedNamespace(t *testing.T, prefix string, timeout time.Duration) (*cluster.Cluster, string, context.Context) {
+	t.Helper()
+	t.Parallel()
+	c := cluster.Shared(t)
+	return c, c.Namespace(t, prefix), ctxT(t, timeout)
+}
+
+// createReady creates the StatefulSet and waits until all its replicas
+// are Ready pods.
+func createReady(t *testing.T, c *cluster.Cluster, ns string, sts *appsv1.StatefulSet, timeout time.Duration) []corev1.Pod {
+	t.Helper()
+	_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctxT(t, timeout), sts, metav1.CreateOptions{})
+	require.NoError(t, err)
+	return readyPods(t, c.Client, ns, sts.Spec.Selector.MatchLabels, int(*sts.Spec.Replicas), timeout)
+}
+
 // readyPods waits until exactly n pods match the selector and all are Ready.
 func readyPods(t *testing.T, client kubernetes.Interface, ns string, sel map[string]string, n int, timeout time.Duration) []corev1.Pod {
 	t.Helper()
@@ -80,7 +98,5 @@ func ctxT(t *testing.T, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func podName(sts string, i int) string { return fmt.Sprintf("%s-%d", sts, i) }

@@ -11,40 +11,34 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
+	"k8s.io/utils/ptr"
 )
 
 // The real HPA controller processes an autoscaling/v2 HPA on a StatefulSet:
 // with no custom metrics API registered it reports that it cannot get the
 // metric, which proves the controller and its sync period are in place.
 func TestHPAIsProcessed(t *testing.T) {
-	t.Parallel()
-	c := cluster.Shared(t)
-	ns := c.Namespace(t, "hpa")
-	ctx := ctxT(t, time.Minute)
+	c, ns, ctx := sharedNamespace(t, "hpa", time.Minute)
 
 	sts := redisStatefulSet("scaled", 1, false)
-	_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, sts, metav1.CreateOptions{})
-	require.NoError(t, err)
-	readyPods(t, c.Client, ns, sts.Spec.Selector.MatchLabels, 1, 30*time.Second)
+	createReady(t, c, ns, sts, 30*time.Second)
 
 	hpa := &autoscalingv2.HorizontalPodAutoscaler{
 		ObjectMeta: metav1.ObjectMeta{Name: "scaled"},
 		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
 			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "StatefulSet", Name: "scaled"},
-			MinReplicas:    ptr(int32(1)),
+			MinReplicas:    ptr.To(int32(1)),
 			MaxReplicas:    3,
 			Metrics: []autoscalingv2.MetricSpec{{
 				Type: autoscalingv2.PodsMetricSourceType,
 				Pods: &autoscalingv2.PodsMetricSource{
 					Metric: autoscalingv2.MetricIdentifier{Name: "redis_ops_per_second"},
-					Target: autoscalingv2.MetricTarget{Type: autoscalingv2.AverageValueMetricType, AverageValue: ptr(resource.MustParse("1k"))},
+					Target: autoscalingv2.MetricTarget{Type: autoscalingv2.AverageValueMetricType, AverageValue: ptr.To(resource.MustParse("1k"))},
 				},
 			}},
 		},
 	}
-	_, err = c.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, hpa, metav1.CreateOptions{})
+	_, err := c.Client.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctx, hpa, metav1.CreateOptions{})
 	require.NoError(t, err)
 
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {

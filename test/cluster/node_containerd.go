@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -114,10 +115,16 @@ func (c *Cluster) startContainerd(ctx context.Context) error {
 		return err
 	}
 	c.procs.add(p)
-	return pollUntil(ctx, 30*time.Second, func() (bool, error) {
+	var last error
+	err = wait.PollUntilContextTimeout(ctx, pollInterval, 30*time.Second, true, func(ctx context.Context) (bool, error) {
 		if p.exited() {
 			return false, fmt.Errorf("containerd exited: %v\n%s", p.err, tailFile(logFile, 30))
 		}
-		return exec.CommandContext(ctx, c.node.bins.Ctr, "--address", c.node.containerdSocket, "version").Run() == nil, nil
+		last = exec.CommandContext(ctx, c.node.bins.Ctr, "--address", c.node.containerdSocket, "version").Run()
+		return last == nil, nil
 	})
+	if err != nil {
+		return fmt.Errorf("wait for containerd on %s: %w (last: %v)\n%s", c.node.containerdSocket, err, last, tailFile(logFile, 30))
+	}
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
 )
 
@@ -68,7 +69,7 @@ func (c *Cluster) startDNS(ctx context.Context) error {
 		return d.DialContext(ctx, network, net.JoinHostPort(RealNodeIP, "53"))
 	}}
 	var last error
-	err = pollUntil(ctx, 30*time.Second, func() (bool, error) {
+	err = wait.PollUntilContextTimeout(ctx, pollInterval, 30*time.Second, true, func(ctx context.Context) (bool, error) {
 		if p.exited() {
 			return false, fmt.Errorf("coredns exited: %v\n%s", p.err, tailFile(logFile, 30))
 		}

@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // kubeletConfig is the KubeletConfiguration that registered a Ready node
@@ -125,7 +126,7 @@ func (c *Cluster) startKubelet(ctx context.Context) error {
 // node-lifecycle controller lifts the not-ready taint admission put on it).
 func (c *Cluster) waitNodeReady(ctx context.Context, logFile string) error {
 	var last string
-	err := pollUntil(ctx, 90*time.Second, func() (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, pollInterval, 90*time.Second, true, func(ctx context.Context) (bool, error) {
 		if c.node.kubelet.exited() {
 			return false, fmt.Errorf("kubelet exited: %v\n%s", c.node.kubelet.err, tailFile(logFile, 40))
 		}

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -58,7 +59,7 @@ iptables: {syncPeriod: 5s, minSyncPeriod: 0s}
 	// Healthy once it has written the rules of every Service it knows
 	// (kube-dns and kubernetes among them).
 	healthz := fmt.Sprintf("http://127.0.0.1:%d/healthz", ports[0])
-	err = pollUntil(ctx, 30*time.Second, func() (bool, error) {
+	err = wait.PollUntilContextTimeout(ctx, pollInterval, 30*time.Second, true, func(ctx context.Context) (bool, error) {
 		if p.exited() {
 			return false, fmt.Errorf("kube-proxy exited: %v\n%s", p.err, tailFile(logFile, 20))
 		}

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 )
@@ -25,7 +26,7 @@ func redisPod(ns, name, claim string) *corev1.Pod {
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{"app": name}},
 		Spec: corev1.PodSpec{
-			TerminationGracePeriodSeconds: ptr(int64(5)),
+			TerminationGracePeriodSeconds: ptr.To(int64(5)),
 			Containers: []corev1.Container{{
 				Name: "redis", Image: "redis:7.0", ImagePullPolicy: corev1.PullIfNotPresent,
 				// No password: protected mode off so that other pods

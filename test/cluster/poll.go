@@ -2,34 +2,14 @@ package cluster
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"time"
 )
 
-// pollUntil calls cond every 100ms until it returns true, returns an error,
-// the timeout passes or ctx ends. Every wait in this package is bounded.
-func pollUntil(ctx context.Context, timeout time.Duration, cond func() (bool, error)) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		ok, err := cond()
-		if err != nil {
-			return err
-		}
-		if ok {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
-		}
-	}
-}
+// pollInterval is how often every bounded wait of this package
+// (wait.PollUntilContextTimeout) looks again.
+const pollInterval = 100 * time.Millisecond
 
 // tailFile returns the last n lines of a log file, for error messages that
 // have to explain why a process died.

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 )
@@ -16,16 +17,11 @@ import (
 // does: Redis keeps answering for that long (the scaler switches a master
 // over in this window), then stops within the grace period.
 func TestPreStopSleepDelaysSIGTERM(t *testing.T) {
-	t.Parallel()
-	c := cluster.Shared(t)
-	ns := c.Namespace(t, "prestop")
-	ctx := ctxT(t, time.Minute)
+	c, ns, ctx := sharedNamespace(t, "prestop", time.Minute)
 	sts := redisStatefulSet("hook", 1, false)
-	sts.Spec.Template.Spec.TerminationGracePeriodSeconds = ptr(int64(10))
+	sts.Spec.Template.Spec.TerminationGracePeriodSeconds = ptr.To(int64(10))
 	sts.Spec.Template.Spec.Containers[0].Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: 2}}}
-	_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, sts, metav1.CreateOptions{})
-	require.NoError(t, err)
-	pod := readyPods(t, c.Client, ns, sts.Spec.Selector.MatchLabels, 1, 30*time.Second)[0]
+	pod := createReady(t, c, ns, sts, 30*time.Second)[0]
 	pid, ok := c.Runner.ContainerPID(ns, pod.Name, "redis")
 	require.True(t, ok)
 	rc := redisClient(t, &pod)

@@ -105,9 +105,9 @@ func (p *process) stop(grace time.Duration) {
 	<-p.done
 }
 
-// processSet remembers every process a cluster started, including ones that
-// already exited, so Stop can stop the live ones and tests can check by PID
-// that none survived.
+// processSet remembers every process a cluster (or its pod runner)
+// started, including ones that already exited, so Stop can stop the live
+// ones and tests can check by PID that none survived.
 type processSet struct {
 	mu    sync.Mutex
 	procs []*process
@@ -120,20 +120,24 @@ func (s *processSet) add(p *process) {
 }
 
 func (s *processSet) pids() []int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]int, 0, len(s.procs))
-	for _, p := range s.procs {
+	procs := s.list()
+	out := make([]int, 0, len(procs))
+	for _, p := range procs {
 		out = append(out, p.pid())
 	}
 	return out
 }
 
+// list is a copy of the processes in start order.
+func (s *processSet) list() []*process {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*process(nil), s.procs...)
+}
+
 // stopAll stops processes in reverse start order (dependents first).
 func (s *processSet) stopAll(grace time.Duration) {
-	s.mu.Lock()
-	procs := append([]*process(nil), s.procs...)
-	s.mu.Unlock()
+	procs := s.list()
 	for i := len(procs) - 1; i >= 0; i-- {
 		procs[i].stop(grace)
 	}

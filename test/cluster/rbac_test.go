@@ -12,17 +12,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
-
-	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 )
 
 // A ServiceAccount's kubeconfig (TokenRequest) gets exactly what its RBAC
 // grants: here list/get pods in its namespace, nothing else.
 func TestServiceAccountRBAC(t *testing.T) {
-	t.Parallel()
-	c := cluster.Shared(t)
-	ns := c.Namespace(t, "rbac")
-	ctx := ctxT(t, time.Minute)
+	c, ns, ctx := sharedNamespace(t, "rbac", time.Minute)
 
 	_, err := c.Client.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "reader"}}, metav1.CreateOptions{})
 	require.NoError(t, err)

@@ -9,18 +9,13 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 )
 
 // A redis.conf from a ConfigMap volume as first argument is used, later
 // args override it, a password from a Secret reaches --requirepass through
 // $(VAR) expansion, and the readiness check authenticates.
 func TestRedisConfigFileAndPassword(t *testing.T) {
-	t.Parallel()
-	c := cluster.Shared(t)
-	ns := c.Namespace(t, "conf")
-	ctx := ctxT(t, time.Minute)
+	c, ns, ctx := sharedNamespace(t, "conf", time.Minute)
 
 	_, err := c.Client.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: "redis-conf"},

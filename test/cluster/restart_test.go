@@ -41,15 +41,10 @@ func killRedis(t *testing.T, c *cluster.Cluster, ns, pod string) *corev1.Pod {
 // Without a volume a crashed Redis comes back empty: the data-loss case a
 // scaler must survive.
 func TestRestartWithoutVolumeLosesData(t *testing.T) {
-	t.Parallel()
-	c := cluster.Shared(t)
-	ns := c.Namespace(t, "restart")
-	ctx := ctxT(t, time.Minute)
+	c, ns, ctx := sharedNamespace(t, "restart", time.Minute)
 
 	sts := redisStatefulSet("ephemeral", 1, false, "--appendonly", "yes")
-	_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, sts, metav1.CreateOptions{})
-	require.NoError(t, err)
-	pod := readyPods(t, c.Client, ns, sts.Spec.Selector.MatchLabels, 1, 30*time.Second)[0]
+	pod := createReady(t, c, ns, sts, 30*time.Second)[0]
 	require.NoError(t, redisClient(t, &pod).Set(ctx, "k", "v", 0).Err())
 
 	p := killRedis(t, c, ns, pod.Name)
@@ -62,15 +57,10 @@ func TestRestartWithoutVolumeLosesData(t *testing.T) {
 // With a PVC (volumeClaimTemplates) and AOF on, data survives a crash and
 // the re-creation of the pod under the same name.
 func TestRestartWithPVCKeepsData(t *testing.T) {
-	t.Parallel()
-	c := cluster.Shared(t)
-	ns := c.Namespace(t, "pvc")
-	ctx := ctxT(t, 2*time.Minute)
+	c, ns, ctx := sharedNamespace(t, "pvc", 2*time.Minute)
 
 	sts := redisStatefulSet("durable", 1, true, "--appendonly", "yes")
-	_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, sts, metav1.CreateOptions{})
-	require.NoError(t, err)
-	pod := readyPods(t, c.Client, ns, sts.Spec.Selector.MatchLabels, 1, 30*time.Second)[0]
+	pod := createReady(t, c, ns, sts, 30*time.Second)[0]
 	require.NoError(t, redisClient(t, &pod).Set(ctx, "k", "v", 0).Err())
 
 	p := killRedis(t, c, ns, pod.Name)

@@ -57,10 +57,11 @@ type PodRunner struct {
 	services *serviceProxy
 	slices   map[string]*discoveryv1.EndpointSlice // last written, by namespace/name (runEndpointSlices only)
 
+	procs processSet // every pod process ever started (its own lock)
+
 	mu     sync.Mutex
 	states map[types.UID]*podState
 	byKey  map[string]*podState // namespace/name -> current instance
-	procs  []*process           // every pod process ever started
 }
 
 // NewPodRunner builds a runner; call Run to start it.
@@ -305,22 +306,8 @@ func (r *PodRunner) forget(st *podState) {
 	}
 }
 
-func (r *PodRunner) recordProcess(p *process) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.procs = append(r.procs, p)
-}
-
 // PIDs returns every pod process the runner ever started.
-func (r *PodRunner) PIDs() []int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make([]int, 0, len(r.procs))
-	for _, p := range r.procs {
-		out = append(out, p.pid())
-	}
-	return out
-}
+func (r *PodRunner) PIDs() []int { return r.procs.pids() }
 
 // ContainerPID returns the PID of a running container process, so tests can
 // kill it to simulate a crash.
@@ -340,7 +327,7 @@ func (r *PodRunner) stopAll() {
 	for _, st := range r.states {
 		st.beginTermination() // no restarts from here on
 	}
-	procs := append([]*process(nil), r.procs...)
+	procs := r.procs.list()
 	r.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, p := range procs {

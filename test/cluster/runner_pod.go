@@ -322,7 +322,7 @@ func (r *PodRunner) startContainer(ctx context.Context, pod *corev1.Pod, st *pod
 	if err != nil {
 		return err
 	}
-	r.recordProcess(p)
+	r.procs.add(p)
 	st.mu.Lock()
 	if c.everStarted {
 		c.restartCount++

@@ -21,15 +21,10 @@ import (
 // resolved per pod), every pod in turn, and a Service without Ready pods
 // refuses them.
 func TestServiceClusterIPReachesReadyPods(t *testing.T) {
-	t.Parallel()
-	c := cluster.Shared(t)
-	ns := c.Namespace(t, "svc")
-	ctx := ctxT(t, time.Minute)
+	c, ns, ctx := sharedNamespace(t, "svc", time.Minute)
 
 	sts := cluster.RedisStatefulSet("db", 2)
-	_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, sts, metav1.CreateOptions{})
-	require.NoError(t, err)
-	readyPods(t, c.Client, ns, map[string]string{"app": "db"}, 2, 30*time.Second)
+	createReady(t, c, ns, sts, 30*time.Second)
 
 	svc, err := c.Client.CoreV1().Services(ns).Create(ctx, &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: "db"},

@@ -16,16 +16,10 @@ import (
 // redis-server on its own pod IP honouring the container's args; scaling
 // to 1 stops two processes and the pods go away.
 func TestStatefulSetScaleUpAndDown(t *testing.T) {
-	t.Parallel()
-	c := cluster.Shared(t)
-	ns := c.Namespace(t, "sts")
-	ctx := ctxT(t, 2*time.Minute)
+	c, ns, ctx := sharedNamespace(t, "sts", 2*time.Minute)
 
 	sts := redisStatefulSet("cache", 3, false, "--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru")
-	_, err := c.Client.AppsV1().StatefulSets(ns).Create(ctx, sts, metav1.CreateOptions{})
-	require.NoError(t, err)
-
-	pods := readyPods(t, c.Client, ns, sts.Spec.Selector.MatchLabels, 3, 60*time.Second)
+	pods := createReady(t, c, ns, sts, 60*time.Second)
 	ips := map[string]bool{}
 	pids := map[string]int{}
 	for i := range pods {
@@ -52,7 +46,7 @@ func TestStatefulSetScaleUpAndDown(t *testing.T) {
 		pids[p.Name] = pid
 	}
 
-	_, err = c.Client.AppsV1().StatefulSets(ns).Patch(ctx, sts.Name, "application/merge-patch+json",
+	_, err := c.Client.AppsV1().StatefulSets(ns).Patch(ctx, sts.Name, "application/merge-patch+json",
 		[]byte(`{"spec":{"replicas":1}}`), metav1.PatchOptions{})
 	require.NoError(t, err)
 

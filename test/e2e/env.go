@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
@@ -153,18 +154,18 @@ func Install(ctx context.Context, c *cluster.Cluster, o Options) (*Env, error) {
 }
 
 func (e *Env) waitHPAReading(ctx context.Context, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if hpa, err := e.HPA(ctx); err == nil && len(hpa.Status.CurrentMetrics) > 0 {
-			return nil
+	var last error
+	err := wait.PollUntilContextTimeout(ctx, time.Second, timeout, true, func(ctx context.Context) (bool, error) {
+		hpa, err := e.HPA(ctx)
+		if last = err; err != nil {
+			return false, nil
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Second):
-		}
+		return len(hpa.Status.CurrentMetrics) > 0, nil
+	})
+	if err != nil {
+		return fmt.Errorf("the HPA read no metric in %v: %w (last: %v)", timeout, err, last)
 	}
-	return fmt.Errorf("the HPA read no metric in %v", timeout)
+	return nil
 }
 
 func (e *Env) createSecret(ctx context.Context, ns, name string, data map[string]string) error {
@@ -286,22 +287,19 @@ func Roles(pods []corev1.Pod) (master *corev1.Pod, synced []*corev1.Pod, other i
 
 // WaitConverged waits for n pods: one master and n-1 synced replicas.
 func (e *Env) WaitConverged(ctx context.Context, n int32, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
 	last := ""
-	for time.Now().Before(deadline) {
+	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		pods, err := e.Pods(ctx)
-		if err == nil {
-			m, synced, other := Roles(pods)
-			if m != nil && len(synced) == int(n)-1 && other == 0 && len(pods) == int(n) {
-				return nil
-			}
-			last = fmt.Sprintf("%d pods, master %v, %d synced, %d other", len(pods), m != nil, len(synced), other)
+		if err != nil {
+			last = err.Error()
+			return false, nil
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
+		m, synced, other := Roles(pods)
+		last = fmt.Sprintf("%d pods, master %v, %d synced, %d other", len(pods), m != nil, len(synced), other)
+		return m != nil && len(synced) == int(n)-1 && other == 0 && len(pods) == int(n), nil
+	})
+	if err == nil {
+		return nil
 	}
 	// Say why pods that are not ready are not (the kubelet's reasons on
 	// a real node: image, crash loop, probe), as kubectl describe would.

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/redis-autoscaler/redis-autoscaler/test/manifests"
 )
@@ -68,26 +69,21 @@ func (e *Env) ScaleShards(ctx context.Context, n int32) error {
 
 // WaitShards waits until the example cluster has n shards, all ready.
 func (e *Env) WaitShards(ctx context.Context, n int64, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
 	var last any
-	for time.Now().Before(deadline) {
+	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		rc, err := e.Dyn.Resource(clusterGVR).Namespace(Namespace).Get(ctx, RCluster, metav1.GetOptions{})
-		if err == nil {
-			shards, _, _ := unstructured.NestedInt64(rc.Object, "status", "shards")
-			ready, _, _ := unstructured.NestedInt64(rc.Object, "status", "readyShards")
-			pending, _, _ := unstructured.NestedInt64(rc.Object, "status", "migrations", "pending")
-			if shards == n && ready == n && pending == 0 {
-				return nil
-			}
-			last = rc.Object["status"]
-		} else {
+		if err != nil {
 			last = err
+			return false, nil
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
+		shards, _, _ := unstructured.NestedInt64(rc.Object, "status", "shards")
+		ready, _, _ := unstructured.NestedInt64(rc.Object, "status", "readyShards")
+		pending, _, _ := unstructured.NestedInt64(rc.Object, "status", "migrations", "pending")
+		last = rc.Object["status"]
+		return shards == n && ready == n && pending == 0, nil
+	})
+	if err == nil {
+		return nil
 	}
 	return fmt.Errorf("cluster %s: not %d shards ready in %v: %v", RCluster, n, timeout, last)
 }

@@ -22,21 +22,18 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter"
+	"github.com/redis-autoscaler/redis-autoscaler/test/prereq"
 	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
 )
 
-// Binary finds Prometheus or skips: make test installs Debian's.
+// Binary finds Prometheus (make test installs Debian's); without it the
+// test fails in CI and skips elsewhere.
 func Binary(t testing.TB) string {
-	if _, err := os.Stat("/usr/bin/prometheus"); err == nil {
-		return "/usr/bin/prometheus"
-	}
-	if p, err := exec.LookPath("prometheus"); err == nil {
-		return p
-	}
-	t.Skip("prometheus is not installed (apt-get install -y prometheus; make test installs it)")
-	return ""
+	t.Helper()
+	return prereq.Binary(t, "prometheus", "apt-get install -y prometheus; make test installs it", "/usr/bin/prometheus")
 }
 
 // StartExporter runs the exporter in-process with these flags (a listen
@@ -151,26 +148,28 @@ func startPrometheus(t testing.TB, bin, cfgPath, dir string) (string, error) {
 	}
 
 	base := "http://" + addr
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	var last error
+	err = wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
 		select {
 		case <-exited:
 			logs, _ := os.ReadFile(logPath)
-			return "", fmt.Errorf("prometheus exited during start:\n%s", logs)
+			return false, fmt.Errorf("prometheus exited during start:\n%s", logs)
 		default:
 		}
 		resp, err := http.Get(base + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
+		if last = err; err != nil {
+			return false, nil
 		}
-		if time.Now().After(deadline) {
-			kill()
-			return "", errors.New("prometheus not ready within 60s")
+		resp.Body.Close()
+		last = fmt.Errorf("/-/ready: %s", resp.Status)
+		return resp.StatusCode == http.StatusOK, nil
+	})
+	if err != nil {
+		kill()
+		if errors.Is(err, context.DeadlineExceeded) {
+			return "", fmt.Errorf("prometheus not ready within 60s: %v", last)
 		}
-		time.Sleep(200 * time.Millisecond)
+		return "", err
 	}
 	t.Cleanup(func() {
 		kill()

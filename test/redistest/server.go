@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // Server is one running redis-server process.
@@ -125,23 +126,27 @@ func start(t testing.TB, o Options) (*Server, error) {
 	return s, nil
 }
 
-// waitReady polls with a bounded number of attempts until the port accepts.
+// waitReady polls, for at most 5 s, until the port accepts.
 func (s *Server) waitReady() error {
 	addr := s.HostPort()
-	for i := 0; i < 200; i++ {
+	var last error
+	err := wait.PollUntilContextTimeout(context.Background(), 25*time.Millisecond, 5*time.Second, true, func(context.Context) (bool, error) {
 		select {
 		case <-s.done:
-			return errors.New("redis-server exited during start")
+			return false, errors.New("redis-server exited during start")
 		default:
 		}
 		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return nil
+		if last = err; err != nil {
+			return false, nil
 		}
-		time.Sleep(25 * time.Millisecond)
+		c.Close()
+		return true, nil
+	})
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("redis-server on %s not ready after 5s: %v", addr, last)
 	}
-	return fmt.Errorf("redis-server on %s not ready after 5s", addr)
+	return err
 }
 
 func (s *Server) logTail() string {
