@@ -22,6 +22,7 @@ import (
 	"github.com/redis-autoscaler/redis-autoscaler/scaler"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/kube"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/topology"
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
@@ -53,7 +54,7 @@ func newEnv(t testing.TB, prefix string) *env {
 		require.NoError(t, c.Apply(ctx, "../deploy/crd/redisautoscaler.io_redisreplicationgroups.yaml"))
 		require.NoError(t, c.Apply(ctx, "../deploy/crd/redisautoscaler.io_redisclusters.yaml"))
 	})
-	cl, err := client.New(c.Config, client.Options{Scheme: scaler.Scheme()})
+	cl, err := client.New(c.Config, client.Options{Scheme: kube.Scheme()})
 	require.NoError(t, err)
 	e := &env{t: t, c: c, cl: cl, ns: c.Namespace(t, prefix), ctx: ctx}
 	t.Cleanup(func() {

@@ -10,18 +10,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/pflag"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -31,7 +28,9 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
-	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller/cluster"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller/group"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/kube"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/metrics"
 )
 
@@ -47,9 +46,9 @@ type Options struct {
 	Logger logr.Logger
 	// ResyncInterval of a settled group (default 10s).
 	ResyncInterval time.Duration
-	// AfterPromote is a test hook (see controller.Reconciler).
+	// AfterPromote is a test hook (see group.Reconciler).
 	AfterPromote func()
-	// AfterSlotBatch is a test hook (see controller.ClusterReconciler).
+	// AfterSlotBatch is a test hook (see cluster.Reconciler).
 	AfterSlotBatch func()
 }
 
@@ -91,7 +90,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	o.Logger = logr.FromSlogHandler(h)
-	cfg, ns, err := RestConfig(*kubeconfig)
+	cfg, ns, err := kube.RestConfig(*kubeconfig)
 	if err != nil {
 		o.Logger.Error(err, "kubeconfig")
 		return 1
@@ -117,24 +116,6 @@ func routeGlobalLoggers(l logr.Logger) {
 	})
 }
 
-// RestConfig loads the kubeconfig (or the in-cluster config) and the
-// namespace kubectl would use with it: the pod's own in a cluster, else
-// the current context's, else "default".
-func RestConfig(kubeconfig string) (*rest.Config, string, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = kubeconfig
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{})
-	cfg, err := cc.ClientConfig()
-	if err != nil {
-		return nil, "", err
-	}
-	ns, _, err := cc.Namespace()
-	if err != nil {
-		return nil, "", fmt.Errorf("namespace of the kubeconfig context: %w", err)
-	}
-	return cfg, ns, nil
-}
-
 // leaderElectionNamespace is where the Lease lives: the flag, else the one
 // namespace watched, else the kubeconfig's (the pod's in a cluster).
 // Without it, controller-runtime refuses to start out of cluster.
@@ -149,24 +130,12 @@ func leaderElectionNamespace(flag, watched, kubeconfig string) string {
 	}
 }
 
-// Scheme holds the types the scaler reads.
-func Scheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	if err := v1alpha1.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	return s
-}
-
 // Run runs the controller manager until ctx ends.
 func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	routeGlobalLoggers(o.Logger)
 	skip := true
 	mo := ctrl.Options{
-		Scheme:                        Scheme(),
+		Scheme:                        kube.Scheme(),
 		Logger:                        o.Logger,
 		Metrics:                       metricsserver.Options{BindAddress: o.MetricsBindAddress},
 		HealthProbeBindAddress:        o.HealthProbeBindAddress,
@@ -191,7 +160,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		return err
 	}
 	m := metrics.New(ctrlmetrics.Registry)
-	r := &controller.Reconciler{
+	r := &group.Reconciler{
 		Client:         mgr.GetClient(),
 		APIReader:      mgr.GetAPIReader(),
 		Recorder:       mgr.GetEventRecorderFor("redis-autoscaler-scaler"),
@@ -223,7 +192,7 @@ func setupClusters(mgr ctrl.Manager, o Options, m *metrics.Metrics) error {
 		}
 		return fmt.Errorf("RedisCluster API: %w", err)
 	}
-	cr := &controller.ClusterReconciler{
+	cr := &cluster.Reconciler{
 		Client:         mgr.GetClient(),
 		APIReader:      mgr.GetAPIReader(),
 		Recorder:       mgr.GetEventRecorderFor("redis-autoscaler-scaler"),

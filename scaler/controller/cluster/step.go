@@ -1,4 +1,4 @@
-package controller
+package cluster
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/clusterops"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/slots"
 )
 
@@ -32,7 +33,7 @@ import (
 //  9. move slots to an even share over the wanted shards' masters;
 //  10. shrink: forget the emptied pods, then lower the StatefulSet.
 type clusterStep struct {
-	r     *ClusterReconciler
+	r     *Reconciler
 	rc    *v1alpha1.RedisCluster
 	sts   *appsv1.StatefulSet
 	nodes []*cnode
@@ -58,7 +59,7 @@ func (s *clusterStep) event(reason, format string, args ...any) {
 func (s *clusterStep) warn(reason, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	s.r.Recorder.Event(s.rc, corev1.EventTypeWarning, reason, msg)
-	s.out.degrade(reason, msg)
+	s.out.Degrade(reason, msg)
 }
 
 func (s *clusterStep) resharding(reason, format string, args ...any) {
@@ -78,12 +79,12 @@ func (s *clusterStep) run(ctx context.Context) {
 	s.r.Cluster.DesiredShards.WithLabelValues(s.rc.Namespace, s.rc.Name).Set(float64(s.want))
 
 	if int(s.cur) < s.wantPods { // 1
-		if err := s.r.setStatefulSetReplicas(ctx, s.rc, s.sts, s.cur, int32(s.wantPods)); err != nil {
+		if err := s.r.setReplicas(ctx, s.rc, s.sts, s.cur, int32(s.wantPods)); err != nil {
 			s.warn("ScaleFailed", "%v", err)
 			return
 		}
 		s.resharding("AddingPods", "statefulset %s: %d -> %d pods for %d shards", s.sts.Name, s.cur, s.wantPods, s.want)
-		s.out.soon(requeueScaling)
+		s.out.Soon(controller.RequeueScaling)
 		return
 	}
 	if !s.podsReady() { // 2
@@ -142,13 +143,13 @@ func (s *clusterStep) podsReady() bool {
 	if len(waiting) == 0 {
 		return true
 	}
-	s.out.notReady = waiting
+	s.out.NotReady = waiting
 	if len(s.nodes) < s.wantPods {
-		s.resharding("WaitingForPods", "waiting for pods: %s", joinMax(waiting, 5))
+		s.resharding("WaitingForPods", "waiting for pods: %s", controller.JoinMax(waiting, 5))
 	} else {
-		s.out.degrade("PodUnreachable", joinMax(waiting, 5))
+		s.out.Degrade("PodUnreachable", controller.JoinMax(waiting, 5))
 	}
-	s.out.soon(requeueSyncing)
+	s.out.Soon(controller.RequeueSyncing)
 	return false
 }
 
@@ -206,7 +207,7 @@ func (s *clusterStep) bootstrap(ctx context.Context) {
 	}
 	s.event("Bootstrapped", "cluster formed: %d shards × %d replicas, %d slots each", s.want, s.per-1, slots.Count/s.want)
 	s.resharding("Bootstrapping", "cluster formed")
-	s.out.soon(requeueSyncing)
+	s.out.Soon(controller.RequeueSyncing)
 }
 
 // meet introduces every wanted node the reference master does not know:
@@ -237,7 +238,7 @@ func (s *clusterStep) meet(ctx context.Context, ref *cnode) bool {
 	}
 	s.event("NodesMet", "%s joined the cluster", strings.Join(met, ", "))
 	s.resharding("Joining", "%s joining", strings.Join(met, ", "))
-	s.out.soon(requeueSyncing)
+	s.out.Soon(controller.RequeueSyncing)
 	return true
 }
 
@@ -250,8 +251,8 @@ func (s *clusterStep) meet(ctx context.Context, ref *cnode) bool {
 func (s *clusterStep) ownerDown(ref *cnode) bool {
 	for _, n := range ref.nodes {
 		if n.Master() && len(n.Slots) > 0 && (s.byID(n.ID) == nil || n.Has("fail") || n.Has("fail?")) {
-			s.out.degrade("ShardMasterDown", fmt.Sprintf("master %s (%s, %d slots) is down; waiting for its replica to take over", n.ID, n.Addr, len(n.Slots)))
-			s.out.soon(requeueDegraded)
+			s.out.Degrade("ShardMasterDown", fmt.Sprintf("master %s (%s, %d slots) is down; waiting for its replica to take over", n.ID, n.Addr, len(n.Slots)))
+			s.out.Soon(controller.RequeueDegraded)
 			return true
 		}
 	}
@@ -319,7 +320,7 @@ func (s *clusterStep) fixOpen(ctx context.Context, ref *cnode) bool {
 	}
 	s.event("MigrationResumed", "finished %d slot moves an earlier run left open", fixed)
 	s.resharding("Resuming", "finished %d open slot moves", fixed)
-	s.out.soon(requeueResharding)
+	s.out.Soon(requeueResharding)
 	return true
 }
 
@@ -370,7 +371,7 @@ func (s *clusterStep) chooseMasters(ctx context.Context) bool {
 					return false
 				}
 				s.event("FailedOver", "%s took over %d slots from %s, which is to be removed", n.name(), len(m.me.Slots), m.name())
-				s.out.soon(requeueSyncing)
+				s.out.Soon(controller.RequeueSyncing)
 				return false
 			}
 		}
@@ -390,7 +391,7 @@ func (s *clusterStep) chooseMasters(ctx context.Context) bool {
 				return false
 			}
 			s.event("NodeReset", "%s replicated another shard: reset to lead shard %d", n.name(), k)
-			s.out.soon(requeueSyncing)
+			s.out.Soon(controller.RequeueSyncing)
 			return false
 		}
 	}
@@ -409,7 +410,7 @@ func (s *clusterStep) attach(ctx context.Context) bool {
 				continue
 			case n.me.MasterID == m.me.ID:
 				if !n.inSync {
-					s.out.notReady = append(s.out.notReady, n.name()+" syncing")
+					s.out.NotReady = append(s.out.NotReady, n.name()+" syncing")
 					done = false
 				}
 				continue
@@ -422,7 +423,7 @@ func (s *clusterStep) attach(ctx context.Context) bool {
 			case n.me.MasterID != "" && s.byID(n.me.MasterID) == nil:
 				// Its master is no pod that answers: Redis may be about to
 				// promote it, with the only copy of the slots.
-				s.out.degrade("ReplicaOfLostMaster", fmt.Sprintf("%s replicates %s, which does not answer: left as it is", n.name(), n.me.MasterID))
+				s.out.Degrade("ReplicaOfLostMaster", fmt.Sprintf("%s replicates %s, which does not answer: left as it is", n.name(), n.me.MasterID))
 				done = false
 				continue
 			}
@@ -430,15 +431,15 @@ func (s *clusterStep) attach(ctx context.Context) bool {
 			s.r.Metrics.Commands.WithLabelValues("CLUSTER REPLICATE").Inc()
 			if err := n.client.Do(ctx, "CLUSTER", "REPLICATE", m.me.ID).Err(); err != nil {
 				// Usually the node has not heard of the master yet.
-				s.out.notReady = append(s.out.notReady, fmt.Sprintf("%s: %v", n.name(), err))
+				s.out.NotReady = append(s.out.NotReady, fmt.Sprintf("%s: %v", n.name(), err))
 				continue
 			}
 			s.event("ReplicaAttached", "%s replicates %s (shard %d)", n.name(), m.name(), k)
 		}
 	}
 	if !done {
-		s.resharding("AttachingReplicas", "replicas attaching: %s", joinMax(s.out.notReady, 5))
-		s.out.soon(requeueSyncing)
+		s.resharding("AttachingReplicas", "replicas attaching: %s", controller.JoinMax(s.out.NotReady, 5))
+		s.out.Soon(controller.RequeueSyncing)
 	}
 	return done
 }
@@ -519,7 +520,7 @@ func (s *clusterStep) reshard(ctx context.Context, ref *cnode) bool {
 	if s.pending == 0 {
 		s.resharded()
 	}
-	s.out.soon(requeueResharding)
+	s.out.Soon(requeueResharding)
 	return true
 }
 
@@ -630,13 +631,13 @@ func (s *clusterStep) shrink(ctx context.Context) {
 		}
 		removed = append(removed, n.name())
 	}
-	if err := s.r.setStatefulSetReplicas(ctx, s.rc, s.sts, s.cur, int32(s.wantPods)); err != nil {
+	if err := s.r.setReplicas(ctx, s.rc, s.sts, s.cur, int32(s.wantPods)); err != nil {
 		s.warn("ScaleFailed", "%v", err)
 		return
 	}
 	s.event("ShardsRemoved", "%s emptied and forgotten; statefulset %s: %d -> %d pods", strings.Join(removed, ", "), s.sts.Name, s.cur, s.wantPods)
 	s.resharding("RemovingPods", "statefulset %s: %d -> %d pods", s.sts.Name, s.cur, s.wantPods)
-	s.out.soon(requeueScaling)
+	s.out.Soon(controller.RequeueScaling)
 }
 
 // status fills the status from what this step saw.
@@ -685,7 +686,7 @@ func (s *clusterStep) status() {
 			s.out.clusterOK = false
 		}
 	}
-	s.out.ready = ready
+	s.out.Ready = ready
 }
 
 func splitHostPort(addr string) (string, int) {

@@ -1,18 +1,16 @@
-package controller
+package cluster
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
 )
 
 // label marks each wanted pod's role (master: owns slots or leads a new
@@ -27,46 +25,28 @@ func (s *clusterStep) label(ctx context.Context) {
 		role, synced := "", ""
 		switch {
 		case !n.reachable():
-			role, synced = n.pod.Labels[LabelRole], n.pod.Labels[LabelSynced]
-			if role == RoleMaster {
+			role, synced = n.pod.Labels[controller.LabelRole], n.pod.Labels[controller.LabelSynced]
+			if role == controller.RoleMaster {
 				role, synced = "", ""
 			}
 		case n.owner() || lead[n]:
-			role = RoleMaster
+			role = controller.RoleMaster
 		case n.me.MasterID != "":
-			role, synced = RoleReplica, "false"
+			role, synced = controller.RoleReplica, "false"
 			if n.inSync {
 				synced = "true"
 			}
 		}
-		if n.pod.Labels[LabelRole] == role && n.pod.Labels[LabelSynced] == synced {
-			continue
-		}
-		patch := client.MergeFrom(n.pod.DeepCopy())
-		if n.pod.Labels == nil {
-			n.pod.Labels = map[string]string{}
-		}
-		setOrDelete(n.pod.Labels, LabelRole, role)
-		setOrDelete(n.pod.Labels, LabelSynced, synced)
-		if err := s.r.Client.Patch(ctx, n.pod, patch); err != nil && !apierrors.IsNotFound(err) {
-			s.r.Metrics.Errors.WithLabelValues("label").Inc()
-			s.out.degrade("LabelFailed", fmt.Sprintf("%s: %v", n.name(), err))
-		}
+		controller.Label(ctx, s.r.Client, s.r.Metrics, n.pod, role, synced, &s.out.Outcome)
 	}
 }
 
 // finish writes the conditions and status and chooses when to look again.
-func (r *ClusterReconciler) finish(ctx context.Context, rc, orig *v1alpha1.RedisCluster, out *clusterOutcome, reconcileErr error) (ctrl.Result, error) {
+func (r *Reconciler) finish(ctx context.Context, rc, orig *v1alpha1.RedisCluster, out *clusterOutcome, reconcileErr error) (ctrl.Result, error) {
 	st := &rc.Status
 	gen := rc.Generation
 	st.ObservedGeneration = gen
-	if len(out.degraded) > 0 {
-		meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: v1alpha1.ConditionDegraded, Status: metav1.ConditionTrue,
-			Reason: out.reason, Message: joinMax(out.degraded, 5), ObservedGeneration: gen})
-	} else {
-		meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: v1alpha1.ConditionDegraded, Status: metav1.ConditionFalse,
-			Reason: "AsExpected", ObservedGeneration: gen})
-	}
+	out.SetDegraded(&st.Conditions, gen)
 	resh := out.resharding
 	if resh.Reason == "" {
 		resh = metav1.Condition{Status: metav1.ConditionFalse, Reason: "Stable"}
@@ -92,20 +72,10 @@ func (r *ClusterReconciler) finish(ctx context.Context, rc, orig *v1alpha1.Redis
 		ready.Message = fmt.Sprintf("%d shards, even slots, %d replicas each in sync", want, rc.Spec.PerShard())
 	}
 	if ready.Status != metav1.ConditionTrue {
-		out.soon(requeueScaling)
+		out.Soon(controller.RequeueScaling)
 	}
 	meta.SetStatusCondition(&st.Conditions, ready)
 
-	var statusErr error
-	if !equality.Semantic.DeepEqual(&orig.Status, st) {
-		if err := r.Client.Status().Patch(ctx, rc, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
-			r.Metrics.Errors.WithLabelValues("status").Inc()
-			statusErr = fmt.Errorf("update status: %w", err)
-		}
-	}
-	requeue := out.requeue
-	if requeue == 0 {
-		requeue = r.resync()
-	}
-	return ctrl.Result{RequeueAfter: requeue}, errors.Join(reconcileErr, statusErr)
+	return controller.Finish(ctx, r.Client, r.Metrics, rc, orig, !equality.Semantic.DeepEqual(&orig.Status, st), &out.Outcome,
+		controller.Resync(r.ResyncInterval), reconcileErr)
 }
