@@ -5,20 +5,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 )
 
 // reconcileHistogram reads the scaler's reconcile duration histogram from
-// the process registry (the in-process scaler registers there).
-func reconcileHistogram(t *testing.T) (sum float64, count uint64) {
-	mfs, err := ctrlmetrics.Registry.Gather()
+// the registry of the in-process scaler.
+func reconcileHistogram(t *testing.T, reg prometheus.Gatherer) (sum float64, count uint64) {
+	mfs, err := reg.Gather()
 	require.NoError(t, err)
 	for _, mf := range mfs {
 		if mf.GetName() == "redis_autoscaler_scaler_reconcile_duration_seconds" {
@@ -58,7 +58,7 @@ func TestReconcileCost50Pods(t *testing.T) {
 	t.Logf("1 -> 50 pods attached and in sync in %v (maxConcurrentSyncs %d)", time.Since(start).Round(time.Millisecond), syncs)
 
 	// Settled: trigger reconciles by touching the group.
-	sum0, count0 := reconcileHistogram(t)
+	sum0, count0 := reconcileHistogram(t, e.metrics)
 	for i := range 20 {
 		g := e.group("big")
 		patch := client.MergeFrom(g.DeepCopy())
@@ -69,8 +69,8 @@ func TestReconcileCost50Pods(t *testing.T) {
 		require.NoError(t, e.cl.Patch(e.ctx, g, patch))
 		time.Sleep(20 * time.Millisecond) // let each patch be its own reconcile
 	}
-	require.Eventually(t, func() bool { _, c := reconcileHistogram(t); return c >= count0+20 }, 30*time.Second, 50*time.Millisecond)
-	sum1, count1 := reconcileHistogram(t)
+	require.Eventually(t, func() bool { _, c := reconcileHistogram(t, e.metrics); return c >= count0+20 }, 30*time.Second, 50*time.Millisecond)
+	sum1, count1 := reconcileHistogram(t, e.metrics)
 	t.Logf("settled 50-pod group: %d reconciles, mean %v each (all scalers of this test process share the histogram)",
 		count1-count0, time.Duration((sum1-sum0)/float64(count1-count0)*float64(time.Second)).Round(10*time.Microsecond))
 }

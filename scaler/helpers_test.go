@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -44,6 +45,8 @@ type env struct {
 	tls *tls.Config
 	// stops of the scalers started.
 	stops []func()
+	// metrics is the registry of the scaler started last.
+	metrics *prometheus.Registry
 }
 
 func newEnv(t testing.TB, prefix string) *env {
@@ -99,9 +102,11 @@ func (e *env) startScalerOpts(parent context.Context, edit func(*scalerOpts)) (s
 		log = logr.FromSlogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	done := make(chan error, 1)
+	reg := prometheus.NewRegistry()
+	e.metrics = reg
 	go func() {
 		done <- scaler.Run(ctx, e.c.Config, scaler.Options{
-			MetricsBindAddress: "0", HealthProbeBindAddress: "0",
+			MetricsBindAddress: "0", HealthProbeBindAddress: "0", Registry: reg,
 			Namespace: e.ns, Logger: log, AfterPromote: so.afterPromote, AfterSlotBatch: so.afterSlotBatch,
 		})
 	}()

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -24,7 +25,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
@@ -50,6 +50,9 @@ type Options struct {
 	AfterPromote func()
 	// AfterSlotBatch is a test hook (see cluster.Reconciler).
 	AfterSlotBatch func()
+	// Registry receives the scaler's own metrics (nil: a new one); a
+	// test running the scaler in its process reads them there.
+	Registry *prometheus.Registry
 }
 
 // LeaderElectionID names the Lease two scaler replicas compete for.
@@ -137,7 +140,6 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	mo := ctrl.Options{
 		Scheme:                        kube.Scheme(),
 		Logger:                        o.Logger,
-		Metrics:                       metricsserver.Options{BindAddress: o.MetricsBindAddress},
 		HealthProbeBindAddress:        o.HealthProbeBindAddress,
 		LeaderElection:                o.LeaderElect,
 		LeaderElectionID:              LeaderElectionID,
@@ -145,6 +147,8 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		LeaderElectionReleaseOnCancel: true,
 		// Several managers in one process (tests restart the scaler).
 		Controller: config.Controller{SkipNameValidation: &skip},
+		// /metrics is served by metricsServer, with the scaler's registry.
+		Metrics: metricsserver.Options{BindAddress: "0"},
 	}
 	if o.Namespace != "" {
 		mo.Cache = cache.Options{DefaultNamespaces: map[string]cache.Config{o.Namespace: {}}}
@@ -159,7 +163,16 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	m := metrics.New(ctrlmetrics.Registry)
+	reg := o.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	if srv := metricsServer(o.MetricsBindAddress, reg); srv != nil {
+		if err := mgr.Add(srv); err != nil {
+			return err
+		}
+	}
+	m := metrics.New(reg)
 	r := &group.Reconciler{
 		Client:         mgr.GetClient(),
 		APIReader:      mgr.GetAPIReader(),
@@ -171,11 +184,10 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if err := r.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("controller: %w", err)
 	}
-	if err := setupClusters(mgr, o, m); err != nil {
+	if err := setupClusters(mgr, o, m, reg); err != nil {
 		return err
 	}
-	remove := metrics.RegisterGroups(ctrlmetrics.Registry).AddSource(r.GroupStates)
-	defer remove()
+	reg.MustRegister(metrics.NewGroupCollector(r.GroupStates))
 	return mgr.Start(ctx)
 }
 
@@ -183,7 +195,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 // RedisClusters. An older install with only the RedisReplicationGroup CRD
 // keeps working; the reconciler starts with the next scaler start after
 // the CRD is installed.
-func setupClusters(mgr ctrl.Manager, o Options, m *metrics.Metrics) error {
+func setupClusters(mgr ctrl.Manager, o Options, m *metrics.Metrics, reg prometheus.Registerer) error {
 	gk := schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "RedisCluster"}
 	if _, err := mgr.GetRESTMapper().RESTMapping(gk, v1alpha1.GroupVersion.Version); err != nil {
 		if meta.IsNoMatchError(err) {
@@ -197,7 +209,7 @@ func setupClusters(mgr ctrl.Manager, o Options, m *metrics.Metrics) error {
 		APIReader:      mgr.GetAPIReader(),
 		Recorder:       mgr.GetEventRecorderFor("redis-autoscaler-scaler"),
 		Metrics:        m,
-		Cluster:        metrics.NewCluster(ctrlmetrics.Registry),
+		Cluster:        metrics.NewCluster(reg),
 		ResyncInterval: o.ResyncInterval,
 		AfterBatch:     o.AfterSlotBatch,
 	}
