@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/slots"
 )
 
 // label marks each wanted pod's role (master: owns slots or leads a new
@@ -78,4 +79,52 @@ func (r *Reconciler) finish(ctx context.Context, rc, orig *v1alpha1.RedisCluster
 
 	return controller.Finish(ctx, r.Client, r.Metrics, rc, orig, !equality.Semantic.DeepEqual(&orig.Status, st), &out.Outcome,
 		controller.Resync(r.ResyncInterval), reconcileErr)
+}
+
+func (s *clusterStep) status() {
+	st := &s.rc.Status
+	var owners, ready int32
+	for _, n := range s.nodes {
+		if n.owner() {
+			owners++
+		}
+	}
+	st.Shards = owners
+	shares := slots.Shares(max(s.want, 1))
+	var perShard []int
+	if s.masters != nil {
+		st.ShardStatuses = st.ShardStatuses[:0]
+		for k, m := range s.masters {
+			ss := v1alpha1.ShardStatus{Index: int32(k), Master: m.name(), NodeID: m.me.ID, Slots: int32(len(m.me.Slots))}
+			for _, n := range s.block(k) {
+				if n != m && n.me.MasterID == m.me.ID && n.inSync {
+					ss.Replicas++
+				}
+			}
+			// Even: Count/n slots, or one more (which masters carry the
+			// remainder depends on where slots came from).
+			even := int(ss.Slots) == shares[len(shares)-1] || int(ss.Slots) == shares[0]
+			if even && int(ss.Replicas) >= s.per-1 && m.ok {
+				ready++
+			}
+			perShard = append(perShard, len(m.me.Slots))
+			st.ShardStatuses = append(st.ShardStatuses, ss)
+		}
+		s.r.Cluster.SetSlots(s.rc.Namespace, s.rc.Name, perShard)
+	}
+	st.ReadyShards = ready
+	st.Migrations.Pending = int32(s.pending)
+	st.Migrations.InProgress = 0
+	if s.pending > 0 {
+		st.Migrations.InProgress = int32(min(s.pending, s.rc.Spec.Concurrency()))
+	}
+	s.r.Cluster.Shards.WithLabelValues(s.rc.Namespace, s.rc.Name).Set(float64(owners))
+	s.r.Cluster.MigrationsPending.WithLabelValues(s.rc.Namespace, s.rc.Name).Set(float64(s.pending))
+	s.out.clusterOK = true
+	for _, n := range s.nodes {
+		if n.ord < s.wantPods && (!n.reachable() || !n.ok) {
+			s.out.clusterOK = false
+		}
+	}
+	s.out.Ready = ready
 }
