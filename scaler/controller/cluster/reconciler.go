@@ -1,3 +1,9 @@
+// Package cluster is the RedisCluster reconciler: it reads a cluster, its
+// StatefulSet, the pods and every pod's CLUSTER NODES, lets package
+// clusterplan decide the next steps, and carries them out (Redis Cluster
+// commands, slot moves, pod labels, the StatefulSet's replica count,
+// status, events). The kit it shares with the RedisReplicationGroup
+// reconciler is package controller.
 package cluster
 
 import (
