@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -21,6 +22,27 @@ import (
 // unresponsive pod must not stall the reconcile of the whole group or
 // cluster.
 const ObserveTimeout = 2 * time.Second
+
+// observeConcurrency bounds the pods observed at once: a large group's
+// INFOs overlap without opening a connection per pod at the same instant.
+const observeConcurrency = 32
+
+// ObserveEach runs observe for every item, at most observeConcurrency at
+// once, each with its own ObserveTimeout, and waits for all. Each call
+// records its own result: one pod's failure stops no other.
+func ObserveEach[T any](ctx context.Context, items []T, observe func(context.Context, T)) {
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.SetLimit(observeConcurrency)
+	for _, it := range items {
+		eg.Go(func() error {
+			octx, cancel := context.WithTimeout(ectx, ObserveTimeout)
+			defer cancel()
+			observe(octx, it)
+			return nil
+		})
+	}
+	_ = eg.Wait()
+}
 
 // OrdinalPod is a pod of a StatefulSet and its ordinal.
 type OrdinalPod struct {

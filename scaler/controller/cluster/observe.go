@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/sync/errgroup"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
@@ -63,20 +62,11 @@ func (r *Reconciler) observeCluster(ctx context.Context, rc *v1alpha1.RedisClust
 		nodes = append(nodes, n)
 	}
 	slices.SortFunc(nodes, func(a, b *cnode) int { return a.ord - b.ord })
-	eg, ectx := errgroup.WithContext(ctx)
-	eg.SetLimit(32)
-	for _, n := range nodes {
-		if n.client == nil {
-			continue
+	controller.ObserveEach(ctx, nodes, func(ctx context.Context, n *cnode) {
+		if n.client != nil {
+			n.err = observeNode(ctx, n)
 		}
-		eg.Go(func() error {
-			octx, cancel := context.WithTimeout(ectx, controller.ObserveTimeout)
-			defer cancel()
-			n.err = observeNode(octx, n)
-			return nil
-		})
-	}
-	_ = eg.Wait()
+	})
 	return nodes, nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/sync/errgroup"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
@@ -50,20 +49,11 @@ func (r *Reconciler) observe(ctx context.Context, g *v1alpha1.RedisReplicationGr
 	}
 	slices.SortFunc(members, func(a, b *member) int { return a.obs.Ordinal - b.obs.Ordinal })
 
-	eg, ectx := errgroup.WithContext(ctx)
-	eg.SetLimit(32)
-	for _, m := range members {
-		if m.client == nil {
-			continue
+	controller.ObserveEach(ctx, members, func(ctx context.Context, m *member) {
+		if m.client != nil {
+			m.err = redisops.Observe(ctx, m.client, &m.obs)
 		}
-		eg.Go(func() error {
-			octx, cancel := context.WithTimeout(ectx, controller.ObserveTimeout)
-			defer cancel()
-			m.err = redisops.Observe(octx, m.client, &m.obs)
-			return nil
-		})
-	}
-	_ = eg.Wait()
+	})
 	return members, nil
 }
 
