@@ -21,6 +21,7 @@ import (
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/kube"
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
 )
 
@@ -40,7 +41,7 @@ func TestHPAScalesClusterShardsOnMemory(t *testing.T) {
 		require.NoError(t, c.Apply(ctx, f))
 	}
 	ns := c.Namespace(t, "rcluster-hpa")
-	cl, err := client.New(c.Config, client.Options{Scheme: scaler.Scheme()})
+	cl, err := client.New(c.Config, client.Options{Scheme: kube.Scheme()})
 	require.NoError(t, err)
 	poll(t, 30*time.Second, "RedisCluster served", func() error {
 		return cl.List(ctx, &v1alpha1.RedisClusterList{}, client.InNamespace(ns))

@@ -21,7 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/target"
-	"github.com/redis-autoscaler/redis-autoscaler/scaler"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/kube"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
 )
 
@@ -88,11 +88,11 @@ func (c *connFlags) endpoint() (Endpoint, error) {
 
 // openGroup connects to the API server and reads --group.
 func (c *connFlags) openGroup(ctx context.Context) (*Group, error) {
-	cfg, _, err := scaler.RestConfig(c.kubeconfig)
+	cfg, _, err := kube.RestConfig(c.kubeconfig)
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig: %w", err)
 	}
-	cl, err := client.New(cfg, client.Options{Scheme: scaler.Scheme()})
+	cl, err := client.New(cfg, client.Options{Scheme: kube.Scheme()})
 	if err != nil {
 		return nil, err
 	}

@@ -17,7 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
-	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/credentials"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
 )
 
@@ -41,7 +41,9 @@ func OpenGroup(ctx context.Context, cl client.Client, ref string) (*Group, error
 	if err != nil {
 		return nil, err
 	}
-	g.auth, g.tls, _, err = controller.Credentials(ctx, cl, obj)
+	var tc credentials.TLS
+	g.auth, tc, err = credentials.Group(ctx, cl, obj)
+	g.tls = tc.Config
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +166,7 @@ func (g *Group) Hold(ctx context.Context, d time.Duration, reason string, ack ti
 	if err := patch(ctx, map[string]any{v1alpha1.AnnotationHoldUntil: until.UTC().Format(time.RFC3339), v1alpha1.AnnotationHoldReason: reason}); err != nil {
 		return nil, fmt.Errorf("hold group %s: %w", g.key, err)
 	}
-	want := controller.HoldMessage(until, reason)
+	want := v1alpha1.HoldMessage(until, reason)
 	deadline := time.Now().Add(ack)
 	for {
 		obj, err := g.get(ctx)

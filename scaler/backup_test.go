@@ -23,7 +23,6 @@ import (
 
 	"github.com/redis-autoscaler/redis-autoscaler/backup"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
-	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
 )
 
 // loadedGroup creates a 3-pod group "db", waits until it converges and
@@ -129,7 +128,7 @@ func TestGroupBackupAndRestore(t *testing.T) {
 	e.annotateGroup("db", map[string]any{v1alpha1.AnnotationHoldUntil: until.UTC().Format(time.RFC3339)})
 	require.Eventually(t, func() bool {
 		c := meta.FindStatusCondition(e.group("db").Status.Conditions, v1alpha1.ConditionTopologyHeld)
-		return c != nil && c.Status == metav1.ConditionTrue && c.Message == controller.HoldMessage(until, "")
+		return c != nil && c.Status == metav1.ConditionTrue && c.Message == v1alpha1.HoldMessage(until, "")
 	}, 10*time.Second, 50*time.Millisecond)
 	var detached corev1.Pod
 	for _, p := range e.pods("db") {

@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisinfo"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
@@ -20,9 +20,9 @@ import (
 )
 
 // reconcileHistogram reads the scaler's reconcile duration histogram from
-// the process registry (the in-process scaler registers there).
-func reconcileHistogram(t *testing.T) (sum float64, count uint64) {
-	mfs, err := ctrlmetrics.Registry.Gather()
+// the registry of the in-process scaler.
+func reconcileHistogram(t *testing.T, reg prometheus.Gatherer) (sum float64, count uint64) {
+	mfs, err := reg.Gather()
 	require.NoError(t, err)
 	for _, mf := range mfs {
 		if mf.GetName() == "redis_autoscaler_scaler_reconcile_duration_seconds" {
@@ -76,7 +76,7 @@ func TestReconcileCost50Pods(t *testing.T) {
 		ours[i] = 1 // the snapshot above
 	}
 	const touches = 20
-	sum0, count0 := reconcileHistogram(t)
+	sum0, count0 := reconcileHistogram(t, e.metrics)
 	seen := before[0]["info"] + 1
 	for i := range touches {
 		g := e.group("big")
@@ -97,8 +97,8 @@ func TestReconcileCost50Pods(t *testing.T) {
 			return false
 		}, 30*time.Second, 20*time.Millisecond, "touch %d: no reconcile reached pod %s", i, pods[0].Name)
 	}
-	sum1, count1 := reconcileHistogram(t)
-	t.Logf("settled 50-pod group: %d reconciles, mean %v each (all scalers of this test process share the histogram)",
+	sum1, count1 := reconcileHistogram(t, e.metrics)
+	t.Logf("settled 50-pod group: %d reconciles, mean %v each",
 		count1-count0, time.Duration((sum1-sum0)/float64(count1-count0)*float64(time.Second)).Round(10*time.Microsecond))
 
 	// The bounds: a settled reconcile sends each pod one INFO over a kept

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/kube"
 )
 
 func TestMainFlags(t *testing.T) {
@@ -54,10 +55,10 @@ current-context: x
 `), 0o600))
 		return path
 	}
-	_, ns, err := scaler.RestConfig(write("with-ns", "team-a"))
+	_, ns, err := kube.RestConfig(write("with-ns", "team-a"))
 	require.NoError(t, err)
 	assert.Equal(t, "team-a", ns)
-	_, ns, err = scaler.RestConfig(write("without-ns", ""))
+	_, ns, err = kube.RestConfig(write("without-ns", ""))
 	require.NoError(t, err)
 	assert.Equal(t, "default", ns)
 	for _, tt := range []struct{ flag, watched, kubeconfig, want string }{

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,6 +23,7 @@ import (
 	"github.com/redis-autoscaler/redis-autoscaler/scaler"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/kube"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/topology"
 	"github.com/redis-autoscaler/redis-autoscaler/test/cluster"
@@ -43,6 +45,8 @@ type env struct {
 	tls *tls.Config
 	// stops of the scalers started.
 	stops []func()
+	// metrics is the registry of the scaler started last.
+	metrics *prometheus.Registry
 }
 
 func newEnv(t testing.TB, prefix string) *env {
@@ -53,7 +57,7 @@ func newEnv(t testing.TB, prefix string) *env {
 		require.NoError(t, c.Apply(ctx, "../deploy/crd/redisautoscaler.io_redisreplicationgroups.yaml"))
 		require.NoError(t, c.Apply(ctx, "../deploy/crd/redisautoscaler.io_redisclusters.yaml"))
 	})
-	cl, err := client.New(c.Config, client.Options{Scheme: scaler.Scheme()})
+	cl, err := client.New(c.Config, client.Options{Scheme: kube.Scheme()})
 	require.NoError(t, err)
 	e := &env{t: t, c: c, cl: cl, ns: c.Namespace(t, prefix), ctx: ctx}
 	t.Cleanup(func() {
@@ -98,9 +102,11 @@ func (e *env) startScalerOpts(parent context.Context, edit func(*scalerOpts)) (s
 		log = logr.FromSlogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	done := make(chan error, 1)
+	reg := prometheus.NewRegistry()
+	e.metrics = reg
 	go func() {
 		done <- scaler.Run(ctx, e.c.Config, scaler.Options{
-			MetricsBindAddress: "0", HealthProbeBindAddress: "0",
+			MetricsBindAddress: "0", HealthProbeBindAddress: "0", Registry: reg,
 			Namespace: e.ns, Logger: log, AfterPromote: so.afterPromote, AfterSlotBatch: so.afterSlotBatch,
 		})
 	}()

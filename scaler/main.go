@@ -10,28 +10,27 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
-	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller/cluster"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller/group"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/kube"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/metrics"
 )
 
@@ -47,10 +46,13 @@ type Options struct {
 	Logger logr.Logger
 	// ResyncInterval of a settled group (default 10s).
 	ResyncInterval time.Duration
-	// AfterPromote is a test hook (see controller.Reconciler).
+	// AfterPromote is a test hook (see group.Reconciler).
 	AfterPromote func()
-	// AfterSlotBatch is a test hook (see controller.ClusterReconciler).
+	// AfterSlotBatch is a test hook (see cluster.Reconciler).
 	AfterSlotBatch func()
+	// Registry receives the scaler's own metrics (nil: a new one); a
+	// test running the scaler in its process reads them there.
+	Registry *prometheus.Registry
 }
 
 // LeaderElectionID names the Lease two scaler replicas compete for.
@@ -91,7 +93,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	o.Logger = logr.FromSlogHandler(h)
-	cfg, ns, err := RestConfig(*kubeconfig)
+	cfg, ns, err := kube.RestConfig(*kubeconfig)
 	if err != nil {
 		o.Logger.Error(err, "kubeconfig")
 		return 1
@@ -117,24 +119,6 @@ func routeGlobalLoggers(l logr.Logger) {
 	})
 }
 
-// RestConfig loads the kubeconfig (or the in-cluster config) and the
-// namespace kubectl would use with it: the pod's own in a cluster, else
-// the current context's, else "default".
-func RestConfig(kubeconfig string) (*rest.Config, string, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = kubeconfig
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{})
-	cfg, err := cc.ClientConfig()
-	if err != nil {
-		return nil, "", err
-	}
-	ns, _, err := cc.Namespace()
-	if err != nil {
-		return nil, "", fmt.Errorf("namespace of the kubeconfig context: %w", err)
-	}
-	return cfg, ns, nil
-}
-
 // leaderElectionNamespace is where the Lease lives: the flag, else the one
 // namespace watched, else the kubeconfig's (the pod's in a cluster).
 // Without it, controller-runtime refuses to start out of cluster.
@@ -149,26 +133,13 @@ func leaderElectionNamespace(flag, watched, kubeconfig string) string {
 	}
 }
 
-// Scheme holds the types the scaler reads.
-func Scheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	if err := v1alpha1.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	return s
-}
-
 // Run runs the controller manager until ctx ends.
 func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	routeGlobalLoggers(o.Logger)
 	skip := true
 	mo := ctrl.Options{
-		Scheme:                        Scheme(),
+		Scheme:                        kube.Scheme(),
 		Logger:                        o.Logger,
-		Metrics:                       metricsserver.Options{BindAddress: o.MetricsBindAddress},
 		HealthProbeBindAddress:        o.HealthProbeBindAddress,
 		LeaderElection:                o.LeaderElect,
 		LeaderElectionID:              LeaderElectionID,
@@ -176,6 +147,8 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		LeaderElectionReleaseOnCancel: true,
 		// Several managers in one process (tests restart the scaler).
 		Controller: config.Controller{SkipNameValidation: &skip},
+		// /metrics is served by metricsServer, with the scaler's registry.
+		Metrics: metricsserver.Options{BindAddress: "0"},
 	}
 	if o.Namespace != "" {
 		mo.Cache = cache.Options{DefaultNamespaces: map[string]cache.Config{o.Namespace: {}}}
@@ -190,8 +163,17 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	m := metrics.New(ctrlmetrics.Registry)
-	r := &controller.Reconciler{
+	reg := o.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	if srv := metricsServer(o.MetricsBindAddress, reg); srv != nil {
+		if err := mgr.Add(srv); err != nil {
+			return err
+		}
+	}
+	m := metrics.New(reg)
+	r := &group.Reconciler{
 		Client:         mgr.GetClient(),
 		APIReader:      mgr.GetAPIReader(),
 		Recorder:       mgr.GetEventRecorderFor("redis-autoscaler-scaler"),
@@ -202,11 +184,10 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if err := r.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("controller: %w", err)
 	}
-	if err := setupClusters(mgr, o, m); err != nil {
+	if err := setupClusters(mgr, o, m, reg); err != nil {
 		return err
 	}
-	remove := metrics.RegisterGroups(ctrlmetrics.Registry).AddSource(r.GroupStates)
-	defer remove()
+	reg.MustRegister(metrics.NewGroupCollector(r.GroupStates))
 	return mgr.Start(ctx)
 }
 
@@ -214,7 +195,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 // RedisClusters. An older install with only the RedisReplicationGroup CRD
 // keeps working; the reconciler starts with the next scaler start after
 // the CRD is installed.
-func setupClusters(mgr ctrl.Manager, o Options, m *metrics.Metrics) error {
+func setupClusters(mgr ctrl.Manager, o Options, m *metrics.Metrics, reg prometheus.Registerer) error {
 	gk := schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "RedisCluster"}
 	if _, err := mgr.GetRESTMapper().RESTMapping(gk, v1alpha1.GroupVersion.Version); err != nil {
 		if meta.IsNoMatchError(err) {
@@ -223,12 +204,12 @@ func setupClusters(mgr ctrl.Manager, o Options, m *metrics.Metrics) error {
 		}
 		return fmt.Errorf("RedisCluster API: %w", err)
 	}
-	cr := &controller.ClusterReconciler{
+	cr := &cluster.Reconciler{
 		Client:         mgr.GetClient(),
 		APIReader:      mgr.GetAPIReader(),
 		Recorder:       mgr.GetEventRecorderFor("redis-autoscaler-scaler"),
 		Metrics:        m,
-		Cluster:        metrics.NewCluster(ctrlmetrics.Registry),
+		Cluster:        metrics.NewCluster(reg),
 		ResyncInterval: o.ResyncInterval,
 		AfterBatch:     o.AfterSlotBatch,
 	}

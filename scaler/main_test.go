@@ -120,8 +120,8 @@ func TestMainPasswordLeaderElectionMetrics(t *testing.T) {
 	m := e.waitConverged("auth", 3, 90*time.Second)
 	require.Equal(t, "auth-0", m.Name)
 
-	// Metrics of the scaler are on /metrics (one registry per process, so
-	// either copy's endpoint shows them).
+	// Metrics of the scaler are on /metrics (each copy's own registry:
+	// the leader's shows what it did).
 	var body string
 	require.EventuallyWithT(t, func(ct *assert.CollectT) {
 		resp, err := http.Get("http://" + metricsAddrs[0] + "/metrics")

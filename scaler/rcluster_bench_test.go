@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
-	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
 )
@@ -38,7 +38,7 @@ func benchResharding(b *testing.B) {
 	time.Sleep(5 * time.Second)
 	steady := w.Latencies()
 
-	keys0, bytes0 := counter(b, "redis_autoscaler_cluster_keys_moved_total"), counter(b, "redis_autoscaler_cluster_bytes_moved_total")
+	keys0, bytes0 := counter(b, e.metrics, "redis_autoscaler_cluster_keys_moved_total"), counter(b, e.metrics, "redis_autoscaler_cluster_bytes_moved_total")
 	// The migration's own window: while the scaler reports slots pending
 	// (pod start, meet and attach come before it).
 	var first, last time.Time
@@ -52,7 +52,7 @@ func benchResharding(b *testing.B) {
 				return
 			case <-time.After(10 * time.Millisecond):
 			}
-			if gauge(b, "redis_autoscaler_cluster_migrations_pending") > 0 {
+			if gauge(b, e.metrics, "redis_autoscaler_cluster_migrations_pending") > 0 {
 				if first.IsZero() {
 					first = time.Now()
 				}
@@ -69,7 +69,7 @@ func benchResharding(b *testing.B) {
 	close(stopWatch)
 	<-watched
 	during := w.Latencies()
-	moved, bytes := counter(b, "redis_autoscaler_cluster_keys_moved_total")-keys0, counter(b, "redis_autoscaler_cluster_bytes_moved_total")-bytes0
+	moved, bytes := counter(b, e.metrics, "redis_autoscaler_cluster_keys_moved_total")-keys0, counter(b, e.metrics, "redis_autoscaler_cluster_bytes_moved_total")-bytes0
 	migrating := last.Sub(first) + 10*time.Millisecond
 	b.ReportMetric(float64(redistest.Percentile(steady, 0.5).Microseconds())/1000, "steady-p50-ms")
 	b.ReportMetric(float64(redistest.Percentile(steady, 0.99).Microseconds())/1000, "steady-p99-ms")
@@ -82,13 +82,17 @@ func benchResharding(b *testing.B) {
 }
 
 // counter sums a counter of the in-process scaler's registry.
-func counter(b *testing.B, name string) float64 { return sumMetric(b, name) }
+func counter(b *testing.B, reg prometheus.Gatherer, name string) float64 {
+	return sumMetric(b, reg, name)
+}
 
 // gauge sums a gauge of the in-process scaler's registry.
-func gauge(b *testing.B, name string) float64 { return sumMetric(b, name) }
+func gauge(b *testing.B, reg prometheus.Gatherer, name string) float64 {
+	return sumMetric(b, reg, name)
+}
 
-func sumMetric(b *testing.B, name string) float64 {
-	mfs, err := ctrlmetrics.Registry.Gather()
+func sumMetric(b *testing.B, reg prometheus.Gatherer, name string) float64 {
+	mfs, err := reg.Gather()
 	if err != nil {
 		b.Fatal(err)
 	}

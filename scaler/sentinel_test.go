@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
-	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller/group"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
 	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
 )
@@ -87,7 +87,7 @@ func TestSentinelMode(t *testing.T) {
 	require.Eventually(t, func() bool { return priority("cache-3") == "0" }, 30*time.Second, 20*time.Millisecond)
 	e.scale("cache", 4)
 	require.Eventually(t, func() bool {
-		return priority("cache-3") == "100" && e.pod("cache-3").Annotations[controller.AnnotationReplicaPriority] == ""
+		return priority("cache-3") == "100" && e.pod("cache-3").Annotations[group.AnnotationReplicaPriority] == ""
 	}, 30*time.Second, 50*time.Millisecond, "replica-priority restored after the cancelled scale-down")
 	t.Logf("event %s", e.requireEvent("ReplicaPriorityRestored"))
 	e.waitConverged("cache", 4, 60*time.Second)

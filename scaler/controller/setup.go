@@ -5,6 +5,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -12,60 +13,71 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-
-	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
 )
 
-// indexStatefulSet indexes groups by spec.statefulSetName, so a
-// StatefulSet or pod event finds its group without a list of all groups.
+// indexStatefulSet indexes the reconciled objects by spec.statefulSetName,
+// so a StatefulSet or pod event finds its object without a list of all.
 const indexStatefulSet = "spec.statefulSetName"
 
-// SetupWithManager registers the reconciler and its watches: groups, the
-// StatefulSets they name and those StatefulSets' pods.
-func (r *Reconciler) SetupWithManager(mgr manager.Manager) error {
-	if r.conns == nil {
-		r.conns = newConns()
-	}
-	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.RedisReplicationGroup{}, indexStatefulSet,
-		func(o client.Object) []string {
-			return []string{o.(*v1alpha1.RedisReplicationGroup).Spec.StatefulSetName}
-		}); err != nil {
+// Watch says what a reconciler reconciles: objects of one kind, each
+// naming the StatefulSet whose pods are its Redis servers.
+type Watch struct {
+	// Name of the controller (its metrics and logs).
+	Name string
+	// For is an object of the kind reconciled; NewList makes an empty list
+	// of that kind.
+	For     client.Object
+	NewList func() client.ObjectList
+	// StatefulSet is the name of the StatefulSet an object names.
+	StatefulSet func(client.Object) string
+}
+
+// Setup registers r with the manager: the objects of w's kind, the
+// StatefulSets they name and those StatefulSets' pods, read through c
+// (the manager's cached client). It also adds conns' sweeper, which
+// closes the connections of pods gone and all of them on shutdown.
+func Setup(mgr manager.Manager, c client.Reader, w Watch, conns *Conns, r reconcile.Reconciler) error {
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), w.For, indexStatefulSet,
+		func(o client.Object) []string { return []string{w.StatefulSet(o)} }); err != nil {
 		return err
 	}
-	if err := mgr.Add(r.conns.sweeper()); err != nil {
+	if err := mgr.Add(conns.sweeper()); err != nil {
 		return err
+	}
+	objectsFor := func(ctx context.Context, ns, sts string) []reconcile.Request {
+		list := w.NewList()
+		if err := c.List(ctx, list, client.InNamespace(ns), client.MatchingFields{indexStatefulSet: sts}); err != nil {
+			return nil
+		}
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			return nil
+		}
+		reqs := make([]reconcile.Request, 0, len(items))
+		for _, item := range items {
+			if o, ok := item.(client.Object); ok {
+				reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)})
+			}
+		}
+		return reqs
+	}
+	ofStatefulSet := func(ctx context.Context, o client.Object) []reconcile.Request {
+		return objectsFor(ctx, o.GetNamespace(), o.GetName())
+	}
+	ofPod := func(ctx context.Context, o client.Object) []reconcile.Request {
+		ref := metav1.GetControllerOf(o)
+		if ref == nil || ref.Kind != "StatefulSet" {
+			return nil
+		}
+		return objectsFor(ctx, o.GetNamespace(), ref.Name)
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.RedisReplicationGroup{}).
-		Watches(&appsv1.StatefulSet{}, handler.EnqueueRequestsFromMapFunc(r.groupsOf)).
-		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(r.groupsOfPod)).
-		Named("redisreplicationgroup").
-		// Different groups in parallel; one group is never reconciled by
+		For(w.For).
+		Watches(&appsv1.StatefulSet{}, handler.EnqueueRequestsFromMapFunc(ofStatefulSet)).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(ofPod)).
+		Named(w.Name).
+		// Different objects in parallel; one object is never reconciled by
 		// two workers at once (the workqueue guarantees it per key).
 		WithOptions(crcontroller.Options{MaxConcurrentReconciles: 4}).
 		Complete(r)
-}
-
-func (r *Reconciler) groupsOf(ctx context.Context, o client.Object) []reconcile.Request {
-	return r.groupsFor(ctx, o.GetNamespace(), o.GetName())
-}
-
-func (r *Reconciler) groupsOfPod(ctx context.Context, o client.Object) []reconcile.Request {
-	ref := metav1.GetControllerOf(o)
-	if ref == nil || ref.Kind != "StatefulSet" {
-		return nil
-	}
-	return r.groupsFor(ctx, o.GetNamespace(), ref.Name)
-}
-
-func (r *Reconciler) groupsFor(ctx context.Context, ns, sts string) []reconcile.Request {
-	var list v1alpha1.RedisReplicationGroupList
-	if err := r.Client.List(ctx, &list, client.InNamespace(ns), client.MatchingFields{indexStatefulSet: sts}); err != nil {
-		return nil
-	}
-	reqs := make([]reconcile.Request, 0, len(list.Items))
-	for _, g := range list.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&g)})
-	}
-	return reqs
 }

@@ -1,22 +1,32 @@
 package controller
 
 import (
+	"context"
+	"errors"
 	"fmt"
-	"strings"
+	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/metrics"
 )
 
-func equalStatus(a, b *v1alpha1.RedisReplicationGroupStatus) bool {
-	return equality.Semantic.DeepEqual(a, b)
-}
-
-// joinMax joins at most n items, noting how many were left out.
-func joinMax(items []string, n int) string {
-	if len(items) <= n {
-		return strings.Join(items, "; ")
+// Finish ends a reconcile: it patches obj's status when changed (against
+// orig, the object as read) and looks again at the soonest time out asked
+// for, else after resync. An object deleted meanwhile is no error.
+func Finish(ctx context.Context, c client.Client, m *metrics.Metrics, obj, orig client.Object, changed bool, out *Outcome, resync time.Duration, reconcileErr error) (ctrl.Result, error) {
+	var statusErr error
+	if changed {
+		if err := c.Status().Patch(ctx, obj, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
+			m.Errors.WithLabelValues("status").Inc()
+			statusErr = fmt.Errorf("update status: %w", err)
+		}
 	}
-	return fmt.Sprintf("%s; and %d more", strings.Join(items[:n], "; "), len(items)-n)
+	requeue := out.Requeue
+	if requeue == 0 {
+		requeue = resync
+	}
+	return ctrl.Result{RequeueAfter: requeue}, errors.Join(reconcileErr, statusErr)
 }

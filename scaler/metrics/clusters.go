@@ -25,8 +25,7 @@ type Cluster struct {
 
 var clusterLabels = []string{"namespace", "rediscluster"}
 
-// NewCluster creates the cluster metrics and registers them with reg
-// (reusing collectors registered before, as New does).
+// NewCluster creates the cluster metrics and registers them with reg.
 func NewCluster(reg prometheus.Registerer) *Cluster {
 	counter := func(name, help string) *prometheus.CounterVec {
 		return register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, clusterLabels))

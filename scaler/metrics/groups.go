@@ -2,9 +2,7 @@ package metrics
 
 import (
 	"context"
-	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -48,10 +46,8 @@ type PodState struct {
 // scaler's informer cache), so a deleted group's series go with it and
 // dashboards and alerts need no kube-state-metrics.
 type GroupCollector struct {
-	mu sync.Mutex
-	// sources, in the order added: one per scaler running in this process
-	// (one in production; tests run several).
-	sources        []*source
+	// list reads the groups (from the scaler's informer cache).
+	list           func(context.Context) ([]GroupState, error)
 	replicas       *prometheus.Desc
 	master         *prometheus.Desc
 	lastSwitchover *prometheus.Desc
@@ -60,13 +56,10 @@ type GroupCollector struct {
 	backups        *prometheus.Desc
 }
 
-type source struct {
-	list func(context.Context) ([]GroupState, error)
-}
-
-// NewGroupCollector creates the collector; AddSource gives it its groups.
-func NewGroupCollector() *GroupCollector {
+// NewGroupCollector creates the collector of the groups list returns.
+func NewGroupCollector(list func(context.Context) ([]GroupState, error)) *GroupCollector {
 	return &GroupCollector{
+		list: list,
 		replicas: prometheus.NewDesc("redis_autoscaler_scaler_group_replicas",
 			"Replicas of a RedisReplicationGroup by state: desired (spec.replicas), current and ready (the StatefulSet's pods), synced (master plus replicas attached and in sync).",
 			[]string{"namespace", "group", "state"}, nil),
@@ -88,57 +81,6 @@ func NewGroupCollector() *GroupCollector {
 	}
 }
 
-// AddSource adds where groups come from (a scaler's informer cache);
-// remove takes it away when that scaler stops.
-func (c *GroupCollector) AddSource(list func(context.Context) ([]GroupState, error)) (remove func()) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	src := &source{list: list}
-	c.sources = append(c.sources, src)
-	return func() {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		c.sources = slices.DeleteFunc(c.sources, func(s *source) bool { return s == src })
-	}
-}
-
-// groups merges every source's groups, the first source to list a group
-// winning. A failing source is skipped while another answers; when all
-// fail, the first error is returned.
-func (c *GroupCollector) groups(ctx context.Context) ([]GroupState, bool, error) {
-	c.mu.Lock()
-	sources := slices.Clone(c.sources)
-	c.mu.Unlock()
-	if len(sources) == 0 {
-		return nil, false, nil
-	}
-	var out []GroupState
-	seen := map[[2]string]bool{}
-	var firstErr error
-	ok := false
-	for _, s := range sources {
-		gs, err := s.list(ctx)
-		if err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
-			continue
-		}
-		ok = true
-		for _, g := range gs {
-			k := [2]string{g.Namespace, g.Name}
-			if !seen[k] {
-				seen[k] = true
-				out = append(out, g)
-			}
-		}
-	}
-	if !ok {
-		return nil, true, firstErr
-	}
-	return out, true, nil
-}
-
 // Describe implements prometheus.Collector.
 func (c *GroupCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.replicas
@@ -153,10 +95,7 @@ func (c *GroupCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *GroupCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	groups, have, err := c.groups(ctx)
-	if !have {
-		return
-	}
+	groups, err := c.list(ctx)
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(c.replicas, err)
 		return
@@ -188,10 +127,4 @@ func (c *GroupCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(c.backups, prometheus.CounterValue, float64(b.Failed), g.Namespace, g.Name, "failure")
 		}
 	}
-}
-
-// RegisterGroups registers the group collector once per registry and
-// returns the one registered.
-func RegisterGroups(reg prometheus.Registerer) *GroupCollector {
-	return register(reg, NewGroupCollector())
 }

@@ -3,7 +3,6 @@ package metrics
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +19,7 @@ func TestGroupCollector(t *testing.T) {
 		err    error
 		want   string
 	}{
-		{name: "no source yet", want: ``},
+		{name: "no groups", want: ``},
 		{name: "a converged group and one without spec.replicas", groups: []GroupState{
 			{Namespace: "redis", Name: "cache", Desired: 3, HasDesired: true, Current: 3, Ready: 3, Synced: 3, Master: "cache-0",
 				LastSwitchover: time.Unix(1764561600, 250_000_000),
@@ -60,53 +59,14 @@ redis_autoscaler_scaler_group_replicas{group="queue",namespace="redis",state="sy
 `},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := NewGroupCollector()
-			if tc.groups != nil || tc.err != nil {
-				c.AddSource(func(context.Context) ([]GroupState, error) { return tc.groups, tc.err })
-			}
+			c := NewGroupCollector(func(context.Context) ([]GroupState, error) { return tc.groups, tc.err })
 			require.NoError(t, testutil.CollectAndCompare(c, strings.NewReader(tc.want)))
 		})
 	}
-	// Several scalers in one process: groups from every source, the first
-	// listing a group winning, a failing source skipped while another
-	// answers; a removed source is gone.
-	multi := NewGroupCollector()
-	one := func(name string, cur int32) func(context.Context) ([]GroupState, error) {
-		return func(context.Context) ([]GroupState, error) {
-			return []GroupState{{Namespace: "ns", Name: name, Current: cur}}, nil
-		}
-	}
-	multi.AddSource(one("a", 1))
-	removeB := multi.AddSource(one("b", 2))
-	multi.AddSource(one("a", 9))
-	multi.AddSource(func(context.Context) ([]GroupState, error) { return nil, errors.New("stopped") })
-	current := func() string {
-		var b strings.Builder
-		reg := prometheus.NewRegistry()
-		require.NoError(t, reg.Register(multi))
-		mfs, err := reg.Gather()
-		require.NoError(t, err)
-		for _, mf := range mfs {
-			for _, m := range mf.GetMetric() {
-				if mf.GetName() == "redis_autoscaler_scaler_group_replicas" && m.GetLabel()[2].GetValue() == "current" {
-					fmt.Fprintf(&b, "%s=%v ", m.GetLabel()[0].GetValue(), m.GetGauge().GetValue())
-				}
-			}
-		}
-		return b.String()
-	}
-	require.Equal(t, "a=1 b=2 ", current())
-	removeB()
-	require.Equal(t, "a=1 ", current())
-
-	// A failing source alone is a scrape error, not a panic or silence.
-	c := NewGroupCollector()
-	c.AddSource(func(context.Context) ([]GroupState, error) { return nil, errors.New("cache not synced") })
+	// A failing list is a scrape error, not a panic or silence.
+	c := NewGroupCollector(func(context.Context) ([]GroupState, error) { return nil, errors.New("cache not synced") })
 	reg := prometheus.NewPedanticRegistry()
 	require.NoError(t, reg.Register(c))
 	_, err := reg.Gather()
 	require.ErrorContains(t, err, "cache not synced")
-	// Registering twice returns the first.
-	reg2 := prometheus.NewRegistry()
-	require.Same(t, RegisterGroups(reg2), RegisterGroups(reg2))
 }

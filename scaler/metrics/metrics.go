@@ -1,10 +1,11 @@
-// Package metrics holds the scaler's own Prometheus metrics, served on its
-// /metrics next to controller-runtime's. Labels never carry a password.
+// Package metrics holds the scaler's own Prometheus metrics, on a registry
+// of each scaler's own (client_golang's pattern: no global state, so
+// several scalers in one process never see each other's series), served
+// on its /metrics next to controller-runtime's. Labels never carry a
+// password.
 package metrics
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -31,9 +32,8 @@ type Metrics struct {
 	Errors *prometheus.CounterVec
 }
 
-// New creates the metrics and registers them with reg. Registering twice
-// with the same registry (a scaler restarted in one process) reuses the
-// collectors already there.
+// New creates the metrics and registers them with reg, the scaler's own
+// registry.
 func New(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		Reconciles: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -102,18 +102,9 @@ func (m *Metrics) ForgetGroup(namespace, group string) {
 	m.ScaleEvents.DeletePartialMatch(labels)
 }
 
+// register registers c with reg (each scaler has a registry of its own,
+// so a name registered twice is a bug) and returns it.
 func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if reg == nil {
-		return c
-	}
-	if err := reg.Register(c); err != nil {
-		var already prometheus.AlreadyRegisteredError
-		if errors.As(err, &already) {
-			if existing, ok := already.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		panic(err)
-	}
+	reg.MustRegister(c)
 	return c
 }

@@ -9,15 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestNewTwiceSharesCollectors(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	a := New(reg)
-	b := New(reg) // a scaler restarted in the same process
-	a.Reconciles.WithLabelValues("ok").Inc()
-	b.Reconciles.WithLabelValues("ok").Inc()
-	assert.InDelta(t, 2, testutil.ToFloat64(a.Reconciles.WithLabelValues("ok")), 0)
-}
-
 func TestLint(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := New(reg)

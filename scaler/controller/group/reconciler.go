@@ -1,8 +1,9 @@
-// Package controller is the scaler's reconciler: it reads a
-// RedisReplicationGroup, its StatefulSet, the pods and every pod's INFO,
-// lets package topology decide, and applies the decisions (Redis commands,
-// pod labels, the StatefulSet's replica count, status, events).
-package controller
+// Package group is the RedisReplicationGroup reconciler: it reads a
+// group, its StatefulSet, the pods and every pod's INFO, lets package
+// topology decide, and applies the decisions (Redis commands, pod labels,
+// the StatefulSet's replica count, status, events). The kit it shares with
+// the RedisCluster reconciler is package controller.
+package group
 
 import (
 	"context"
@@ -10,10 +11,7 @@ import (
 	"fmt"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -21,24 +19,11 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/credentials"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/metrics"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/topology"
-)
-
-// Labels the scaler puts on pods, for a -master and a -replicas Service.
-const (
-	LabelRole   = "redisautoscaler.io/role"
-	LabelSynced = "redisautoscaler.io/synced"
-	RoleMaster  = "master"
-	RoleReplica = "replica"
-)
-
-// How soon to look again.
-const (
-	requeueSyncing  = 100 * time.Millisecond
-	requeueScaling  = 500 * time.Millisecond
-	requeueDegraded = time.Second
 )
 
 // +kubebuilder:rbac:groups=redisautoscaler.io,resources=redisreplicationgroups,verbs=get;list;watch
@@ -63,109 +48,63 @@ type Reconciler struct {
 	// master is promoted (tests interrupt the scaler there).
 	AfterPromote func()
 
-	conns *conns
+	conns *controller.Conns
 	waits waits
 }
 
-// outcome collects what one reconcile saw and did, for status and requeue.
+// outcome collects what one reconcile of a group saw and did.
 type outcome struct {
-	requeue  time.Duration
-	ready    int32
-	notReady []string
-	scaling  metav1.Condition
-	degraded []string
-	reason   string
-}
-
-func (o *outcome) soon(d time.Duration) {
-	if o.requeue == 0 || d < o.requeue {
-		o.requeue = d
-	}
-}
-
-func (o *outcome) degrade(reason, msg string) {
-	if o.reason == "" {
-		o.reason = reason
-	}
-	o.degraded = append(o.degraded, msg)
-	o.soon(requeueDegraded)
+	controller.Outcome
+	// scaling is the Scaling condition without its Type (no Reason:
+	// nothing is scaling).
+	scaling metav1.Condition
 }
 
 // Reconcile implements reconcile.Reconciler.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return timed(r.Metrics, r.resync(), func() (ctrl.Result, error) { return r.reconcile(ctx, req) })
-}
-
-// timed runs one reconcile and counts it by result: error, requeue
-// (sooner than the resync interval) or ok.
-func timed(m *metrics.Metrics, resync time.Duration, reconcile func() (ctrl.Result, error)) (ctrl.Result, error) {
-	start := time.Now()
-	res, err := reconcile()
-	m.ReconcileSeconds.Observe(time.Since(start).Seconds())
-	switch {
-	case err != nil:
-		m.Reconciles.WithLabelValues("error").Inc()
-	case res.RequeueAfter > 0 && res.RequeueAfter < resync:
-		m.Reconciles.WithLabelValues("requeue").Inc()
-	default:
-		m.Reconciles.WithLabelValues("ok").Inc()
-	}
-	return res, err
-}
-
-func (r *Reconciler) resync() time.Duration {
-	if r.ResyncInterval > 0 {
-		return r.ResyncInterval
-	}
-	return 10 * time.Second
+	return controller.Timed(r.Metrics, controller.Resync(r.ResyncInterval), func() (ctrl.Result, error) { return r.reconcile(ctx, req) })
 }
 
 func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
 	var g v1alpha1.RedisReplicationGroup
-	if err := r.Client.Get(ctx, req.NamespacedName, &g); err != nil {
-		if apierrors.IsNotFound(err) {
-			r.Metrics.ForgetGroup(req.Namespace, req.Name)
-		}
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+	if ok, err := controller.Get(ctx, r.Client, req.NamespacedName, &g, func() { r.Metrics.ForgetGroup(req.Namespace, req.Name) }); !ok {
+		return ctrl.Result{}, err
 	}
 	r.Metrics.InitGroup(g.Namespace, g.Name)
 	orig := g.DeepCopy()
 	out := &outcome{}
 
-	var sts appsv1.StatefulSet
-	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: g.Namespace, Name: g.Spec.StatefulSetName}, &sts); err != nil {
-		if !apierrors.IsNotFound(err) {
-			return ctrl.Result{}, err
-		}
-		out.degrade("StatefulSetNotFound", fmt.Sprintf("statefulset %s not found", g.Spec.StatefulSetName))
+	sts, err := controller.StatefulSet(ctx, r.Client, g.Namespace, g.Spec.StatefulSetName, &g.Status.Selector, &g.Status.Replicas, &out.Outcome)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if sts == nil {
 		return r.finish(ctx, &g, orig, out, nil)
 	}
-	if sel, err := metav1.LabelSelectorAsSelector(sts.Spec.Selector); err == nil {
-		g.Status.Selector = sel.String()
-	}
-	g.Status.Replicas = sts.Status.Replicas
 
 	// A hold (a restore in progress) freezes the topology: the holder
 	// makes the master a replica of its own for a while, which must not
 	// read as a lost master.
-	until, held := HoldUntil(&g, time.Now())
+	until, held := g.HoldUntil(time.Now())
 	holdCondition(&g, until, held)
 	if held {
 		var statusErr error
 		if !equalStatus(&orig.Status, &g.Status) {
 			statusErr = r.Client.Status().Patch(ctx, &g, client.MergeFrom(orig))
 		}
-		return ctrl.Result{RequeueAfter: min(time.Until(until)+10*time.Millisecond, r.resync())}, client.IgnoreNotFound(statusErr)
+		return ctrl.Result{RequeueAfter: min(time.Until(until)+10*time.Millisecond, controller.Resync(r.ResyncInterval))}, client.IgnoreNotFound(statusErr)
 	}
 
-	auth, tc, err := r.credentials(ctx, &g)
+	// Secrets are read uncached: the scaler needs `get` on the few it is
+	// pointed at, not a cluster-wide watch of every Secret.
+	auth, tc, err := credentials.Group(ctx, r.APIReader, &g)
 	if err != nil {
 		r.Metrics.Errors.WithLabelValues("credentials").Inc()
-		out.degrade("CredentialsUnavailable", err.Error())
+		out.Degrade("CredentialsUnavailable", err.Error())
 		return r.finish(ctx, &g, orig, out, err)
 	}
-	members, err := r.observe(ctx, &g, &sts, auth, tc)
+	members, err := r.observe(ctx, &g, sts, auth, tc)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -173,10 +112,10 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	for _, m := range members {
 		if m.obs.Running && !m.obs.Reachable {
 			r.Metrics.Errors.WithLabelValues("observe").Inc()
-			out.degrade("PodUnreachable", fmt.Sprintf("%s: %v", m.obs.Name, m.err))
+			out.Degrade("PodUnreachable", fmt.Sprintf("%s: %v", m.obs.Name, m.err))
 			// Usually a Redis still starting: look again soon, a new pod
 			// should be attached within a second or two of Running.
-			out.soon(requeueSyncing)
+			out.Soon(controller.RequeueSyncing)
 		}
 	}
 
@@ -193,19 +132,19 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		// hand over while it is alive, before anything else.
 		if err := r.moveFromTerminating(ctx, &g, members, master, auth, out); err != nil {
 			log.Error(err, "switchover from terminating master")
-			out.degrade("SwitchoverFailed", err.Error())
+			out.Degrade("SwitchoverFailed", err.Error())
 		}
 		return r.finish(ctx, &g, orig, out, nil)
 	}
-	settled, err := r.scale(ctx, &g, &sts, members, master, auth, out)
+	settled, err := r.scale(ctx, &g, sts, members, master, auth, out)
 	if err != nil {
 		log.Error(err, "scale")
-		out.degrade("ScaleFailed", err.Error())
+		out.Degrade("ScaleFailed", err.Error())
 	}
 	if settled && len(attached) == 0 {
-		if err := r.rollout(ctx, &g, &sts, members, master, auth, out); err != nil {
+		if err := r.rollout(ctx, &g, sts, members, master, auth, out); err != nil {
 			log.Error(err, "rolling update")
-			out.degrade("RolloutFailed", err.Error())
+			out.Degrade("RolloutFailed", err.Error())
 		}
 	}
 	return r.finish(ctx, &g, orig, out, nil)
@@ -218,12 +157,12 @@ func (r *Reconciler) ensureMaster(ctx context.Context, g *v1alpha1.RedisReplicat
 		m, err := r.sentinelMaster(ctx, g, members)
 		if errors.Is(err, errFailoverInProgress) {
 			out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "SentinelFailover", Message: "Sentinel is failing over"}
-			out.soon(requeueSyncing)
+			out.Soon(controller.RequeueSyncing)
 			return nil, nil, nil
 		}
 		if err != nil {
 			r.Metrics.Errors.WithLabelValues("sentinel").Inc()
-			out.degrade("SentinelUnavailable", err.Error())
+			out.Degrade("SentinelUnavailable", err.Error())
 			return nil, nil, nil
 		}
 		return m, nil, nil
@@ -238,9 +177,9 @@ func (r *Reconciler) ensureMaster(ctx context.Context, g *v1alpha1.RedisReplicat
 			if r.waits.start(key) {
 				r.Recorder.Event(g, corev1.EventTypeWarning, "ElectionWaiting", d.Message)
 			}
-			out.soon(requeueSyncing)
+			out.Soon(controller.RequeueSyncing)
 		}
-		out.degrade(d.Reason, d.Message)
+		out.Degrade(d.Reason, d.Message)
 		return nil, nil, nil
 	}
 	r.waits.clear(key)
@@ -270,7 +209,7 @@ func (r *Reconciler) attach(ctx context.Context, g *v1alpha1.RedisReplicationGro
 	logf.FromContext(ctx).V(1).Info("attach plan", "master", master.obs.Name, "attach", plan.Attach, "waiting", plan.Waiting,
 		"syncing", plan.Syncing, "inSync", plan.InSync)
 	if len(plan.Attach)+len(plan.Waiting)+len(plan.Syncing) > 0 {
-		out.soon(requeueSyncing)
+		out.Soon(controller.RequeueSyncing)
 	}
 	if len(plan.Attach) == 0 {
 		return nil
@@ -294,7 +233,7 @@ func (r *Reconciler) attach(ctx context.Context, g *v1alpha1.RedisReplicationGro
 		if err := redisops.Attach(ctx, m.client, host, port, auth); err != nil {
 			r.Metrics.Errors.WithLabelValues("attach").Inc()
 			r.Recorder.Eventf(g, corev1.EventTypeWarning, "AttachFailed", "REPLICAOF %s %d on %s: %v", host, port, name, err)
-			out.degrade("AttachFailed", fmt.Sprintf("%s: %v", name, err))
+			out.Degrade("AttachFailed", fmt.Sprintf("%s: %v", name, err))
 			continue
 		}
 		r.Metrics.Commands.WithLabelValues("replicaof").Inc()
@@ -314,22 +253,22 @@ func (r *Reconciler) label(ctx context.Context, g *v1alpha1.RedisReplicationGrou
 		case !m.obs.Running:
 			// The pod is down: it must not be routed to as master.
 		case m == master:
-			role = RoleMaster
-			out.ready++
+			role = controller.RoleMaster
+			out.Ready++
 		default:
-			role, synced = RoleReplica, "false"
+			role, synced = controller.RoleReplica, "false"
 			if m.obs.Reachable && !attached[m.obs.Name] && m.obs.InSyncWith(host, port) {
 				synced = "true"
-				out.ready++
+				out.Ready++
 			} else {
-				out.notReady = append(out.notReady, m.obs.Name)
+				out.NotReady = append(out.NotReady, m.obs.Name)
 			}
 		}
 		if !m.obs.Reachable && m.obs.Running {
 			// Unknown state: keep a replica label (so a blip does not
 			// churn Services) but never a second master label.
-			role = m.pod.Labels[LabelRole]
-			if role == RoleMaster {
+			role = m.pod.Labels[controller.LabelRole]
+			if role == controller.RoleMaster {
 				role = ""
 			}
 			if role == "" {
@@ -337,81 +276,14 @@ func (r *Reconciler) label(ctx context.Context, g *v1alpha1.RedisReplicationGrou
 			}
 		}
 		old := m.pod.Labels
-		if old[LabelRole] == role && old[LabelSynced] == synced {
+		if old[controller.LabelRole] == role && old[controller.LabelSynced] == synced {
 			continue
 		}
-		if synced == "true" && old[LabelSynced] == "" {
+		if synced == "true" && old[controller.LabelSynced] == "" {
 			if started, ok := containerStarted(m.pod); ok {
 				r.Metrics.AttachSeconds.WithLabelValues(g.Namespace, g.Name).Observe(time.Since(started).Seconds())
 			}
 		}
-		patch := client.MergeFrom(m.pod.DeepCopy())
-		if m.pod.Labels == nil {
-			m.pod.Labels = map[string]string{}
-		}
-		setOrDelete(m.pod.Labels, LabelRole, role)
-		setOrDelete(m.pod.Labels, LabelSynced, synced)
-		if err := r.Client.Patch(ctx, m.pod, patch); err != nil && !apierrors.IsNotFound(err) {
-			r.Metrics.Errors.WithLabelValues("label").Inc()
-			out.degrade("LabelFailed", fmt.Sprintf("%s: %v", m.obs.Name, err))
-		}
+		controller.Label(ctx, r.Client, r.Metrics, m.pod, role, synced, &out.Outcome)
 	}
-}
-
-func setOrDelete(m map[string]string, k, v string) {
-	if v == "" {
-		delete(m, k)
-		return
-	}
-	m[k] = v
-}
-
-// finish writes the status and chooses when to look again.
-func (r *Reconciler) finish(ctx context.Context, g, orig *v1alpha1.RedisReplicationGroup, out *outcome, reconcileErr error) (ctrl.Result, error) {
-	g.Status.ObservedGeneration = g.Generation
-	g.Status.ReadyReplicas = out.ready
-	gen := g.Generation
-	if len(out.degraded) > 0 {
-		meta.SetStatusCondition(&g.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionDegraded, Status: metav1.ConditionTrue,
-			Reason: out.reason, Message: joinMax(out.degraded, 5), ObservedGeneration: gen})
-	} else {
-		meta.SetStatusCondition(&g.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionDegraded, Status: metav1.ConditionFalse,
-			Reason: "AsExpected", Message: "", ObservedGeneration: gen})
-	}
-	scaling := out.scaling
-	// out.scaling carries no Type (set below): whether anything is
-	// scaling is whether a reason was given.
-	if scaling.Reason == "" {
-		scaling = metav1.Condition{Status: metav1.ConditionFalse, Reason: "Stable"}
-	}
-	scaling.Type, scaling.ObservedGeneration = v1alpha1.ConditionScaling, gen
-	meta.SetStatusCondition(&g.Status.Conditions, scaling)
-	ready := metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse, ObservedGeneration: gen}
-	switch {
-	case g.Status.Master == "" || len(out.degraded) > 0 && out.ready == 0:
-		ready.Reason, ready.Message = "NoMaster", "no master"
-	case len(out.notReady) > 0:
-		ready.Reason, ready.Message = "ReplicasSyncing", "not in sync: "+joinMax(out.notReady, 10)
-	case out.ready != g.Status.Replicas:
-		ready.Reason, ready.Message = "PodsNotRunning", fmt.Sprintf("%d of %d pods ready", out.ready, g.Status.Replicas)
-	default:
-		ready.Status, ready.Reason, ready.Message = metav1.ConditionTrue, "AllInSync", fmt.Sprintf("master %s, %d replicas in sync", g.Status.Master, out.ready-1)
-	}
-	if ready.Status != metav1.ConditionTrue {
-		out.soon(requeueScaling)
-	}
-	meta.SetStatusCondition(&g.Status.Conditions, ready)
-
-	var statusErr error
-	if !equalStatus(&orig.Status, &g.Status) {
-		if err := r.Client.Status().Patch(ctx, g, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
-			r.Metrics.Errors.WithLabelValues("status").Inc()
-			statusErr = fmt.Errorf("update status: %w", err)
-		}
-	}
-	requeue := out.requeue
-	if requeue == 0 {
-		requeue = r.resync()
-	}
-	return ctrl.Result{RequeueAfter: requeue}, errors.Join(reconcileErr, statusErr)
 }

@@ -1,4 +1,4 @@
-package controller
+package group
 
 import (
 	"testing"
@@ -35,7 +35,7 @@ func TestHold(t *testing.T) {
 			if tc.wasHeld {
 				meta.SetStatusCondition(&g.Status.Conditions, metav1.Condition{Type: v1alpha1.ConditionTopologyHeld, Status: metav1.ConditionTrue, Reason: "Held"})
 			}
-			until, held := HoldUntil(g, now)
+			until, held := g.HoldUntil(now)
 			assert.Equal(t, tc.held, held)
 			holdCondition(g, until, held)
 			c := meta.FindStatusCondition(g.Status.Conditions, v1alpha1.ConditionTopologyHeld)
@@ -47,7 +47,7 @@ func TestHold(t *testing.T) {
 				assert.Equal(t, tc.wantStatus, c.Status)
 				if held {
 					assert.Equal(t, "held until 2026-12-01T12:30:00Z: restore of x.rdb", c.Message)
-					assert.Equal(t, c.Message, HoldMessage(until, "restore of x.rdb"))
+					assert.Equal(t, c.Message, v1alpha1.HoldMessage(until, "restore of x.rdb"))
 				}
 			}
 		})

@@ -1,4 +1,4 @@
-package controller
+package group
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/topology"
 )
@@ -21,7 +22,7 @@ import (
 // paused writes like a planned scale-down, never abandoned. With no
 // replica to take over, it stays master until it is gone.
 func (r *Reconciler) moveFromTerminating(ctx context.Context, g *v1alpha1.RedisReplicationGroup, members []*member, master *member, auth redisops.Auth, out *outcome) error {
-	out.soon(requeueSyncing)
+	out.Soon(controller.RequeueSyncing)
 	target, ok := topology.SwitchoverTarget(observations(members), master.obs, master.obs.Address, master.obs.Port, g.Spec.LagLimit(), nil)
 	if !ok {
 		out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "MasterTerminating",
@@ -55,7 +56,7 @@ func (r *Reconciler) rollout(ctx context.Context, g *v1alpha1.RedisReplicationGr
 		m := find(members, plan.Delete)
 		out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "RollingUpdate",
 			Message: fmt.Sprintf("replacing %s with revision %s", m.obs.Name, sts.Status.UpdateRevision)}
-		out.soon(requeueScaling)
+		out.Soon(controller.RequeueScaling)
 		uid := m.pod.UID
 		err := r.Client.Delete(ctx, m.pod, client.Preconditions{UID: &uid})
 		if err != nil && !apierrors.IsNotFound(err) {
@@ -69,12 +70,12 @@ func (r *Reconciler) rollout(ctx context.Context, g *v1alpha1.RedisReplicationGr
 	case plan.SwitchoverTo != "":
 		out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "RollingUpdate",
 			Message: fmt.Sprintf("replicas updated; switching the master over to %s", plan.SwitchoverTo)}
-		out.soon(requeueSyncing)
+		out.Soon(controller.RequeueSyncing)
 		return r.handOver(ctx, g, members, master, find(members, plan.SwitchoverTo), int32(len(members)), auth, "rolling update")
 	default:
 		out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "RollingUpdate",
 			Message: "rolling update waits: " + plan.Reason}
-		out.soon(requeueScaling)
+		out.Soon(controller.RequeueScaling)
 		return nil
 	}
 }

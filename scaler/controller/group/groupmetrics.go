@@ -1,4 +1,4 @@
-package controller
+package group
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/metrics"
 )
 
@@ -43,8 +44,8 @@ func (r *Reconciler) GroupStates(ctx context.Context) ([]metrics.GroupState, err
 					if p.DeletionTimestamp != nil {
 						continue
 					}
-					role, synced := p.Labels[LabelRole], p.Labels[LabelSynced] == "true"
-					if role == RoleMaster || (role == RoleReplica && synced) {
+					role, synced := p.Labels[controller.LabelRole], p.Labels[controller.LabelSynced] == "true"
+					if role == controller.RoleMaster || (role == controller.RoleReplica && synced) {
 						s.Synced++
 					}
 					s.Pods = append(s.Pods, metrics.PodState{Name: p.Name, Role: role, Synced: synced})

@@ -1,4 +1,4 @@
-package controller
+package cluster
 
 import (
 	"context"
@@ -7,13 +7,13 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/sync/errgroup"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisinfo"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/clusterops"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
 )
 
 // cnode is one pod of a RedisCluster's StatefulSet and what its Redis
@@ -44,38 +44,29 @@ func (n *cnode) owner() bool { return n.reachable() && n.me.Master() && len(n.me
 // observeCluster lists the StatefulSet's pods and reads each running one's
 // CLUSTER NODES, CLUSTER INFO, INFO replication and DBSIZE in one round
 // trip, concurrently.
-func (r *ClusterReconciler) observeCluster(ctx context.Context, rc *v1alpha1.RedisCluster, sts *appsv1.StatefulSet, creds clusterCreds) ([]*cnode, error) {
-	pods, err := statefulSetPods(ctx, r.Client, sts)
+func (r *Reconciler) observeCluster(ctx context.Context, rc *v1alpha1.RedisCluster, sts *appsv1.StatefulSet, creds clusterCreds) ([]*cnode, error) {
+	pods, err := controller.StatefulSetPods(ctx, r.Client, sts)
 	if err != nil {
 		return nil, err
 	}
 	port := rc.Spec.RedisPort()
 	var nodes []*cnode
 	for _, op := range pods {
-		p, ord := op.pod, op.ord
-		n := &cnode{pod: p, ord: ord, running: podRunning(p) && p.DeletionTimestamp == nil}
+		p, ord := op.Pod, op.Ord
+		n := &cnode{pod: p, ord: ord, running: controller.PodRunning(p) && p.DeletionTimestamp == nil}
 		if n.running {
-			n.client = r.conns.get(p.Status.PodIP, port, creds.auth, creds.tls.config, creds.tls.key)
+			n.client = r.conns.Get(p.Status.PodIP, port, creds.auth, creds.tls)
 		} else {
 			n.err = fmt.Errorf("not running")
 		}
 		nodes = append(nodes, n)
 	}
 	slices.SortFunc(nodes, func(a, b *cnode) int { return a.ord - b.ord })
-	eg, ectx := errgroup.WithContext(ctx)
-	eg.SetLimit(32)
-	for _, n := range nodes {
-		if n.client == nil {
-			continue
+	controller.ObserveEach(ctx, nodes, func(ctx context.Context, n *cnode) {
+		if n.client != nil {
+			n.err = observeNode(ctx, n)
 		}
-		eg.Go(func() error {
-			octx, cancel := context.WithTimeout(ectx, observeTimeout)
-			defer cancel()
-			n.err = observeNode(octx, n)
-			return nil
-		})
-	}
-	_ = eg.Wait()
+	})
 	return nodes, nil
 }
 

@@ -1,4 +1,8 @@
-package controller
+// Package credentials reads the Redis password and TLS client settings a
+// RedisReplicationGroup or RedisCluster points at from their Secrets. The
+// reconcilers and the backup command share it, so the backup command needs
+// no reconciler to reach a group's Redis.
+package credentials
 
 import (
 	"context"
@@ -15,25 +19,23 @@ import (
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
 )
 
-// credentials reads the group's password and TLS settings from Secrets.
-// Secrets are read uncached (APIReader): the scaler needs `get` on the few
+// Group reads a group's password and TLS client settings from its
+// Secrets. The scaler and the backup command both use it.
+func Group(ctx context.Context, r client.Reader, g *v1alpha1.RedisReplicationGroup) (redisops.Auth, TLS, error) {
+	return For(ctx, r, g.Namespace, g.Spec.Auth, g.Spec.TLS)
+}
+
+// For reads the password and TLS settings an auth and a TLS spec point
+// at, from Secrets in namespace ns (RedisReplicationGroups and
+// RedisClusters share the two specs). Secrets are read with the reader
+// given, uncached in the scaler (its APIReader): it needs `get` on the few
 // Secrets it is pointed at, not a cluster-wide watch of every Secret.
-func (r *Reconciler) credentials(ctx context.Context, g *v1alpha1.RedisReplicationGroup) (redisops.Auth, tlsSettings, error) {
-	auth, cfg, key, err := Credentials(ctx, r.APIReader, g)
-	return auth, tlsSettings{config: cfg, key: key}, err
+func For(ctx context.Context, r client.Reader, ns string, a *v1alpha1.AuthSpec, t *v1alpha1.TLSSpec) (redisops.Auth, TLS, error) {
+	auth, cfg, key, err := read(ctx, r, ns, a, t)
+	return auth, TLS{Config: cfg, Key: key}, err
 }
 
-// Credentials reads a group's password and TLS client settings from its
-// Secrets (nil TLS config: plain TCP); key is a digest identifying the
-// TLS settings. The backup command uses it too.
-func Credentials(ctx context.Context, r client.Reader, g *v1alpha1.RedisReplicationGroup) (auth redisops.Auth, _ *tls.Config, key string, _ error) {
-	return CredentialsFor(ctx, r, g.Namespace, g.Spec.Auth, g.Spec.TLS)
-}
-
-// CredentialsFor reads the password and TLS settings an auth and a TLS
-// spec point at, from Secrets in namespace ns (RedisReplicationGroups and
-// RedisClusters share the two specs).
-func CredentialsFor(ctx context.Context, r client.Reader, ns string, a *v1alpha1.AuthSpec, t *v1alpha1.TLSSpec) (auth redisops.Auth, _ *tls.Config, key string, _ error) {
+func read(ctx context.Context, r client.Reader, ns string, a *v1alpha1.AuthSpec, t *v1alpha1.TLSSpec) (auth redisops.Auth, _ *tls.Config, key string, _ error) {
 	secretKey := func(name, key string) ([]byte, error) { return secretKey(ctx, r, ns, name, key) }
 	if a != nil {
 		auth.Username = a.Username
@@ -82,10 +84,19 @@ func CredentialsFor(ctx context.Context, r client.Reader, ns string, a *v1alpha1
 	return auth, cfg, hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// tlsSettings is the TLS client config and a digest identifying it.
-type tlsSettings struct {
-	config *tls.Config
-	key    string
+// TLS is a TLS client config (nil: plain TCP) and a digest identifying
+// it, so a connection cache can tell two configs apart without comparing
+// certificates.
+type TLS struct {
+	Config *tls.Config
+	Key    string
+}
+
+// Password reads the password a SecretKeyRef names (key "password" unless
+// it says otherwise) from namespace ns.
+func Password(ctx context.Context, r client.Reader, ns string, ref *v1alpha1.SecretKeyRef) (string, error) {
+	pw, err := secretKey(ctx, r, ns, ref.Name, keyOr(ref.Key, "password"))
+	return string(pw), err
 }
 
 func secretKey(ctx context.Context, r client.Reader, ns, name, key string) ([]byte, error) {

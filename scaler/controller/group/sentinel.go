@@ -1,4 +1,4 @@
-package controller
+package group
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/credentials"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
 )
 
@@ -34,13 +35,13 @@ func (r *Reconciler) sentinelClient(ctx context.Context, g *v1alpha1.RedisReplic
 	}
 	var auth redisops.Auth
 	if ref := g.Spec.Sentinel.PasswordSecretRef; ref != nil {
-		pw, err := secretKey(ctx, r.APIReader, g.Namespace, ref.Name, keyOr(ref.Key, "password"))
+		pw, err := credentials.Password(ctx, r.APIReader, g.Namespace, ref)
 		if err != nil {
 			return nil, fmt.Errorf("sentinel password: %w", err)
 		}
-		auth.Password = string(pw)
+		auth.Password = pw
 	}
-	return r.conns.get(host, port, auth, nil, "sentinel"), nil
+	return r.conns.Get(host, port, auth, credentials.TLS{Key: "sentinel"}), nil
 }
 
 // sentinelMaster is the pod Sentinel names as master (by pod IP or address).

@@ -1,20 +1,26 @@
-package controller
+// Package cluster is the RedisCluster reconciler: it reads a cluster, its
+// StatefulSet, the pods and every pod's CLUSTER NODES, lets package
+// clusterplan decide the next steps, and carries them out (Redis Cluster
+// commands, slot moves, pod labels, the StatefulSet's replica count,
+// status, events). The kit it shares with the RedisReplicationGroup
+// reconciler is package controller.
+package cluster
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/credentials"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/metrics"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
 )
@@ -22,12 +28,12 @@ import (
 // +kubebuilder:rbac:groups=redisautoscaler.io,resources=redisclusters,verbs=get;list;watch
 // +kubebuilder:rbac:groups=redisautoscaler.io,resources=redisclusters/status,verbs=get;update;patch
 
-// ClusterReconciler reconciles RedisClusters: it sizes the StatefulSet to
+// Reconciler reconciles RedisClusters: it sizes the StatefulSet to
 // shards × (1 + replicasPerShard), forms the cluster, attaches replicas
 // and moves hash slots so every shard owns an even share, one bounded step
 // per reconcile. Every step is read back from Redis, never from memory, so
 // a scaler restarted at any point carries on where the last one stopped.
-type ClusterReconciler struct {
+type Reconciler struct {
 	Client    client.Client
 	APIReader client.Reader
 	Recorder  record.EventRecorder
@@ -43,81 +49,67 @@ type ClusterReconciler struct {
 	// migrated, the slot still half-moved (tests stop the scaler there).
 	AfterBatch func()
 
-	conns *conns
+	conns *controller.Conns
 }
 
 type clusterCreds struct {
 	auth redisops.Auth
-	tls  tlsSettings
+	tls  credentials.TLS
 }
 
-// clusterOutcome collects what one reconcile saw and did.
+// clusterOutcome collects what one reconcile of a cluster saw and did.
 type clusterOutcome struct {
-	outcome
+	controller.Outcome
+	// resharding is the Resharding condition without its Type (no
+	// Reason: nothing is changing).
 	resharding metav1.Condition
-	clusterOK  bool
+	// clusterOK: every wanted node answers and reports cluster_state:ok.
+	clusterOK bool
 }
 
 // Reconcile implements reconcile.Reconciler.
-func (r *ClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	return timed(r.Metrics, r.resync(), func() (ctrl.Result, error) { return r.reconcile(ctx, req) })
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	return controller.Timed(r.Metrics, controller.Resync(r.ResyncInterval), func() (ctrl.Result, error) { return r.reconcile(ctx, req) })
 }
 
-func (r *ClusterReconciler) resync() time.Duration {
-	if r.ResyncInterval > 0 {
-		return r.ResyncInterval
-	}
-	return 10 * time.Second
-}
-
-func (r *ClusterReconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	out := &clusterOutcome{}
 	// Read uncached: the status carries counters (slots and keys moved)
 	// that each reconcile adds to, so it must start from the last one's.
 	var rc v1alpha1.RedisCluster
-	if err := r.APIReader.Get(ctx, req.NamespacedName, &rc); err != nil {
-		if apierrors.IsNotFound(err) {
-			r.Cluster.Forget(req.Namespace, req.Name)
-		}
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+	if ok, err := controller.Get(ctx, r.APIReader, req.NamespacedName, &rc, func() { r.Cluster.Forget(req.Namespace, req.Name) }); !ok {
+		return ctrl.Result{}, err
 	}
 	r.Cluster.Init(rc.Namespace, rc.Name)
 	orig := rc.DeepCopy()
-	out := &clusterOutcome{}
 
-	var sts appsv1.StatefulSet
-	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: rc.Namespace, Name: rc.Spec.StatefulSetName}, &sts); err != nil {
-		if !apierrors.IsNotFound(err) {
-			return ctrl.Result{}, err
-		}
-		out.degrade("StatefulSetNotFound", fmt.Sprintf("statefulset %s not found", rc.Spec.StatefulSetName))
-		return r.finish(ctx, &rc, orig, out, nil)
-	}
-	if sel, err := metav1.LabelSelectorAsSelector(sts.Spec.Selector); err == nil {
-		rc.Status.Selector = sel.String()
-	}
-	rc.Status.Replicas = sts.Status.Replicas
-	auth, tc, tlsKey, err := CredentialsFor(ctx, r.APIReader, rc.Namespace, rc.Spec.Auth, rc.Spec.TLS)
-	if err != nil {
-		r.Metrics.Errors.WithLabelValues("credentials").Inc()
-		out.degrade("CredentialsUnavailable", err.Error())
-		return r.finish(ctx, &rc, orig, out, err)
-	}
-	creds := clusterCreds{auth: auth, tls: tlsSettings{config: tc, key: tlsKey}}
-	nodes, err := r.observeCluster(ctx, &rc, &sts, creds)
+	sts, err := controller.StatefulSet(ctx, r.Client, rc.Namespace, rc.Spec.StatefulSetName, &rc.Status.Selector, &rc.Status.Replicas, &out.Outcome)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	s := &clusterStep{r: r, rc: &rc, sts: &sts, nodes: nodes, creds: creds, out: out}
+	if sts == nil {
+		return r.finish(ctx, &rc, orig, out, nil)
+	}
+	auth, tc, err := credentials.For(ctx, r.APIReader, rc.Namespace, rc.Spec.Auth, rc.Spec.TLS)
+	if err != nil {
+		r.Metrics.Errors.WithLabelValues("credentials").Inc()
+		out.Degrade("CredentialsUnavailable", err.Error())
+		return r.finish(ctx, &rc, orig, out, err)
+	}
+	creds := clusterCreds{auth: auth, tls: tc}
+	nodes, err := r.observeCluster(ctx, &rc, sts, creds)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	s := &clusterStep{r: r, rc: &rc, sts: sts, nodes: nodes, creds: creds, out: out}
 	s.run(ctx)
 	s.label(ctx)
 	return r.finish(ctx, &rc, orig, out, nil)
 }
 
-// setStatefulSetReplicas writes the StatefulSet's replica count through
-// its scale subresource.
-func (r *ClusterReconciler) setStatefulSetReplicas(ctx context.Context, rc *v1alpha1.RedisCluster, sts *appsv1.StatefulSet, from, n int32) error {
-	if err := scaleStatefulSet(ctx, r.Client, sts, n); err != nil {
-		r.Metrics.Errors.WithLabelValues("scale").Inc()
+// setReplicas sizes the cluster's StatefulSet and records an event.
+func (r *Reconciler) setReplicas(ctx context.Context, rc *v1alpha1.RedisCluster, sts *appsv1.StatefulSet, from, n int32) error {
+	if err := controller.SetReplicas(ctx, r.Client, r.Metrics, sts, n); err != nil {
 		return err
 	}
 	reason := "ScaledUp"
@@ -129,9 +121,9 @@ func (r *ClusterReconciler) setStatefulSetReplicas(ctx context.Context, rc *v1al
 }
 
 // client returns a cached client to a node's address (host:port).
-func (r *ClusterReconciler) client(creds clusterCreds) func(addr string) *redis.Client {
+func (r *Reconciler) client(creds clusterCreds) func(addr string) *redis.Client {
 	return func(addr string) *redis.Client {
 		host, port := splitHostPort(addr)
-		return r.conns.get(host, port, creds.auth, creds.tls.config, creds.tls.key)
+		return r.conns.Get(host, port, creds.auth, creds.tls)
 	}
 }

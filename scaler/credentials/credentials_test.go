@@ -1,4 +1,4 @@
-package controller
+package credentials
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
 )
 
-func read(t *testing.T, path string) []byte {
+func readFile(t *testing.T, path string) []byte {
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	return b
@@ -33,28 +33,28 @@ func TestCredentialsFromSecretsReachTLSRedis(t *testing.T) {
 	srv := redistest.StartWith(t, redistest.Options{Password: "tls-pw", TLS: files})
 	secrets := []*corev1.Secret{
 		{ObjectMeta: metav1.ObjectMeta{Name: "auth", Namespace: "ns"}, Data: map[string][]byte{"pw": []byte("tls-pw")}},
-		{ObjectMeta: metav1.ObjectMeta{Name: "ca", Namespace: "ns"}, Data: map[string][]byte{"ca.crt": read(t, files.CA)}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "ca", Namespace: "ns"}, Data: map[string][]byte{"ca.crt": readFile(t, files.CA)}},
 		{ObjectMeta: metav1.ObjectMeta{Name: "client", Namespace: "ns"}, Type: corev1.SecretTypeTLS,
-			Data: map[string][]byte{"tls.crt": read(t, files.ClientCert), "tls.key": read(t, files.ClientKey)}},
+			Data: map[string][]byte{"tls.crt": readFile(t, files.ClientCert), "tls.key": readFile(t, files.ClientKey)}},
 	}
 	fc := fake.NewClientBuilder().WithScheme(scheme.Scheme)
 	for _, s := range secrets {
 		fc = fc.WithObjects(s)
 	}
-	r := &Reconciler{APIReader: fc.Build()}
+	r := fc.Build()
 	g := &v1alpha1.RedisReplicationGroup{ObjectMeta: metav1.ObjectMeta{Name: "g", Namespace: "ns"},
 		Spec: v1alpha1.RedisReplicationGroupSpec{
 			Auth: &v1alpha1.AuthSpec{PasswordSecretRef: &v1alpha1.SecretKeyRef{Name: "auth", Key: "pw"}},
 			TLS:  &v1alpha1.TLSSpec{Enabled: true, CASecretRef: &v1alpha1.SecretKeyRef{Name: "ca"}, ClientCertSecretName: "client"},
 		}}
-	auth, tc, err := r.credentials(context.Background(), g)
+	auth, tc, err := Group(context.Background(), r, g)
 	require.NoError(t, err)
 	assert.Equal(t, "tls-pw", auth.Password)
-	require.NotNil(t, tc.config)
-	assert.Len(t, tc.config.Certificates, 1)
-	assert.NotEmpty(t, tc.key)
+	require.NotNil(t, tc.Config)
+	assert.Len(t, tc.Config.Certificates, 1)
+	assert.NotEmpty(t, tc.Key)
 
-	c := redis.NewClient(redisops.ClientOptions(srv.Host, srv.TLSPort, auth, tc.config))
+	c := redis.NewClient(redisops.ClientOptions(srv.Host, srv.TLSPort, auth, tc.Config))
 	defer c.Close()
 	var p topology.Pod
 	require.NoError(t, redisops.Observe(context.Background(), c, &p))
@@ -62,7 +62,7 @@ func TestCredentialsFromSecretsReachTLSRedis(t *testing.T) {
 
 	// A missing Secret is an error naming the Secret, never its content.
 	g.Spec.Auth.PasswordSecretRef.Name = "nope"
-	_, _, err = r.credentials(context.Background(), g)
+	_, _, err = Group(context.Background(), r, g)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "ns/nope")
 }

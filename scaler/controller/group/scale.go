@@ -1,4 +1,4 @@
-package controller
+package group
 
 import (
 	"context"
@@ -6,13 +6,12 @@ import (
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/topology"
 )
@@ -37,7 +36,7 @@ func (r *Reconciler) scale(ctx context.Context, g *v1alpha1.RedisReplicationGrou
 		}
 		r.Recorder.Eventf(g, corev1.EventTypeNormal, "ScaledUp", "statefulset %s: %d -> %d replicas", sts.Name, current, desired)
 		out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "ScalingUp", Message: fmt.Sprintf("%d -> %d", current, desired)}
-		out.soon(requeueScaling)
+		out.Soon(controller.RequeueScaling)
 		return false, nil
 	case desired < current:
 		plan := topology.PlanScaleDown(observations(members), master.obs.Name, master.obs.Address, master.obs.Port, desired, g.Spec.LagLimit())
@@ -49,24 +48,24 @@ func (r *Reconciler) scale(ctx context.Context, g *v1alpha1.RedisReplicationGrou
 			}
 			r.Recorder.Eventf(g, corev1.EventTypeNormal, "ScaledDown", "statefulset %s: %d -> %d replicas (master %s stays)", sts.Name, current, desired, master.obs.Name)
 			out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "ScalingDown", Message: fmt.Sprintf("%d -> %d", current, desired)}
-			out.soon(requeueScaling)
+			out.Soon(controller.RequeueScaling)
 			return false, nil
 		case plan.SwitchoverTo != "":
 			out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "Switchover",
 				Message: fmt.Sprintf("master %s is removed by %d -> %d; switching over to %s", master.obs.Name, current, desired, plan.SwitchoverTo)}
-			out.soon(requeueSyncing)
+			out.Soon(controller.RequeueSyncing)
 			return false, r.handOver(ctx, g, members, master, find(members, plan.SwitchoverTo), desired, auth, "before scale-down")
 		default:
 			out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "ScaleDownBlocked",
 				Message: fmt.Sprintf("%d -> %d waits: %s", current, desired, plan.Reason)}
-			out.soon(requeueScaling)
+			out.Soon(controller.RequeueScaling)
 			return false, nil
 		}
 	}
 	if sts.Status.Replicas != desired || sts.Status.ReadyReplicas != desired {
 		out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "PodsChanging",
 			Message: fmt.Sprintf("%d of %d pods ready", sts.Status.ReadyReplicas, desired)}
-		out.soon(requeueScaling)
+		out.Soon(controller.RequeueScaling)
 		return false, nil
 	}
 	if g.Spec.Sentinel != nil {
@@ -86,11 +85,9 @@ func (r *Reconciler) handOver(ctx context.Context, g *v1alpha1.RedisReplicationG
 	return r.switchover(ctx, g, members, master, target, auth, why)
 }
 
-// setReplicas writes the StatefulSet's scale subresource (RBAC needs only
-// statefulsets/scale, not update on the whole StatefulSet).
+// setReplicas sizes the group's StatefulSet and counts the scale event.
 func (r *Reconciler) setReplicas(ctx context.Context, g *v1alpha1.RedisReplicationGroup, sts *appsv1.StatefulSet, from, n int32) error {
-	if err := scaleStatefulSet(ctx, r.Client, sts, n); err != nil {
-		r.Metrics.Errors.WithLabelValues("scale").Inc()
+	if err := controller.SetReplicas(ctx, r.Client, r.Metrics, sts, n); err != nil {
 		return err
 	}
 	direction := "up"
@@ -142,18 +139,5 @@ func (r *Reconciler) switchover(ctx context.Context, g *v1alpha1.RedisReplicatio
 	}
 	g.Status.Master = target.obs.Name
 	g.Status.MasterRunID = target.obs.RunID
-	return nil
-}
-
-// scaleStatefulSet writes a StatefulSet's replica count through its scale
-// subresource (the scaler's RBAC has update on statefulsets/scale only).
-func scaleStatefulSet(ctx context.Context, c client.Client, sts *appsv1.StatefulSet, n int32) error {
-	scale := &autoscalingv1.Scale{
-		ObjectMeta: metav1.ObjectMeta{Name: sts.Name, Namespace: sts.Namespace},
-		Spec:       autoscalingv1.ScaleSpec{Replicas: n},
-	}
-	if err := c.SubResource("scale").Update(ctx, sts, client.WithSubResourceBody(scale)); err != nil {
-		return fmt.Errorf("scale statefulset %s to %d: %w", sts.Name, n, err)
-	}
 	return nil
 }
