@@ -2,6 +2,7 @@ package clusterops_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -114,6 +115,13 @@ func TestReshardUnderWrites(t *testing.T) {
 	}
 	var acked []string
 	var failed atomic.Int64
+	// Every error the writer saw, with when and in which phase: a failure
+	// must say what the client met, not only that it met something.
+	var phase atomic.Value
+	phase.Store("3 masters")
+	began := time.Now()
+	var errMu sync.Mutex
+	var writeErrs []string
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
@@ -127,6 +135,10 @@ func TestReshardUnderWrites(t *testing.T) {
 			k := "w:" + strconv.Itoa(i)
 			if err := cc.Set(ctx, k, i, 0).Err(); err != nil {
 				failed.Add(1)
+				errMu.Lock()
+				writeErrs = append(writeErrs, fmt.Sprintf("%v (%s) SET %s: %v",
+					time.Since(began).Round(time.Millisecond), phase.Load(), k, err))
+				errMu.Unlock()
 				continue
 			}
 			acked = append(acked, k)
@@ -167,14 +179,17 @@ func TestReshardUnderWrites(t *testing.T) {
 		four = append(four, ids[s.HostPort()])
 	}
 	start := time.Now()
+	phase.Store("3 -> 4")
 	n := reshard(four)
 	t.Logf("3 -> 4 masters: %d slots, %d keys moved in %v", n, moved.Load(), time.Since(start).Round(time.Millisecond))
 	e.requireBalanced(four)
 	start = time.Now()
+	phase.Store("4 -> 2")
 	n = reshard(four[2:])
 	t.Logf("4 -> 2 masters: %d slots, %d keys moved in %v", n, moved.Load(), time.Since(start).Round(time.Millisecond))
 	e.requireBalanced(four[2:])
 	// The emptied masters leave: forgotten by the others, reset.
+	phase.Store("forget and reset")
 	var remaining []clusterops.Member
 	for _, srv := range append(e.c.Nodes, e.newNode) {
 		if id := ids[srv.HostPort()]; id == four[2] || id == four[3] {
@@ -193,7 +208,7 @@ func TestReshardUnderWrites(t *testing.T) {
 	close(stop)
 	<-done
 	t.Logf("writer: %d acknowledged, %d failed", len(acked), failed.Load())
-	assert.Zero(t, failed.Load(), "the client saw errors other than redirections")
+	assert.Zero(t, failed.Load(), "the client saw errors other than redirections:\n%s", strings.Join(writeErrs, "\n"))
 	require.NotEmpty(t, acked)
 	// Read back through a client that knows only the remaining masters
 	// (the writer's still lists the reset nodes among its seeds, which

@@ -17,6 +17,11 @@ type Cluster struct {
 	SlotMigrationSeconds *prometheus.HistogramVec
 	// Slots per shard (label shard: the shard index).
 	Slots *prometheus.GaugeVec
+	// ShardReplicas per shard: state "in_sync" (replicas of the shard's
+	// master that are attached and caught up) and "wanted"
+	// (spec.replicasPerShard), so an alert can see a shard whose data has
+	// a single copy.
+	ShardReplicas *prometheus.GaugeVec
 	// MigrationsPending: slots the plan still has to move; MigrationsInProgress: moving now.
 	MigrationsPending, MigrationsInProgress *prometheus.GaugeVec
 	// Shards that own slots, and the wanted number.
@@ -42,6 +47,7 @@ func NewCluster(reg prometheus.Registerer) *Cluster {
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
 		}, clusterLabels)),
 		Slots:                gauge("redis_autoscaler_cluster_slots", "Hash slots each shard's master owns.", "shard"),
+		ShardReplicas:        gauge("redis_autoscaler_cluster_shard_replicas", "Replicas of each shard's master: in sync, and wanted (spec.replicasPerShard).", "shard", "state"),
 		MigrationsPending:    gauge("redis_autoscaler_cluster_migrations_pending", "Slots the resharding plan still has to move."),
 		MigrationsInProgress: gauge("redis_autoscaler_cluster_migrations_in_progress", "Slots migrating right now."),
 		Shards:               gauge("redis_autoscaler_cluster_shards", "Masters that own slots."),
@@ -57,11 +63,24 @@ func (m *Cluster) Init(namespace, cluster string) {
 	m.SlotMigrationSeconds.WithLabelValues(namespace, cluster)
 }
 
-// SetSlots replaces the per-shard slot gauges (shards removed go).
-func (m *Cluster) SetSlots(namespace, cluster string, slots []int) {
-	m.Slots.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "rediscluster": cluster})
-	for i, n := range slots {
-		m.Slots.WithLabelValues(namespace, cluster, strconv.Itoa(i)).Set(float64(n))
+// Shard is what the per-shard gauges say of one shard.
+type Shard struct {
+	// Slots the shard's master owns.
+	Slots int
+	// InSync replicas of its master; Wanted replicas per shard.
+	InSync, Wanted int
+}
+
+// SetShards replaces the per-shard gauges (shards removed go).
+func (m *Cluster) SetShards(namespace, cluster string, shards []Shard) {
+	l := prometheus.Labels{"namespace": namespace, "rediscluster": cluster}
+	m.Slots.DeletePartialMatch(l)
+	m.ShardReplicas.DeletePartialMatch(l)
+	for i, sh := range shards {
+		k := strconv.Itoa(i)
+		m.Slots.WithLabelValues(namespace, cluster, k).Set(float64(sh.Slots))
+		m.ShardReplicas.WithLabelValues(namespace, cluster, k, "in_sync").Set(float64(sh.InSync))
+		m.ShardReplicas.WithLabelValues(namespace, cluster, k, "wanted").Set(float64(sh.Wanted))
 	}
 }
 
@@ -72,7 +91,7 @@ func (m *Cluster) Forget(namespace, cluster string) {
 		c.DeletePartialMatch(l)
 	}
 	m.SlotMigrationSeconds.DeletePartialMatch(l)
-	for _, g := range []*prometheus.GaugeVec{m.Slots, m.MigrationsPending, m.MigrationsInProgress, m.Shards, m.DesiredShards} {
+	for _, g := range []*prometheus.GaugeVec{m.Slots, m.ShardReplicas, m.MigrationsPending, m.MigrationsInProgress, m.Shards, m.DesiredShards} {
 		g.DeletePartialMatch(l)
 	}
 }

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -51,4 +52,37 @@ func TestInitGroup(t *testing.T) {
 	assert.Equal(t, 1, testutil.CollectAndCount(m.WritePauseSeconds))
 	assert.Equal(t, 1, testutil.CollectAndCount(m.AttachSeconds))
 	assert.Zero(t, testutil.ToFloat64(m.Switchovers.WithLabelValues("cache", "redis", "ok")))
+}
+
+// SetShards replaces a cluster's per-shard series: a shard that went (4 ->
+// 3) leaves no stale series behind, another cluster's stay, and a shard
+// without its wanted replica reads in_sync 0 beside wanted 1.
+func TestSetShards(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewCluster(reg)
+	four := []Shard{{Slots: 4096, InSync: 1, Wanted: 1}, {Slots: 4096, InSync: 1, Wanted: 1}, {Slots: 4096, InSync: 1, Wanted: 1}, {Slots: 4096, InSync: 1, Wanted: 1}}
+	m.SetShards("redis", "orders", four)
+	m.SetShards("redis", "other", four[:1])
+	m.SetShards("redis", "orders", []Shard{{Slots: 5462, InSync: 0, Wanted: 1}, {Slots: 5461, InSync: 1, Wanted: 1}, {Slots: 5461, InSync: 1, Wanted: 1}})
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP redis_autoscaler_cluster_shard_replicas Replicas of each shard's master: in sync, and wanted (spec.replicasPerShard).
+# TYPE redis_autoscaler_cluster_shard_replicas gauge
+redis_autoscaler_cluster_shard_replicas{namespace="redis",rediscluster="orders",shard="0",state="in_sync"} 0
+redis_autoscaler_cluster_shard_replicas{namespace="redis",rediscluster="orders",shard="0",state="wanted"} 1
+redis_autoscaler_cluster_shard_replicas{namespace="redis",rediscluster="orders",shard="1",state="in_sync"} 1
+redis_autoscaler_cluster_shard_replicas{namespace="redis",rediscluster="orders",shard="1",state="wanted"} 1
+redis_autoscaler_cluster_shard_replicas{namespace="redis",rediscluster="orders",shard="2",state="in_sync"} 1
+redis_autoscaler_cluster_shard_replicas{namespace="redis",rediscluster="orders",shard="2",state="wanted"} 1
+redis_autoscaler_cluster_shard_replicas{namespace="redis",rediscluster="other",shard="0",state="in_sync"} 1
+redis_autoscaler_cluster_shard_replicas{namespace="redis",rediscluster="other",shard="0",state="wanted"} 1
+# HELP redis_autoscaler_cluster_slots Hash slots each shard's master owns.
+# TYPE redis_autoscaler_cluster_slots gauge
+redis_autoscaler_cluster_slots{namespace="redis",rediscluster="orders",shard="0"} 5462
+redis_autoscaler_cluster_slots{namespace="redis",rediscluster="orders",shard="1"} 5461
+redis_autoscaler_cluster_slots{namespace="redis",rediscluster="orders",shard="2"} 5461
+redis_autoscaler_cluster_slots{namespace="redis",rediscluster="other",shard="0"} 4096
+`), "redis_autoscaler_cluster_shard_replicas", "redis_autoscaler_cluster_slots"))
+	problems, err := testutil.GatherAndLint(reg)
+	require.NoError(t, err)
+	assert.Empty(t, problems)
 }

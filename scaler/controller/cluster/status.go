@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/metrics"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/slots"
 )
 
@@ -91,7 +92,7 @@ func (s *clusterStep) status() {
 	}
 	st.Shards = owners
 	shares := slots.Shares(max(s.want, 1))
-	var perShard []int
+	var perShard []metrics.Shard
 	if s.masters != nil {
 		st.ShardStatuses = st.ShardStatuses[:0]
 		for k, m := range s.masters {
@@ -107,10 +108,10 @@ func (s *clusterStep) status() {
 			if even && int(ss.Replicas) >= s.per-1 && m.ok {
 				ready++
 			}
-			perShard = append(perShard, len(m.me.Slots))
+			perShard = append(perShard, metrics.Shard{Slots: len(m.me.Slots), InSync: int(ss.Replicas), Wanted: s.per - 1})
 			st.ShardStatuses = append(st.ShardStatuses, ss)
 		}
-		s.r.Cluster.SetSlots(s.rc.Namespace, s.rc.Name, perShard)
+		s.r.Cluster.SetShards(s.rc.Namespace, s.rc.Name, perShard)
 	}
 	st.ReadyShards = ready
 	st.Migrations.Pending = int32(s.pending)
