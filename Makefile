@@ -69,6 +69,10 @@ e2e-node: deps k8s-binaries tools ## The real-node proofs at length: the bundle,
 	REALNODE_ROUNDS=10 $(GO) test -count=1 -v -timeout 60m ./test/realnode/
 	$(GO) test -count=1 -v -timeout 20m -run RealNode ./test/cluster/
 
+.PHONY: unfixed
+unfixed: deps k8s-binaries ## Known failures still open (issue 25), each a test that fails until its fix lands
+	UNFIXED=1 $(GO) test -count=5 -v -timeout 20m -run 'TestRollingRestartPlainStatefulSetGap' ./scaler/
+
 .PHONY: tools
 tools: ## Install kustomize v5.7.1 and helm v3.22.0 (go install) for the deploy tests
 	@hack/tools.sh

@@ -40,6 +40,7 @@ type AckWriter struct {
 	failed  int
 	lastAck time.Time
 	maxGap  time.Duration
+	gapEnd  time.Time
 	stop    chan struct{}
 	done    chan struct{}
 }
@@ -99,7 +100,7 @@ func (w *AckWriter) run() {
 			w.acked = append(w.acked, key)
 			now := time.Now()
 			if !w.lastAck.IsZero() && now.Sub(w.lastAck) > w.maxGap {
-				w.maxGap = now.Sub(w.lastAck)
+				w.maxGap, w.gapEnd = now.Sub(w.lastAck), now
 			}
 			w.lastAck = now
 		} else {
@@ -121,6 +122,10 @@ func (w *AckWriter) Failed() int { w.mu.Lock(); defer w.mu.Unlock(); return w.fa
 // MaxGap is the longest time between two acknowledged writes: what a
 // client sees of a master change.
 func (w *AckWriter) MaxGap() time.Duration { w.mu.Lock(); defer w.mu.Unlock(); return w.maxGap }
+
+// MaxGapEnd is when the longest gap ended (the acknowledgement after it),
+// to find what happened during it in logs and Events.
+func (w *AckWriter) MaxGapEnd() time.Time { w.mu.Lock(); defer w.mu.Unlock(); return w.gapEnd }
 
 // Finish stops the writer and returns the acknowledged keys.
 func (w *AckWriter) Finish() []string {

@@ -2,8 +2,11 @@ package cluster
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/clusterops"
@@ -108,67 +111,47 @@ func (s *clusterStep) resharded() {
 }
 
 // moveSlots runs moves with bounded concurrency until the budget is spent
-// or a move fails; it returns how many finished.
+// or a move fails; it returns how many finished. A failure starts no
+// further move but lets the running ones finish: cancelling them would
+// leave more slots open for the next step's fix.
 func (s *clusterStep) moveSlots(ctx context.Context, moves []slots.Move, nodes map[string]clusterops.Node, masters []clusterops.Node) (int, error) {
 	ns, name := s.rc.Namespace, s.rc.Name
 	deadline := time.Now().Add(s.stepBudget())
-	conc := s.rc.Spec.Concurrency()
-	type result struct {
-		keys int
-		err  error
-	}
-	work := make(chan slots.Move)
-	results := make(chan result)
-	mctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	for range conc {
-		go func() {
-			for mv := range work {
-				keys := 0
-				mig := s.migrator(func(n int) { keys += n })
-				s.r.Cluster.MigrationsInProgress.WithLabelValues(ns, name).Inc()
-				start := time.Now()
-				octx, ocancel := context.WithTimeout(mctx, clusterOpTimeout)
-				err := mig.MoveSlot(octx, mv.Slot, nodes[mv.From], nodes[mv.To], masters)
-				ocancel()
-				s.r.Cluster.MigrationsInProgress.WithLabelValues(ns, name).Dec()
-				if err == nil {
-					s.r.Cluster.SlotMigrationSeconds.WithLabelValues(ns, name).Observe(time.Since(start).Seconds())
-				}
-				results <- result{keys: keys, err: err}
-			}
-		}()
-	}
-	done, sent, running := 0, 0, 0
-	var firstErr error
-	for sent < len(moves) || running > 0 {
-		var next chan slots.Move
-		if sent < len(moves) && firstErr == nil && time.Now().Before(deadline) && running < conc {
-			next = work
-		} else if running == 0 {
+	var (
+		mu     sync.Mutex
+		done   int
+		failed atomic.Bool
+		eg     errgroup.Group
+	)
+	eg.SetLimit(s.rc.Spec.Concurrency())
+	for _, mv := range moves {
+		// Go waits for a free slot, so the budget and a failure are
+		// checked just before each start.
+		if failed.Load() || !time.Now().Before(deadline) {
 			break
 		}
-		var mv slots.Move
-		if next != nil {
-			mv = moves[sent]
-		}
-		select {
-		case next <- mv:
-			sent++
-			running++
-		case res := <-results:
-			running--
-			s.rc.Status.Migrations.KeysMoved += int64(res.keys)
-			if res.err != nil {
-				if firstErr == nil {
-					firstErr = res.err
-				}
-				continue
+		eg.Go(func() error {
+			keys := 0
+			mig := s.migrator(func(n int) { keys += n })
+			s.r.Cluster.MigrationsInProgress.WithLabelValues(ns, name).Inc()
+			start := time.Now()
+			octx, cancel := context.WithTimeout(ctx, clusterOpTimeout)
+			err := mig.MoveSlot(octx, mv.Slot, nodes[mv.From], nodes[mv.To], masters)
+			cancel()
+			s.r.Cluster.MigrationsInProgress.WithLabelValues(ns, name).Dec()
+			mu.Lock()
+			defer mu.Unlock()
+			s.rc.Status.Migrations.KeysMoved += int64(keys)
+			if err != nil {
+				failed.Store(true)
+				return err
 			}
+			s.r.Cluster.SlotMigrationSeconds.WithLabelValues(ns, name).Observe(time.Since(start).Seconds())
 			done++
-		}
+			return nil
+		})
 	}
-	close(work)
+	err := eg.Wait()
 	s.count(done)
-	return done, firstErr
+	return done, err
 }

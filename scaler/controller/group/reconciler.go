@@ -201,6 +201,24 @@ func (r *Reconciler) ensureMaster(ctx context.Context, g *v1alpha1.RedisReplicat
 	return m, d.Demote, nil
 }
 
+// startSyncsPromptly sets m's repl-diskless-sync-delay to 0 before pods
+// sync from it (see redisops.StartSyncsPromptly); what is the role m has
+// or is about to take, for the Event.
+func (r *Reconciler) startSyncsPromptly(ctx context.Context, g *v1alpha1.RedisReplicationGroup, m *member, what string) {
+	changed, err := redisops.StartSyncsPromptly(ctx, m.client)
+	if err != nil {
+		// The sync still happens, only after Redis' own delay.
+		r.Metrics.Errors.WithLabelValues("config").Inc()
+		r.Recorder.Eventf(g, corev1.EventTypeWarning, "SyncSettingsFailed", "on %s %s: %v (initial syncs start after Redis' own delay)", what, m.obs.Name, err)
+		return
+	}
+	if changed != "" {
+		r.Metrics.Commands.WithLabelValues("config_set").Inc()
+		r.Recorder.Eventf(g, corev1.EventTypeNormal, "SyncSettings",
+			"CONFIG SET on %s %s: %s (the scaler paces initial syncs itself; set it in the Redis configuration to keep it across restarts)", what, m.obs.Name, changed)
+	}
+}
+
 // attach points every other running pod at the master, within the
 // group's concurrent-sync limit. It returns the pods it sent REPLICAOF.
 func (r *Reconciler) attach(ctx context.Context, g *v1alpha1.RedisReplicationGroup, members []*member, master *member, demote []string, auth redisops.Auth, out *outcome) map[string]bool {
@@ -214,15 +232,7 @@ func (r *Reconciler) attach(ctx context.Context, g *v1alpha1.RedisReplicationGro
 	if len(plan.Attach) == 0 {
 		return nil
 	}
-	if changed, err := redisops.StartSyncsPromptly(ctx, master.client); err != nil {
-		// The sync still happens, only after Redis' own delay.
-		r.Metrics.Errors.WithLabelValues("config").Inc()
-		r.Recorder.Eventf(g, corev1.EventTypeWarning, "SyncSettingsFailed", "on master %s: %v (initial syncs start after Redis' own delay)", master.obs.Name, err)
-	} else if changed != "" {
-		r.Metrics.Commands.WithLabelValues("config_set").Inc()
-		r.Recorder.Eventf(g, corev1.EventTypeNormal, "SyncSettings",
-			"CONFIG SET on master %s: %s (the scaler paces initial syncs itself; set it in the Redis configuration to keep it across restarts)", master.obs.Name, changed)
-	}
+	r.startSyncsPromptly(ctx, g, master, "master")
 	attached := map[string]bool{}
 	for _, name := range plan.Attach {
 		m := find(members, name)

@@ -108,6 +108,11 @@ func (r *Reconciler) switchover(ctx context.Context, g *v1alpha1.RedisReplicatio
 			others = append(others, redisops.Node{Name: m.obs.Name, Client: m.client})
 		}
 	}
+	// A replica that must sync anew (one still in its first sync when the
+	// master's pod went, or one just re-created) does so from the target
+	// after the switchover; with Redis' default delay WAIT 1 would find no
+	// acknowledging replica for 5 s (seen in a plain StatefulSet's rollout).
+	r.startSyncsPromptly(ctx, g, target, "switchover target")
 	res, err := redisops.Switchover(ctx,
 		redisops.Node{Name: master.obs.Name, Client: master.client, Host: master.obs.Address, Port: master.obs.Port},
 		redisops.Node{Name: target.obs.Name, Client: target.client},
