@@ -12,6 +12,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisinfo"
+	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisreply"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/slots"
 )
 
 // Migrator moves hash slots between masters.
@@ -57,8 +59,12 @@ func (m *Migrator) MoveSlot(ctx context.Context, slot int, src, dst Node, master
 	// A move interrupted while the owner was being set everywhere leaves
 	// the destination owning the slot and the source still MIGRATING:
 	// the keys are all across, only the ownership is left to finish.
-	if err := dc.Do(ctx, "CLUSTER", "SETSLOT", slot, "IMPORTING", src.ID).Err(); err != nil && !strings.Contains(err.Error(), "already the owner") {
-		return fmt.Errorf("slot %d: SETSLOT IMPORTING on %s: %w", slot, dst.Addr, err)
+	if err := dc.Do(ctx, "CLUSTER", "SETSLOT", slot, "IMPORTING", src.ID).Err(); err != nil {
+		if !strings.Contains(err.Error(), "already the owner") {
+			return fmt.Errorf("slot %d: SETSLOT IMPORTING on %s: %w", slot, dst.Addr, err)
+		}
+	} else if err := tellOwner(ctx, dc, slot, src); err != nil {
+		return fmt.Errorf("slot %d: %w", slot, err)
 	}
 	if err := sc.Do(ctx, "CLUSTER", "SETSLOT", slot, "MIGRATING", dst.ID).Err(); err != nil && !strings.Contains(err.Error(), "not the owner") {
 		return fmt.Errorf("slot %d: SETSLOT MIGRATING on %s: %w", slot, src.Addr, err)
@@ -239,4 +245,27 @@ func replOffset(ctx context.Context, c *redis.Client, field string) (int64, erro
 		return 0, fmt.Errorf("no %s in INFO replication", field)
 	}
 	return strconv.ParseInt(v, 10, 64)
+}
+
+// tellOwner makes sure the importing destination knows src owns slot.
+// Redis checks a slot's owner before its import: a destination that knows
+// none refuses RESTORE-ASKING and ASK-redirected writes with "CLUSTERDOWN
+// Hash slot not served". A node that joined moments ago may not have heard
+// the owner yet, and while it imports the slot it ignores the gossip that
+// would tell it (cluster.c skips importing slots when it updates its
+// table), so the refusal would last the whole move, and every Fix after
+// it. SETSLOT NODE on a node that does not own the slot only records the
+// owner; the import stays open.
+func tellOwner(ctx context.Context, dc *redis.Client, slot int, src Node) error {
+	text, err := dc.ClusterInfo(ctx).Result()
+	if err != nil {
+		return fmt.Errorf("CLUSTER INFO on %s: %w", dc.Options().Addr, err)
+	}
+	if redisreply.ParseClusterInfo(text)["cluster_slots_assigned"] == strconv.Itoa(slots.Count) {
+		return nil // it knows an owner for every slot
+	}
+	if err := dc.Do(ctx, "CLUSTER", "SETSLOT", slot, "NODE", src.ID).Err(); err != nil {
+		return fmt.Errorf("SETSLOT NODE %s (the owner) on %s: %w", src.ID, dc.Options().Addr, err)
+	}
+	return nil
 }
