@@ -59,11 +59,17 @@ func (m *Migrator) MoveSlot(ctx context.Context, slot int, src, dst Node, master
 	// A move interrupted while the owner was being set everywhere leaves
 	// the destination owning the slot and the source still MIGRATING:
 	// the keys are all across, only the ownership is left to finish.
-	if err := dc.Do(ctx, "CLUSTER", "SETSLOT", slot, "IMPORTING", src.ID).Err(); err != nil {
+	// The destination's CLUSTER INFO rides in the same round trip: it
+	// says whether the destination knows the slot's owner (tellOwner).
+	pipe := dc.Pipeline()
+	importing := pipe.Do(ctx, "CLUSTER", "SETSLOT", slot, "IMPORTING", src.ID)
+	info := pipe.ClusterInfo(ctx)
+	_, _ = pipe.Exec(ctx) // each reply's error is read below
+	if err := importing.Err(); err != nil {
 		if !strings.Contains(err.Error(), "already the owner") {
 			return fmt.Errorf("slot %d: SETSLOT IMPORTING on %s: %w", slot, dst.Addr, err)
 		}
-	} else if err := tellOwner(ctx, dc, slot, src); err != nil {
+	} else if err := tellOwner(ctx, dc, slot, src, info); err != nil {
 		return fmt.Errorf("slot %d: %w", slot, err)
 	}
 	if err := sc.Do(ctx, "CLUSTER", "SETSLOT", slot, "MIGRATING", dst.ID).Err(); err != nil && !strings.Contains(err.Error(), "not the owner") {
@@ -256,8 +262,9 @@ func replOffset(ctx context.Context, c *redis.Client, field string) (int64, erro
 // table), so the refusal would last the whole move, and every Fix after
 // it. SETSLOT NODE on a node that does not own the slot only records the
 // owner; the import stays open.
-func tellOwner(ctx context.Context, dc *redis.Client, slot int, src Node) error {
-	text, err := dc.ClusterInfo(ctx).Result()
+// info is the destination's CLUSTER INFO, read with the IMPORTING.
+func tellOwner(ctx context.Context, dc *redis.Client, slot int, src Node, info *redis.StringCmd) error {
+	text, err := info.Result()
 	if err != nil {
 		return fmt.Errorf("CLUSTER INFO on %s: %w", dc.Options().Addr, err)
 	}
