@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/test/redistest"
 )
 
 // The user's report of issue 11: `kubectl rollout restart statefulset`
@@ -34,18 +35,7 @@ func TestRollingRestartLosesNoAcknowledgedWrite(t *testing.T) {
 				sts.Spec.UpdateStrategy.Type = strategy
 			})
 			e.waitConverged("cache", 3, 60*time.Second)
-			w := e.startWriter("cache", "w-")
-			require.Eventually(t, func() bool { return w.Count() > 100 }, 20*time.Second, 10*time.Millisecond)
-			for i := range 3 {
-				start := time.Now()
-				rev := e.rolloutRestart("cache")
-				m := e.waitRolledOut("cache", 3, rev, 120*time.Second)
-				t.Logf("rollout %d (%s): converged in %v, master %s, %d writes acknowledged so far", i+1, strategy,
-					time.Since(start).Round(time.Millisecond), m.Name, w.Count())
-			}
-			n := w.Count()
-			require.Eventually(t, func() bool { return w.Count() > n+50 }, 20*time.Second, 10*time.Millisecond)
-			acked := w.Finish()
+			w, acked := e.rolloutsUnderWrites("cache", 3)
 			m := e.waitConverged("cache", 3, 60*time.Second)
 			switchovers := e.eventCount("Switchover")
 			failovers := e.eventCount("MasterDown")
@@ -61,6 +51,26 @@ func TestRollingRestartLosesNoAcknowledgedWrite(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rolloutsUnderWrites runs three `kubectl rollout restart`s of app (n
+// pods), each waited out, under SET + WAIT 1 writes to its master; it
+// returns the writer, finished once more writes went through after the
+// last rollout, and the keys it got acknowledged.
+func (e *env) rolloutsUnderWrites(app string, n int) (*redistest.AckWriter, []string) {
+	t := e.t
+	w := e.startWriter(app, "w-")
+	require.Eventually(t, func() bool { return w.Count() > 100 }, 20*time.Second, 10*time.Millisecond)
+	for i := range 3 {
+		start := time.Now()
+		rev := e.rolloutRestart(app)
+		m := e.waitRolledOut(app, n, rev, 120*time.Second)
+		t.Logf("rollout %d: converged in %v, master %s, %d writes acknowledged so far, longest gap so far %v", i+1,
+			time.Since(start).Round(time.Millisecond), m.Name, w.Count(), w.MaxGap().Round(time.Millisecond))
+	}
+	before := w.Count()
+	require.Eventually(t, func() bool { return w.Count() > before+50 }, 20*time.Second, 10*time.Millisecond)
+	return w, w.Finish()
 }
 
 // rolloutRestart does what `kubectl rollout restart` does (a new template
@@ -137,18 +147,7 @@ func TestRollingRestartPlainStatefulSetGap(t *testing.T) {
 	e.startScaler(nil)
 	e.createGroup("plain", 3)
 	e.waitConverged("plain", 3, 60*time.Second)
-	w := e.startWriter("plain", "w-")
-	require.Eventually(t, func() bool { return w.Count() > 100 }, 20*time.Second, 10*time.Millisecond)
-	for i := range 3 {
-		start := time.Now()
-		rev := e.rolloutRestart("plain")
-		m := e.waitRolledOut("plain", 3, rev, 120*time.Second)
-		t.Logf("rollout %d: converged in %v, master %s, %d writes acknowledged so far, longest gap so far %v", i+1,
-			time.Since(start).Round(time.Millisecond), m.Name, w.Count(), w.MaxGap().Round(time.Millisecond))
-	}
-	n := w.Count()
-	require.Eventually(t, func() bool { return w.Count() > n+50 }, 20*time.Second, 10*time.Millisecond)
-	acked := w.Finish()
+	w, acked := e.rolloutsUnderWrites("plain", 3)
 	m := e.waitConverged("plain", 3, 60*time.Second)
 	for _, p := range e.pods("plain") {
 		n, _ := e.redis(p.Status.PodIP).DBSize(e.ctx).Result()
