@@ -2,8 +2,11 @@ package clusterops
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/slots"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/topology/clusterplan"
 )
 
 // Member is a node to place: its client address and cluster bus port.
@@ -22,40 +26,23 @@ type Member struct {
 // Addr is host:port.
 func (m Member) Addr() string { return net.JoinHostPort(m.Host, strconv.Itoa(m.Port)) }
 
-// Bootstrap forms a cluster of empty cluster-enabled nodes: masters[i]
-// gets the i-th even share of the slots, every node meets the first
-// master, and replicas[i] (any number) replicate masters[i]. A run that
-// stopped part way is finished by running it again: slots already owned
-// and replicas already attached are left as they are. It returns when
-// every node reports cluster_state:ok, or ctx ends.
+// Bootstrap forms a cluster of empty cluster-enabled nodes: Form, then
+// it waits for the nodes to meet, attaches replicas[i] (any number) to
+// masters[i] and waits until every node reports cluster_state:ok and every
+// replica is in sync, or ctx ends. A run that stopped part way is
+// finished by running it again: slots already owned and replicas already
+// attached are left as they are. The scaler does not call it (a reconcile
+// never waits that long): it runs Form, and its meet and attach steps do
+// the rest.
 func Bootstrap(ctx context.Context, client func(addr string) *redis.Client, masters []Member, replicas [][]Member) error {
-	if len(masters) == 0 {
-		return fmt.Errorf("no masters")
-	}
-	all := append([]Member{}, masters...)
+	var all []Member
 	for _, r := range replicas {
 		all = append(all, r...)
 	}
-	lo := 0
-	for i, share := range slots.Shares(len(masters)) {
-		m := masters[i]
-		nodes, err := Nodes(ctx, client(m.Addr()))
-		if err != nil {
-			return err
-		}
-		if me, _ := Myself(nodes); len(me.Slots) == 0 {
-			if err := client(m.Addr()).Do(ctx, "CLUSTER", "ADDSLOTSRANGE", lo, lo+share-1).Err(); err != nil {
-				return fmt.Errorf("ADDSLOTSRANGE on %s: %w", m.Addr(), err)
-			}
-		}
-		lo += share
+	if err := Form(ctx, client, masters, all); err != nil {
+		return err
 	}
-	first := masters[0]
-	for _, m := range all[1:] {
-		if err := client(m.Addr()).Do(ctx, "CLUSTER", "MEET", first.Host, first.Port, first.BusPort).Err(); err != nil {
-			return fmt.Errorf("CLUSTER MEET from %s: %w", m.Addr(), err)
-		}
-	}
+	all = append(append([]Member{}, masters...), all...)
 	if err := waitAll(ctx, client, all, func(nodes []Node, _ string) bool {
 		if len(nodes) != len(all) {
 			return false
@@ -130,6 +117,38 @@ func Bootstrap(ctx context.Context, client func(addr string) *redis.Client, mast
 
 // waitAll polls every member's CLUSTER NODES and CLUSTER INFO until ok
 // holds for all of them, or ctx ends.
+// Form starts a cluster of empty cluster-enabled nodes without waiting:
+// masters[i] gets the i-th even share of the slots (unless it owns slots
+// already), and every other master and every node of others is sent
+// CLUSTER MEET to the first master. The nodes then meet over the cluster
+// bus, within moments when their bus ports can reach each other.
+func Form(ctx context.Context, client func(addr string) *redis.Client, masters, others []Member) error {
+	if len(masters) == 0 {
+		return fmt.Errorf("no masters")
+	}
+	lo := 0
+	for i, share := range slots.Shares(len(masters)) {
+		m := masters[i]
+		nodes, err := Nodes(ctx, client(m.Addr()))
+		if err != nil {
+			return fmt.Errorf("%s: %w", m.Addr(), err)
+		}
+		if me, _ := Myself(nodes); len(me.Slots) == 0 {
+			if err := client(m.Addr()).Do(ctx, "CLUSTER", "ADDSLOTSRANGE", lo, lo+share-1).Err(); err != nil {
+				return fmt.Errorf("ADDSLOTSRANGE on %s: %w", m.Addr(), err)
+			}
+		}
+		lo += share
+	}
+	first := masters[0]
+	for _, m := range append(append([]Member{}, masters[1:]...), others...) {
+		if err := client(m.Addr()).Do(ctx, "CLUSTER", "MEET", first.Host, first.Port, first.BusPort).Err(); err != nil {
+			return fmt.Errorf("CLUSTER MEET from %s: %w", m.Addr(), err)
+		}
+	}
+	return nil
+}
+
 func waitAll(ctx context.Context, client func(string) *redis.Client, all []Member, ok func([]Node, string) bool) error {
 	var last string
 	for {
@@ -186,43 +205,131 @@ func OpenSlots(ctx context.Context, c *redis.Client) (me Node, err error) {
 	return me, nil
 }
 
-// Fix finishes every move a stopped resharding left open, as redis-cli
-// --cluster fix does: a slot MIGRATING on its owner or IMPORTING on
-// another master is moved to where it was going, with its keys. masters
-// are the cluster's masters as CLUSTER NODES lists them.
-func (m *Migrator) Fix(ctx context.Context, masters []Node) (fixed int, err error) {
+// Fix finishes every move a stopped resharding left open, whatever
+// happened to its two ends (clusterplan.ResolveOpen decides how): a slot
+// MIGRATING on its owner, IMPORTING on another master, or with keys on a
+// master that does not own it is moved to where its keys were going, or
+// closed when nothing is on its way. nodes are the cluster's reachable
+// nodes; those whose own CLUSTER NODES line says master take part, each
+// reporting its own open slots, slots and, for the open slots, its key
+// counts. The others' views are not trusted for who is master: an old
+// master back from a stall lists its promoted replica as a replica until
+// the bus tells it.
+func (m *Migrator) Fix(ctx context.Context, nodes []Node) (fixed int, err error) {
 	byID := map[string]Node{}
-	for _, n := range masters {
+	for _, n := range nodes {
 		byID[n.ID] = n
 	}
-	type move struct{ src, dst string }
-	open := map[int]move{}
-	for _, n := range masters {
+	var mes []Node
+	open := map[int]*clusterplan.OpenSlot{}
+	at := func(slot int) *clusterplan.OpenSlot {
+		if open[slot] == nil {
+			open[slot] = &clusterplan.OpenSlot{Slot: slot, Migrating: map[string]string{}}
+		}
+		return open[slot]
+	}
+	for _, n := range nodes {
 		me, err := OpenSlots(ctx, m.Client(n.Addr))
 		if err != nil {
-			return fixed, err
+			return fixed, fmt.Errorf("%s: %w", n.Addr, err)
 		}
+		if !me.Master() {
+			continue
+		}
+		mes = append(mes, me)
 		for slot, dst := range me.Migrating {
-			open[slot] = move{src: me.ID, dst: dst}
+			at(slot).Migrating[me.ID] = dst
 		}
-		for slot, src := range me.Importing {
-			if _, ok := open[slot]; !ok {
-				open[slot] = move{src: src, dst: me.ID}
+		for slot := range me.Importing {
+			o := at(slot)
+			o.Importing = append(o.Importing, me.ID)
+		}
+	}
+	if len(open) == 0 {
+		return 0, nil
+	}
+	var live []string
+	var masters []Node // as given: their addresses are the pods'
+	for _, me := range mes {
+		live = append(live, me.ID)
+		masters = append(masters, byID[me.ID])
+	}
+	// Who claims each open slot, and who holds its keys: one round trip
+	// per master.
+	for _, me := range mes {
+		n := byID[me.ID]
+		pipe := m.Client(n.Addr).Pipeline()
+		counts := map[int]*redis.IntCmd{}
+		for slot := range open {
+			counts[slot] = pipe.ClusterCountKeysInSlot(ctx, slot)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return fixed, fmt.Errorf("CLUSTER COUNTKEYSINSLOT on %s: %w", n.Addr, err)
+		}
+		for slot, o := range open {
+			o.Live = live
+			if slices.Contains(me.Slots, slot) {
+				o.Claims = append(o.Claims, me.ID)
+			}
+			if counts[slot].Val() > 0 {
+				o.Holders = append(o.Holders, me.ID)
 			}
 		}
 	}
-	for slot, mv := range open {
-		src, ok1 := byID[mv.src]
-		dst, ok2 := byID[mv.dst]
-		if !ok1 || !ok2 {
-			return fixed, fmt.Errorf("slot %d: open between %s and %s, not both masters", slot, mv.src, mv.dst)
+	resolved := map[int]clusterplan.Resolution{}
+	for slot, o := range open {
+		resolved[slot] = clusterplan.ResolveOpen(*o)
+	}
+	// A destination importing from a source that failed over counts the
+	// slot as served by a failed node (it ignores the slot's gossip while
+	// importing), so its cluster_state is fail and it refuses every key
+	// with CLUSTERDOWN: first tell each the owner of every slot it
+	// imports (SETSLOT NODE keeps the import open).
+	for _, me := range mes {
+		for slot, src := range me.Importing {
+			if res := resolved[slot]; res.Kind == clusterplan.MoveOpen && res.To == me.ID && res.From != src {
+				if err := m.Client(byID[me.ID].Addr).Do(ctx, "CLUSTER", "SETSLOT", slot, "NODE", res.From).Err(); err != nil {
+					return fixed, fmt.Errorf("slot %d: SETSLOT NODE %s (the owner) on %s: %w", slot, res.From, byID[me.ID].Addr, err)
+				}
+			}
 		}
-		if err := m.MoveSlot(ctx, slot, src, dst, masters); err != nil {
-			return fixed, err
+	}
+	var errs []error
+	for _, slot := range slices.Sorted(maps.Keys(open)) {
+		res := resolved[slot]
+		switch res.Kind {
+		case clusterplan.Unresolvable:
+			errs = append(errs, errors.New(res.Reason))
+			continue
+		case clusterplan.CloseOpen:
+			err = m.close(ctx, slot, byID[res.From], res.Others, byID)
+		case clusterplan.MoveOpen:
+			err = m.MoveSlot(ctx, slot, byID[res.From], byID[res.To], masters)
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
 		}
 		fixed++
 	}
-	return fixed, nil
+	return fixed, errors.Join(errs...)
+}
+
+// close ends an open slot nothing is moving out of: its owner keeps it
+// (SETSLOT STABLE), the other masters with it open are told the owner
+// (SETSLOT NODE clears their IMPORTING, and the MIGRATING of one that
+// holds no keys of it).
+func (m *Migrator) close(ctx context.Context, slot int, owner Node, others []string, byID map[string]Node) error {
+	if err := m.Client(owner.Addr).Do(ctx, "CLUSTER", "SETSLOT", slot, "STABLE").Err(); err != nil {
+		return fmt.Errorf("slot %d: SETSLOT STABLE on %s: %w", slot, owner.Addr, err)
+	}
+	for _, id := range others {
+		n := byID[id]
+		if err := m.Client(n.Addr).Do(ctx, "CLUSTER", "SETSLOT", slot, "NODE", owner.ID).Err(); err != nil {
+			return fmt.Errorf("slot %d: SETSLOT NODE %s on %s: %w", slot, owner.ID, n.Addr, err)
+		}
+	}
+	return nil
 }
 
 // Failover makes the replica c is connected to the master of its shard

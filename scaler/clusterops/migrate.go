@@ -26,7 +26,9 @@ type Migrator struct {
 	User, Password string
 	// Batch keys per MIGRATE. Default 100.
 	Batch int
-	// Timeout of one MIGRATE on the Redis side. Default 5s.
+	// Timeout of the wait for the destination's replicas after a batch.
+	// Default 5s. One MIGRATE's own timeout is derived from the cluster's
+	// node timeout (migrateTimeout).
 	Timeout time.Duration
 	// Replicas: after each batch, this many of the destination's replicas
 	// must have the keys before the move goes on, so a destination that
@@ -54,6 +56,23 @@ func (m *Migrator) MoveSlot(ctx context.Context, slot int, src, dst Node, master
 		timeout = 5 * time.Second
 	}
 	sc, dc := m.Client(src.Addr), m.Client(dst.Addr)
+	// dst's replicas, looked up once per slot. A move never leaves keys
+	// with fewer copies than they had: dst needs as many replicas as
+	// the source has, up to Replicas, before the slot is even opened
+	// (a destination with none would hold a batch alone, however the
+	// wait after it ended; an open slot is finished by the next Fix).
+	var replicas []string
+	need := 0
+	if m.Replicas > 0 {
+		var srcReplicas []string
+		var err error
+		if replicas, srcReplicas, err = m.replicasOf(ctx, dc, dst, src); err != nil {
+			return fmt.Errorf("slot %d: %w", slot, err)
+		}
+		if need = min(m.Replicas, len(srcReplicas)); len(replicas) < need {
+			return fmt.Errorf("slot %d: %s has %d replicas, %d needed before keys move to it", slot, dst.Addr, len(replicas), need)
+		}
+	}
 	// The destination accepts ASK-redirected commands before the source
 	// starts redirecting: IMPORTING first.
 	// A move interrupted while the owner was being set everywhere leaves
@@ -64,7 +83,9 @@ func (m *Migrator) MoveSlot(ctx context.Context, slot int, src, dst Node, master
 	pipe := dc.Pipeline()
 	importing := pipe.Do(ctx, "CLUSTER", "SETSLOT", slot, "IMPORTING", src.ID)
 	info := pipe.ClusterInfo(ctx)
+	nodeTimeout := pipe.ConfigGet(ctx, "cluster-node-timeout")
 	_, _ = pipe.Exec(ctx) // each reply's error is read below
+	limits := limitsOf(nodeTimeout)
 	if err := importing.Err(); err != nil {
 		if !strings.Contains(err.Error(), "already the owner") {
 			return fmt.Errorf("slot %d: SETSLOT IMPORTING on %s: %w", slot, dst.Addr, err)
@@ -72,48 +93,39 @@ func (m *Migrator) MoveSlot(ctx context.Context, slot int, src, dst Node, master
 	} else if err := tellOwner(ctx, dc, slot, src, info); err != nil {
 		return fmt.Errorf("slot %d: %w", slot, err)
 	}
-	if err := sc.Do(ctx, "CLUSTER", "SETSLOT", slot, "MIGRATING", dst.ID).Err(); err != nil && !strings.Contains(err.Error(), "not the owner") {
-		return fmt.Errorf("slot %d: SETSLOT MIGRATING on %s: %w", slot, src.Addr, err)
-	}
 	host, port, err := net.SplitHostPort(dst.Addr)
 	if err != nil {
 		return fmt.Errorf("destination address %q: %w", dst.Addr, err)
 	}
-	var replicas []string // dst's replicas, looked up once per slot
-	if m.Replicas > 0 {
-		if replicas, err = m.replicasOf(ctx, dc, dst); err != nil {
-			return fmt.Errorf("slot %d: %w", slot, err)
-		}
+	mctx, cancel := context.WithTimeout(ctx, limits.call)
+	err = sc.Do(mctx, "CLUSTER", "SETSLOT", slot, "MIGRATING", dst.ID).Err()
+	cancel()
+	if err != nil && !strings.Contains(err.Error(), "not the owner") {
+		return fmt.Errorf("slot %d: SETSLOT MIGRATING on %s: %w", slot, src.Addr, err)
 	}
 	for {
-		keys, err := sc.ClusterGetKeysInSlot(ctx, slot, batch).Result()
+		// A source silent for the node timeout is being failed over: a
+		// batch does not wait on it longer (the reconcile goes on to
+		// finish the move on its replica once promoted).
+		bctx, cancel := context.WithTimeout(ctx, limits.call)
+		n, err := m.batch(bctx, sc, src, dst, slot, batch, host, port, limits.migrate)
+		cancel()
 		if err != nil {
-			return fmt.Errorf("slot %d: GETKEYSINSLOT on %s: %w", slot, src.Addr, err)
+			return err
 		}
-		if len(keys) == 0 {
+		if n == 0 {
 			break
 		}
-		if err := m.migrate(ctx, sc, host, port, keys, timeout, false); err != nil {
-			// A key already on the destination: an earlier MIGRATE that
-			// was interrupted after the copy. The source's copy is the
-			// one clients wrote to since (it owns existing keys while
-			// MIGRATING), so it replaces the other, as redis-cli's fix.
-			if !strings.Contains(err.Error(), "BUSYKEY") {
-				return fmt.Errorf("slot %d: MIGRATE %d keys %s -> %s: %w", slot, len(keys), src.Addr, dst.Addr, err)
-			}
-			if err := m.migrate(ctx, sc, host, port, keys, timeout, true); err != nil {
-				return fmt.Errorf("slot %d: MIGRATE REPLACE %d keys %s -> %s: %w", slot, len(keys), src.Addr, dst.Addr, err)
-			}
-		}
-		if m.Replicas > 0 {
-			if err := m.waitReplicas(ctx, dc, dst, replicas, timeout); err != nil {
+		if need > 0 {
+			if err := m.waitReplicas(ctx, dc, dst, replicas, need, timeout); err != nil {
 				return fmt.Errorf("slot %d: %w", slot, err)
 			}
 		}
 		if m.OnKeys != nil {
-			m.OnKeys(len(keys))
+			m.OnKeys(n)
 		}
 	}
+
 	// Owner everywhere: the destination first (it stops needing ASK), then
 	// the source (it stops redirecting with ASK and answers MOVED), then
 	// every other master, so the new owner propagates without waiting for
@@ -138,6 +150,31 @@ func (m *Migrator) MoveSlot(ctx context.Context, slot int, src, dst Node, master
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// batch moves up to n of the slot's keys from src to dst; it returns how
+// many (0: none left).
+func (m *Migrator) batch(ctx context.Context, sc *redis.Client, src, dst Node, slot, n int, host, port string, timeout time.Duration) (int, error) {
+	keys, err := sc.ClusterGetKeysInSlot(ctx, slot, n).Result()
+	if err != nil {
+		return 0, fmt.Errorf("slot %d: GETKEYSINSLOT on %s: %w", slot, src.Addr, err)
+	}
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	if err := m.migrate(ctx, sc, host, port, keys, timeout, false); err != nil {
+		// A key already on the destination: an earlier MIGRATE that
+		// was interrupted after the copy. The source's copy is the
+		// one clients wrote to since (it owns existing keys while
+		// MIGRATING), so it replaces the other, as redis-cli's fix.
+		if !strings.Contains(err.Error(), "BUSYKEY") {
+			return 0, fmt.Errorf("slot %d: MIGRATE %d keys %s -> %s: %w", slot, len(keys), src.Addr, dst.Addr, err)
+		}
+		if err := m.migrate(ctx, sc, host, port, keys, timeout, true); err != nil {
+			return 0, fmt.Errorf("slot %d: MIGRATE REPLACE %d keys %s -> %s: %w", slot, len(keys), src.Addr, dst.Addr, err)
+		}
+	}
+	return len(keys), nil
 }
 
 func (m *Migrator) migrate(ctx context.Context, sc *redis.Client, host, port string, keys []string, timeout time.Duration, replace bool) error {
@@ -178,6 +215,33 @@ func (m *Migrator) migrate(ctx context.Context, sc *redis.Client, host, port str
 	return nil
 }
 
+// moveLimits bound a slot move's work on the source by the cluster's
+// node timeout (a source silent that long is failed over).
+type moveLimits struct {
+	// migrate is one MIGRATE's I/O timeout: a tenth of the node timeout,
+	// between 100 ms and 5 s. MIGRATE blocks the source's main thread
+	// while it waits on the destination: with Redis' default 5 s against
+	// a stalled destination, a few moves in a row from one source (up to
+	// maxConcurrent) would get a healthy source replaced. It bounds idle
+	// time, not the transfer, so a tenth (1.5 s at Redis' default 15 s)
+	// is plenty for a batch.
+	migrate time.Duration
+	// call bounds one batch (GETKEYSINSLOT and MIGRATE) from the scaler's
+	// side: the node timeout.
+	call time.Duration
+}
+
+// limitsOf derives the limits from CONFIG GET cluster-node-timeout
+// (Redis' default 15 s when it cannot be read).
+func limitsOf(nodeTimeout *redis.MapStringStringCmd) moveLimits {
+	ms, err := strconv.Atoi(nodeTimeout.Val()["cluster-node-timeout"])
+	if nodeTimeout.Err() != nil || err != nil || ms <= 0 {
+		ms = 15000
+	}
+	nt := time.Duration(ms) * time.Millisecond
+	return moveLimits{migrate: min(max(nt/10, 100*time.Millisecond), 5*time.Second), call: nt}
+}
+
 func migrateErr(err error) error {
 	if errors.Is(err, redis.Nil) { // NOKEY: the keys went meanwhile
 		return nil
@@ -185,12 +249,12 @@ func migrateErr(err error) error {
 	return err
 }
 
-// waitReplicas waits until Replicas of dst's replicas have processed
+// waitReplicas waits until need of dst's replicas have processed
 // dst's replication stream up to now (its master_repl_offset). WAIT
 // cannot do it: it covers only the writes of the connection it is sent
 // on, and the migrated keys arrive on the source's connection. Each
 // replica's own processed offset is read (no ACK delay).
-func (m *Migrator) waitReplicas(ctx context.Context, dc *redis.Client, dst Node, replicas []string, timeout time.Duration) error {
+func (m *Migrator) waitReplicas(ctx context.Context, dc *redis.Client, dst Node, replicas []string, need int, timeout time.Duration) error {
 	target, err := replOffset(ctx, dc, "master_repl_offset")
 	if err != nil {
 		return fmt.Errorf("INFO replication on %s: %w", dst.Addr, err)
@@ -206,11 +270,11 @@ func (m *Migrator) waitReplicas(ctx context.Context, dc *redis.Client, dst Node,
 				done++
 			}
 		}
-		if done >= m.Replicas {
+		if done >= need {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%d of %d replicas of %s have the migrated keys", done, m.Replicas, dst.Addr)
+			return fmt.Errorf("%d of %d replicas of %s have the migrated keys", done, need, dst.Addr)
 		}
 		select {
 		case <-ctx.Done():
@@ -221,20 +285,25 @@ func (m *Migrator) waitReplicas(ctx context.Context, dc *redis.Client, dst Node,
 	}
 }
 
-// replicasOf lists the addresses of dst's replicas that are not failing,
-// as dst sees them.
-func (m *Migrator) replicasOf(ctx context.Context, dc *redis.Client, dst Node) ([]string, error) {
+// replicasOf lists the addresses of dst's and src's replicas that are
+// not failing, as dst sees them.
+func (m *Migrator) replicasOf(ctx context.Context, dc *redis.Client, dst, src Node) (ofDst, ofSrc []string, err error) {
 	nodes, err := Nodes(ctx, dc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var replicas []string
 	for _, n := range nodes {
-		if n.MasterID == dst.ID && !n.Has("fail") && !n.Has("fail?") {
-			replicas = append(replicas, n.Addr)
+		if n.Has("fail") || n.Has("fail?") {
+			continue
+		}
+		switch n.MasterID {
+		case dst.ID:
+			ofDst = append(ofDst, n.Addr)
+		case src.ID:
+			ofSrc = append(ofSrc, n.Addr)
 		}
 	}
-	return replicas, nil
+	return ofDst, ofSrc, nil
 }
 
 func replOffset(ctx context.Context, c *redis.Client, field string) (int64, error) {
@@ -260,16 +329,20 @@ func replOffset(ctx context.Context, c *redis.Client, field string) (int64, erro
 // the owner yet, and while it imports the slot it ignores the gossip that
 // would tell it (cluster.c skips importing slots when it updates its
 // table), so the refusal would last the whole move, and every Fix after
-// it. SETSLOT NODE on a node that does not own the slot only records the
-// owner; the import stays open.
+// it. The same holds when the owner it knows failed over: a source
+// stalled mid-move is replaced by its replica, and the destination,
+// deaf to that slot's gossip, counts the slot as served by a failed node,
+// so its cluster_state is fail and it refuses the keys with "CLUSTERDOWN
+// The cluster is down" until told. SETSLOT NODE on a node that does not
+// own the slot only records the owner; the import stays open.
 // info is the destination's CLUSTER INFO, read with the IMPORTING.
 func tellOwner(ctx context.Context, dc *redis.Client, slot int, src Node, info *redis.StringCmd) error {
 	text, err := info.Result()
 	if err != nil {
 		return fmt.Errorf("CLUSTER INFO on %s: %w", dc.Options().Addr, err)
 	}
-	if redisreply.ParseClusterInfo(text)["cluster_slots_assigned"] == strconv.Itoa(slots.Count) {
-		return nil // it knows an owner for every slot
+	if ci := redisreply.ParseClusterInfo(text); ci["cluster_slots_assigned"] == strconv.Itoa(slots.Count) && ci["cluster_state"] == "ok" {
+		return nil // it knows a live owner for every slot
 	}
 	if err := dc.Do(ctx, "CLUSTER", "SETSLOT", slot, "NODE", src.ID).Err(); err != nil {
 		return fmt.Errorf("SETSLOT NODE %s (the owner) on %s: %w", src.ID, dc.Options().Addr, err)

@@ -50,6 +50,7 @@ type Reconciler struct {
 	AfterBatch func()
 
 	conns *controller.Conns
+	joins joins
 }
 
 type clusterCreds struct {
@@ -77,7 +78,10 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	// Read uncached: the status carries counters (slots and keys moved)
 	// that each reconcile adds to, so it must start from the last one's.
 	var rc v1alpha1.RedisCluster
-	if ok, err := controller.Get(ctx, r.APIReader, req.NamespacedName, &rc, func() { r.Cluster.Forget(req.Namespace, req.Name) }); !ok {
+	if ok, err := controller.Get(ctx, r.APIReader, req.NamespacedName, &rc, func() {
+		r.Cluster.Forget(req.Namespace, req.Name)
+		r.joins.joined(req.Namespace, req.Name, nil)
+	}); !ok {
 		return ctrl.Result{}, err
 	}
 	r.Cluster.Init(rc.Namespace, rc.Name)

@@ -14,14 +14,15 @@ import (
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/topology/clusterplan"
 )
 
-// liveMasters are the masters of the reference view that are not failed:
-// the nodes told of each slot's new owner.
+// liveMasters are the masters of the reference view that are not failed
+// and whose pod answers: the nodes told of each slot's new owner, and
+// those a fix reads.
 func (s *clusterStep) liveMasters() []clusterops.Node {
 	live := map[string]bool{}
 	for _, n := range s.view.Nodes {
 		if n.Name == s.ref.name() {
 			for _, id := range clusterplan.LiveMasters(n.View) {
-				live[id] = true
+				live[id] = s.view.ByID(id) != nil
 			}
 		}
 	}
@@ -34,16 +35,28 @@ func (s *clusterStep) liveMasters() []clusterops.Node {
 	return out
 }
 
-// fix finishes migrations an interrupted scaler left open.
+// fix finishes migrations an interrupted scaler left open. Fix is given
+// every pod that answered, not the reference's masters: after a failover
+// the reference may be the old master, back and not yet told, whose view
+// still lists its promoted replica as a replica. Fix reads each node's
+// own line again and takes the masters from there.
 func (s *clusterStep) fix(ctx context.Context) {
-	fixed, err := s.migrator(func(n int) { s.rc.Status.Migrations.KeysMoved += int64(n) }).Fix(ctx, s.liveMasters())
+	var nodes []clusterops.Node
+	for _, n := range s.nodes {
+		if n.reachable() {
+			nodes = append(nodes, n.me)
+		}
+	}
+	fixed, err := s.migrator(func(n int) { s.rc.Status.Migrations.KeysMoved += int64(n) }).Fix(ctx, nodes)
 	s.count(fixed)
 	if err != nil {
 		s.warn("FixFailed", "finishing an interrupted migration: %v", err)
 		return
 	}
-	s.event("MigrationResumed", "finished %d slot moves an earlier run left open", fixed)
-	s.resharding("Resuming", "finished %d open slot moves", fixed)
+	if fixed > 0 {
+		s.event("MigrationResumed", "finished %d slot moves an earlier run left open", fixed)
+		s.resharding("Resuming", "finished %d open slot moves", fixed)
+	}
 	s.out.Soon(requeueResharding)
 }
 

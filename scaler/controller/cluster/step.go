@@ -42,8 +42,11 @@ type clusterStep struct {
 
 const (
 	clusterOpTimeout  = 10 * time.Second
-	bootstrapTimeout  = time.Minute
 	requeueResharding = 10 * time.Millisecond
+	// meetGrace: a node not known to the cluster this long after its
+	// first CLUSTER MEET cannot meet it (a handshake takes a few of the
+	// bus' 100 ms ticks).
+	meetGrace = 5 * time.Second
 )
 
 func (s *clusterStep) event(reason, format string, args ...any) {
@@ -73,7 +76,8 @@ func (s *clusterStep) run(ctx context.Context) {
 	s.r.Cluster.DesiredShards.WithLabelValues(s.rc.Namespace, s.rc.Name).Set(float64(s.want))
 
 	s.view = clusterplan.Cluster{StatefulSet: s.sts.Name, Replicas: s.cur, Shards: s.want, PodsPerShard: s.per,
-		Formed: len(s.rc.Status.ShardStatuses) > 0, Resharding: s.rc.Status.Migrations.Pending > 0}
+		Formed: len(s.rc.Status.ShardStatuses) > 0, Resharding: s.rc.Status.Migrations.Pending > 0,
+		ReplicaWait: spec.ReplicaWait()}
 	s.byName = map[string]*cnode{}
 	for _, n := range s.nodes {
 		s.view.Nodes = append(s.view.Nodes, planNode(n))
@@ -81,6 +85,15 @@ func (s *clusterStep) run(ctx context.Context) {
 	}
 	plan := clusterplan.Decide(s.view)
 	s.ref = s.byName[plan.Ref]
+	joining := map[string]bool{}
+	for _, st := range plan.Steps {
+		if st.Kind == clusterplan.Meet {
+			for _, name := range st.Nodes {
+				joining[s.byName[name].me.ID] = true
+			}
+		}
+	}
+	s.r.joins.joined(s.rc.Namespace, s.rc.Name, joining)
 	for _, st := range plan.Steps {
 		if s.carryOut(ctx, st) || st.Ends() {
 			return
@@ -125,7 +138,13 @@ func (s *clusterStep) carryOut(ctx context.Context, st clusterplan.Step) bool {
 		s.bootstrap(ctx, st)
 	case clusterplan.WaitForFailover:
 		s.out.Degrade("ShardMasterDown", fmt.Sprintf("master %s (%s, %d slots) is down; waiting for its replica to take over", st.ID, st.Addr, st.Slots))
-		s.out.Soon(controller.RequeueDegraded)
+		if st.Open {
+			// The open move is finished the moment the replica is
+			// promoted: look as often as an election is looked at.
+			s.out.Soon(controller.RequeueSyncing)
+		} else {
+			s.out.Soon(controller.RequeueDegraded)
+		}
 	case clusterplan.Meet:
 		return s.meet(ctx, st)
 	case clusterplan.Forget:
@@ -144,6 +163,9 @@ func (s *clusterStep) carryOut(ctx context.Context, st clusterplan.Step) bool {
 		s.attach(ctx, st)
 	case clusterplan.PlanFailed:
 		s.warn("PlanFailed", "%s", st.Message)
+	case clusterplan.WaitForReplicas:
+		s.resharding("WaitingForReplicas", "slots wait to move to %s until it has in-sync replicas", strings.Join(st.Nodes, ", "))
+		s.out.Soon(controller.RequeueScaling)
 	case clusterplan.Resharded:
 		s.resharded()
 	case clusterplan.MoveSlots:
@@ -180,34 +202,39 @@ func (s *clusterStep) members(names []string) []clusterops.Member {
 	return out
 }
 
-// bootstrap forms the cluster the plan laid out.
+// bootstrap starts forming the cluster the plan laid out: the masters
+// get their slots and every node is sent CLUSTER MEET, with no wait (a
+// reconcile never holds a worker while nodes meet). The next reconciles'
+// meet and attach steps finish it, and say what stops it.
 func (s *clusterStep) bootstrap(ctx context.Context, st clusterplan.Step) {
-	masters := s.members(st.Masters)
-	replicas := make([][]clusterops.Member, len(st.Replicas))
-	for k, names := range st.Replicas {
-		if len(names) > 0 {
-			replicas[k] = s.members(names)
-		}
+	var others []string
+	for _, rs := range st.Replicas {
+		others = append(others, rs...)
 	}
-	bctx, cancel := context.WithTimeout(ctx, bootstrapTimeout)
+	bctx, cancel := context.WithTimeout(ctx, clusterOpTimeout)
 	defer cancel()
 	s.r.Metrics.Commands.WithLabelValues("CLUSTER ADDSLOTSRANGE").Inc()
-	if err := clusterops.Bootstrap(bctx, s.r.client(s.creds), masters, replicas); err != nil {
+	if err := clusterops.Form(bctx, s.r.client(s.creds), s.members(st.Masters), s.members(others)); err != nil {
 		s.warn("BootstrapFailed", "forming the cluster: %v", err)
 		return
 	}
-	s.event("Bootstrapped", "cluster formed: %d shards × %d replicas, %d slots each", s.want, s.per-1, slots.Count/s.want)
-	s.resharding("Bootstrapping", "cluster formed")
+	s.event("Bootstrapped", "cluster formed: %d shards × %d replicas, %d slots each; %d nodes meeting", s.want, s.per-1, slots.Count/s.want, len(st.Masters)+len(others)-1)
+	s.resharding("Bootstrapping", "slots assigned to %s; nodes meeting", strings.Join(st.Masters, ", "))
 	s.out.Soon(controller.RequeueSyncing)
 }
 
 // meet sends CLUSTER MEET to the reference from every node it does not
-// know; true when any was met.
+// know; true when any was met. A node still unknown meetGrace after its
+// first MEET makes the cluster Degraded, with what each side sees.
 func (s *clusterStep) meet(ctx context.Context, st clusterplan.Step) bool {
-	target := s.member(s.byName[st.Node])
-	var met []string
+	ref := s.byName[st.Node]
+	target := s.member(ref)
+	var met, stuck []string
 	for _, name := range st.Nodes {
 		n := s.byName[name]
+		if s.r.joins.since(s.rc, n.me.ID) >= meetGrace {
+			stuck = append(stuck, notMeeting(n, ref, s.member(n), target))
+		}
 		err := n.client.Do(ctx, "CLUSTER", "MEET", target.Host, target.Port, target.BusPort).Err()
 		s.r.Metrics.Commands.WithLabelValues("CLUSTER MEET").Inc()
 		if err != nil {
@@ -219,10 +246,37 @@ func (s *clusterStep) meet(ctx context.Context, st clusterplan.Step) bool {
 	if len(met) == 0 {
 		return false
 	}
-	s.event("NodesMet", "%s joined the cluster", strings.Join(met, ", "))
 	s.resharding("Joining", "%s joining", strings.Join(met, ", "))
+	if len(stuck) > 0 {
+		s.warn("NodesCannotMeet", "%s. Every pod must reach every other pod's cluster bus port (a NetworkPolicy?), and each node must announce its pod's address (cluster-announce-ip, -port, -bus-port)", strings.Join(stuck, "; "))
+		s.out.Soon(controller.RequeueDegraded)
+		return true
+	}
+	s.event("NodesMet", "%s joining the cluster", strings.Join(met, ", "))
 	s.out.Soon(controller.RequeueSyncing)
 	return true
+}
+
+// notMeeting says why n does not join: where it and ref are, as each
+// announces itself, and what n sees of ref.
+func notMeeting(n, ref *cnode, nm, rm clusterops.Member) string {
+	sees := "does not know it"
+	for _, p := range n.nodes {
+		if p.ID == ref.me.ID || (p.Addr == ref.me.Addr && !p.Has("myself")) {
+			sees = fmt.Sprintf("sees it as %s %s", p.Addr, strings.Join(p.Flags, ","))
+			break
+		}
+	}
+	return fmt.Sprintf("%s (pod %s, cluster bus %s:%d, announces %s@%d) is unknown to %s (cluster bus %s:%d) %v after CLUSTER MEET; %s %s",
+		n.name(), n.pod.Status.PodIP, nm.Host, nm.BusPort, orUnset(n.me.Addr), n.me.BusPort,
+		ref.name(), rm.Host, rm.BusPort, meetGrace, n.name(), sees)
+}
+
+func orUnset(addr string) string {
+	if addr == "" || strings.HasPrefix(addr, ":") {
+		return "no address (" + addr + ")"
+	}
+	return addr
 }
 
 // forget makes every reachable node of among but id itself forget id.

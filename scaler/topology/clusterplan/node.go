@@ -57,6 +57,9 @@ type Cluster struct {
 	Formed bool
 	// Resharding: the status says slot moves were pending.
 	Resharding bool
+	// ReplicaWait: how many of a destination's replicas must have each
+	// migrated batch (0: none).
+	ReplicaWait int
 	// Nodes are the StatefulSet's pods, by ordinal.
 	Nodes []Node
 }

@@ -2,6 +2,7 @@ package clusterplan
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/slots"
 )
@@ -19,7 +20,8 @@ type Plan struct {
 // this order (each a precondition of the next):
 //
 //  1. grow the StatefulSet to shards × (1 + replicasPerShard) pods;
-//  2. wait for every wanted pod to run and answer;
+//  2. wait for every wanted pod to run and answer (but finish a slot
+//     move a failover left open first, if every slot owner is up);
 //  3. form the cluster (only if no node ever owned slots);
 //  4. wait while a slot owner is down (Redis fails its replica over);
 //  5. meet nodes the cluster does not know (new pods, pods restarted empty);
@@ -52,24 +54,23 @@ func (d *decision) decide() {
 		d.add(Step{Kind: Grow, Pods: c.Pods()})
 		return
 	}
-	if d.waitForPods() { // 2
+	ref := d.reference()
+	if waiting := d.unreachable(); len(waiting) > 0 { // 2
+		// A move left open by a failover mid-move is finished at once,
+		// whoever else is away: until then the keys it already moved
+		// read as missing on the promoted replica. Only live masters
+		// take part, and every slot owner must be up.
+		if ref != nil && d.downOwner(ref) == nil && d.open() {
+			d.ref = ref.Name
+			d.add(Step{Kind: Fix})
+			return
+		}
+		d.add(Step{Kind: WaitForPods, Waiting: waiting, Joining: len(c.Nodes) < c.Pods()})
 		return
 	}
-	var owners []*Node
-	for i := range c.Nodes {
-		if c.Nodes[i].Owner() {
-			owners = append(owners, &c.Nodes[i])
-		}
-	}
-	if len(owners) == 0 { // 3
+	if ref == nil { // 3
 		d.bootstrap()
 		return
-	}
-	ref := owners[0]
-	for _, o := range owners[1:] {
-		if len(o.View) > len(ref.View) {
-			ref = o
-		}
 	}
 	d.ref = ref.Name
 	if d.ownerDown(ref) || d.meet(ref) { // 4, 5
@@ -89,7 +90,20 @@ func (d *decision) decide() {
 	d.shrink() // 10
 }
 
-func (d *decision) waitForPods() bool {
+// reference is the slot owner that knows the most nodes: its view
+// stands for the cluster's. nil while no reachable node owns slots.
+func (d *decision) reference() *Node {
+	var ref *Node
+	for i := range d.c.Nodes {
+		if o := &d.c.Nodes[i]; o.Owner() && (ref == nil || len(o.View) > len(ref.View)) {
+			ref = o
+		}
+	}
+	return ref
+}
+
+// unreachable says which wanted pods are missing or do not answer.
+func (d *decision) unreachable() []string {
 	c := d.c
 	have := map[int]*Node{}
 	for i := range c.Nodes {
@@ -105,10 +119,7 @@ func (d *decision) waitForPods() bool {
 			waiting = append(waiting, fmt.Sprintf("%s: %s", n.Name, n.Err))
 		}
 	}
-	if len(waiting) == 0 {
-		return false
-	}
-	return d.add(Step{Kind: WaitForPods, Waiting: waiting, Joining: len(c.Nodes) < c.Pods()})
+	return waiting
 }
 
 // bootstrap forms the cluster: the first pod of each shard gets its even
@@ -149,12 +160,21 @@ func (d *decision) bootstrap() {
 // only copy of its slots, and attaching that replica elsewhere would
 // flush it.
 func (d *decision) ownerDown(ref *Node) bool {
-	for _, p := range ref.View {
-		if p.Master && p.Slots > 0 && (d.c.ByID(p.ID) == nil || p.Failed || p.Suspected) {
-			return d.add(Step{Kind: WaitForFailover, ID: p.ID, Addr: p.Addr, Slots: p.Slots})
-		}
+	if p := d.downOwner(ref); p != nil {
+		return d.add(Step{Kind: WaitForFailover, ID: p.ID, Addr: p.Addr, Slots: p.Slots, Open: d.open()})
 	}
 	return false
+}
+
+// downOwner is the first master of ref's view that owns slots and is
+// failing or answers to no pod.
+func (d *decision) downOwner(ref *Node) *Peer {
+	for i, p := range ref.View {
+		if p.Master && p.Slots > 0 && (d.c.ByID(p.ID) == nil || p.Failed || p.Suspected) {
+			return &ref.View[i]
+		}
+	}
+	return nil
 }
 
 // meet introduces every wanted node the reference master does not know:
@@ -192,9 +212,17 @@ func (d *decision) forgetStrangers(ref *Node) {
 
 // fixOpen finishes migrations an interrupted scaler left open.
 func (d *decision) fixOpen() bool {
+	if d.open() {
+		return d.add(Step{Kind: Fix})
+	}
+	return false
+}
+
+// open: a reachable node has a slot MIGRATING or IMPORTING.
+func (d *decision) open() bool {
 	for i := range d.c.Nodes {
 		if n := &d.c.Nodes[i]; n.Reachable && n.Open {
-			return d.add(Step{Kind: Fix})
+			return true
 		}
 	}
 	return false
@@ -296,7 +324,39 @@ func (d *decision) reshard(masters []*Node) bool {
 		}
 		return false
 	}
+	moves, held := d.withReplicas(moves)
+	if len(moves) == 0 {
+		return d.add(Step{Kind: WaitForReplicas, Nodes: held})
+	}
 	return d.add(Step{Kind: MoveSlots, Moves: moves, First: !c.Resharding})
+}
+
+// withReplicas keeps the moves that leave keys with as many copies as
+// they had: the destination has as many in-sync replicas as the source,
+// up to ReplicaWait. held names the destinations the others wait for (a
+// master whose replica is still to be attached, such as a shard's new
+// master while an old one of the same shard still owns slots).
+func (d *decision) withReplicas(moves []slots.Move) (ready []slots.Move, held []string) {
+	c := d.c
+	if c.ReplicaWait == 0 {
+		return moves, nil
+	}
+	inSync := map[string]int{}
+	for i := range c.Nodes {
+		if n := &c.Nodes[i]; n.Reachable && n.InSync && n.MasterID != "" {
+			inSync[n.MasterID]++
+		}
+	}
+	for _, mv := range moves {
+		if inSync[mv.To] >= min(c.ReplicaWait, inSync[mv.From]) {
+			ready = append(ready, mv)
+			continue
+		}
+		if n := c.ByID(mv.To); n != nil && !slices.Contains(held, n.Name) {
+			held = append(held, n.Name)
+		}
+	}
+	return ready, held
 }
 
 // shrink removes the pods beyond the wanted shards once they own no

@@ -85,7 +85,11 @@ func describe(s Step) string {
 	case Bootstrap:
 		return fmt.Sprintf("bootstrap %v %v", s.Masters, s.Replicas)
 	case WaitForFailover:
-		return fmt.Sprintf("wait for failover of %s (%s, %d slots)", s.ID, s.Addr, s.Slots)
+		open := ""
+		if s.Open {
+			open = ", a move open"
+		}
+		return fmt.Sprintf("wait for failover of %s (%s, %d slots%s)", s.ID, s.Addr, s.Slots, open)
 	case Meet:
 		return fmt.Sprintf("meet %v through %s", s.Nodes, s.Node)
 	case Forget:
@@ -106,6 +110,8 @@ func describe(s Step) string {
 		return "plan failed: " + s.Message
 	case MoveSlots:
 		return fmt.Sprintf("move %d slots (first %v)", len(s.Moves), s.First)
+	case WaitForReplicas:
+		return fmt.Sprintf("wait for replicas of %v", s.Nodes)
 	case Resharded:
 		return "resharded"
 	case Shrink:
@@ -137,6 +143,24 @@ func TestDecide(t *testing.T) {
 			c.Nodes[1].Reachable, c.Nodes[1].Err = false, "not running"
 			return c
 		}, want: []string{"wait for pods (joining false): rc-1: not running"}},
+		{name: "2 a move a failover left open is finished while the old master is away", cluster: func() Cluster {
+			c := formed(2, 2)
+			c.Nodes[0].Reachable, c.Nodes[0].Err = false, "i/o timeout"
+			c.Nodes[1].Master, c.Nodes[1].MasterID, c.Nodes[1].Slots = true, "", c.Nodes[0].Slots
+			c.Nodes[0].Slots = nil
+			c = views(c)
+			for i := range c.Nodes[1:] {
+				c.Nodes[1+i].View = append(c.Nodes[1+i].View, Peer{ID: "id-rc-0", Addr: addr(0), Master: true, Failed: true})
+			}
+			c.Nodes[2].Open = true
+			return c
+		}, want: []string{"fix"}, ref: "rc-1"},
+		{name: "2 an open move waits while its owner does not answer", cluster: func() Cluster {
+			c := formed(2, 2)
+			c.Nodes[2].Open = true
+			c.Nodes[0].Reachable, c.Nodes[0].Err = false, "i/o timeout"
+			return c
+		}, want: []string{"wait for pods (joining false): rc-0: i/o timeout"}},
 		{name: "3 bootstrap pods that never formed a cluster", cluster: func() Cluster { return fresh(2, 2) },
 			want: []string{"bootstrap [rc-0 rc-2] [[rc-1] [rc-3]]"}},
 		{name: "3 a cluster formed before is not formed again", cluster: func() Cluster {
@@ -159,6 +183,12 @@ func TestDecide(t *testing.T) {
 			c.Nodes[0].View[2].Suspected = true
 			return c
 		}, want: []string{"wait for failover of id-rc-2 (10.0.0.2:6379, 8192 slots)"}, ref: "rc-0"},
+		{name: "4 wait while an owner is failing, a move open: finish it once the replica takes over", cluster: func() Cluster {
+			c := formed(2, 2)
+			c.Nodes[0].View[2].Failed = true
+			c.Nodes[0].Open = true
+			return c
+		}, want: []string{"wait for failover of id-rc-2 (10.0.0.2:6379, 8192 slots, a move open)"}, ref: "rc-0"},
 		{name: "4 wait while an owner is no pod that answers", cluster: func() Cluster {
 			c := formed(2, 2)
 			c.Nodes[0].View = append(c.Nodes[0].View, Peer{ID: "gone", Addr: "10.0.0.9:6379", Master: true, Slots: 5})
@@ -246,6 +276,33 @@ func TestDecide(t *testing.T) {
 				Node{Name: "rc-5", Ordinal: 5, Reachable: true, ID: "id-rc-5", MasterID: "id-rc-4", InSync: true})
 			return views(c)
 		}, want: []string{"attach to [rc-0 rc-2 rc-4]: ", "move 5461 slots (first true)"}, ref: "rc-0"},
+		{name: "9 no move to a master with fewer in-sync replicas than the source", cluster: func() Cluster {
+			// Shard 2: rc-4 took over from rc-5 (stalled mid-move), and
+			// rc-5 came back still owning 2 slots. Neither has a replica:
+			// rc-5's slots may go to rc-4, the other shards' may not yet.
+			c := formed(2, 2)
+			c.Shards, c.Replicas, c.ReplicaWait = 3, 6, 1
+			c.Nodes = append(c.Nodes, Node{Name: "rc-4", Ordinal: 4, Reachable: true, ID: "id-rc-4", Master: true, Slots: span(0, 10)},
+				Node{Name: "rc-5", Ordinal: 5, Reachable: true, ID: "id-rc-5", Master: true, Slots: span(10, 12)})
+			c.Nodes[0].Slots = c.Nodes[0].Slots[12:]
+			return views(c)
+		}, want: []string{"attach to [rc-0 rc-2 rc-4]: ", "move 2 slots (first true)"}, ref: "rc-0"},
+		{name: "9 ... and once rc-5 drained, it is attached first", cluster: func() Cluster {
+			c := formed(2, 2)
+			c.Shards, c.Replicas, c.ReplicaWait = 3, 6, 1
+			c.Nodes = append(c.Nodes, Node{Name: "rc-4", Ordinal: 4, Reachable: true, ID: "id-rc-4", Master: true, Slots: span(0, 12)},
+				Node{Name: "rc-5", Ordinal: 5, Reachable: true, ID: "id-rc-5", Master: true})
+			c.Nodes[0].Slots = c.Nodes[0].Slots[12:]
+			return views(c)
+		}, want: []string{"attach to [rc-0 rc-2 rc-4]: replicate rc-5"}, ref: "rc-0"},
+		{name: "9 moves wait while only a master without replicas would receive", cluster: func() Cluster {
+			c := formed(2, 2)
+			c.Shards, c.Replicas, c.ReplicaWait = 3, 6, 1
+			c.Nodes = append(c.Nodes, Node{Name: "rc-4", Ordinal: 4, Reachable: true, ID: "id-rc-4", Master: true, Slots: span(0, 12)},
+				Node{Name: "rc-5", Ordinal: 5, Reachable: true, ID: "id-rc-5", MasterID: "id-rc-4"})
+			c.Nodes[0].Slots = c.Nodes[0].Slots[12:]
+			return views(c)
+		}, want: []string{"attach to [rc-0 rc-2 rc-4]: syncing rc-5"}, ref: "rc-0"},
 		{name: "9 moves of a resharding under way", cluster: func() Cluster {
 			c := formed(2, 2)
 			c.Resharding = true

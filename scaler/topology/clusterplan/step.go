@@ -23,7 +23,9 @@ const (
 	// Replicas[k] replicate Masters[k].
 	Bootstrap
 	// WaitForFailover: master ID (Addr, Slots) owns slots and is down;
-	// Redis promotes its replica, which may hold the only copy.
+	// Redis promotes its replica, which may hold the only copy. Open: a
+	// slot move is open meanwhile, to finish as soon as the replica takes
+	// over (keys it moved read as missing on the new owner until then).
 	WaitForFailover
 	// Meet introduces Nodes to the cluster through Node (the reference).
 	Meet
@@ -45,6 +47,9 @@ const (
 	// MoveSlots makes Moves towards an even share; First when no
 	// resharding was under way.
 	MoveSlots
+	// WaitForReplicas: every move left goes to a master (Nodes) with
+	// fewer in-sync replicas than its source; they wait until it has them.
+	WaitForReplicas
 	// Resharded: the moves a resharding needed are all made.
 	Resharded
 	// Shrink: Forget the pods beyond the wanted shards (they own no
@@ -76,6 +81,7 @@ type Step struct {
 	Actions  []Action
 	Moves    []slots.Move
 	First    bool
+	Open     bool
 	Message  string
 }
 
