@@ -285,4 +285,3 @@ func TestClusterNodesCannotMeet(t *testing.T) {
 	e.requireEvent("NodesCannotMeet")
 	e.waitClusterBalanced("ok", 2, 1, 90*time.Second)
 }
-
