@@ -35,13 +35,23 @@ func DesiredReplicas(want *int32, current int32, floor int32) int32 {
 // PlanScaleDown decides whether the StatefulSet can go down to target pods
 // (ordinals 0..target-1 stay). The master must stay; when it would be
 // removed, the switchover target is the best candidate (SwitchoverTarget)
-// among the pods that stay.
+// among the pods that stay. A scale-down that keeps the master and at
+// least one replica never removes the last in-sync replica: while the
+// replicas that stay are still syncing (a restarted pod, a new one), the
+// in-sync ones among those removed hold the only second copy, and a
+// master lost right after would take the acknowledged writes with it.
+// Going down to the master alone is what the user asked for.
 func PlanScaleDown(pods []Pod, master string, host string, port int, target int32, maxLag int64) ScaleDownPlan {
 	m, ok := Find(pods, master)
 	if master == "" || !ok || !m.IsMaster() {
 		return ScaleDownPlan{Reason: ReasonNoMaster}
 	}
 	if int32(m.Ordinal) < target {
+		_, survivor := SwitchoverTarget(pods, m, host, port, maxLag, func(p Pod) bool { return p.Ordinal < int(target) })
+		_, removed := SwitchoverTarget(pods, m, host, port, maxLag, func(p Pod) bool { return p.Ordinal >= int(target) })
+		if target > 1 && removed && !survivor {
+			return ScaleDownPlan{Reason: ReasonNoInSyncSurvivor}
+		}
 		return ScaleDownPlan{Safe: true}
 	}
 	best, ok := SwitchoverTarget(pods, m, host, port, maxLag, func(p Pod) bool { return p.Ordinal < int(target) })

@@ -162,6 +162,11 @@ func TestPlanScaleDown(t *testing.T) {
 		want   ScaleDownPlan
 	}{
 		{"master stays", []Pod{m(0), r(1, 0, 1000, true), r(2, 0, 1000, true), r(3, 0, 1000, true)}, "p0", 2, ScaleDownPlan{Safe: true}},
+		{"master stays, the replicas that stay are syncing: the in-sync one is not removed", []Pod{m(0), r(1, 0, 1000, false), r(2, 0, 1000, true)}, "p0", 2,
+			ScaleDownPlan{Reason: ReasonNoInSyncSurvivor}},
+		{"master stays, a replica that stays is in sync", []Pod{m(0), r(1, 0, 1000, true), r(2, 0, 1000, true)}, "p0", 2, ScaleDownPlan{Safe: true}},
+		{"master stays, none in sync anywhere: no copy is lost", []Pod{m(0), r(1, 0, 1000, false), r(2, 0, 1000, false)}, "p0", 2, ScaleDownPlan{Safe: true}},
+		{"down to the master alone, as asked", []Pod{m(0), r(1, 0, 1000, true)}, "p0", 1, ScaleDownPlan{Safe: true}},
 		{"master removed: best survivor", []Pod{r(0, 3, 990, true), r(1, 3, 1000, true), r(2, 3, 1000, true), m(3)}, "p3", 2,
 			ScaleDownPlan{SwitchoverTo: "p1"}},
 		{"removed replica with higher offset is not a candidate", []Pod{r(0, 3, 990, true), r(1, 3, 900, true), r(2, 3, 1000, true), m(3)}, "p3", 2,
