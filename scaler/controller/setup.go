@@ -2,6 +2,10 @@ package controller
 
 import (
 	"context"
+	"time"
+
+	"golang.org/x/time/rate"
+	"k8s.io/client-go/util/workqueue"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -78,6 +82,23 @@ func Setup(mgr manager.Manager, c client.Reader, w Watch, conns *Conns, r reconc
 		Named(w.Name).
 		// Different objects in parallel; one object is never reconciled by
 		// two workers at once (the workqueue guarantees it per key).
-		WithOptions(crcontroller.Options{MaxConcurrentReconciles: 4}).
+		WithOptions(crcontroller.Options{MaxConcurrentReconciles: 4, RateLimiter: RateLimiter()}).
 		Complete(r)
+}
+
+// MaxBackoff caps how long a reconcile that failed waits before the next
+// try. controller-runtime's default doubles up to 1000 s: after a minute's
+// API outage a group would be looked at again only some 40 s after the API
+// came back, and a master that crashed meanwhile handled that late (Redis
+// changes without Kubernetes events).
+const MaxBackoff = 5 * time.Second
+
+// RateLimiter is controller-runtime's default limiter with the per-object
+// backoff capped at MaxBackoff: 5 ms doubling per failure, and 10 retries
+// a second overall (burst 100).
+func RateLimiter() workqueue.TypedRateLimiter[reconcile.Request] {
+	return workqueue.NewTypedMaxOfRateLimiter(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](5*time.Millisecond, MaxBackoff),
+		&workqueue.TypedBucketRateLimiter[reconcile.Request]{Limiter: rate.NewLimiter(rate.Limit(10), 100)},
+	)
 }
