@@ -92,7 +92,7 @@ func TestClusterFailoverMidMigration(t *testing.T) {
 			missing, first, last := r.stop()
 			t.Logf("reader: %d reads of a key missing, between %v and %v after the reader started", missing, first, last)
 			e.requireEvent("MigrationResumed")
-			assert.Zero(t, e.clusterEventCount("FixFailed"), "the open move was not finished on the promoted replica")
+			assert.Zero(t, e.eventCount("FixFailed"), "the open move was not finished on the promoted replica")
 			// The stopped shard refused writes until its replica took
 			// over: those were not acknowledged.
 			acked := finishWriter(t, w, true)
@@ -132,20 +132,6 @@ func (e *env) stopOpenEnd(end string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no pod is the %s of an open slot", end)
-}
-
-// clusterEventCount sums the counts of the cluster's events with this
-// reason.
-func (e *env) clusterEventCount(reason string) int {
-	var list corev1.EventList
-	require.NoError(e.t, e.cl.List(e.ctx, &list, client.InNamespace(e.ns)))
-	n := 0
-	for _, ev := range list.Items {
-		if ev.Reason == reason && ev.InvolvedObject.Kind == "RedisCluster" {
-			n += int(max(ev.Count, 1))
-		}
-	}
-	return n
 }
 
 // keyReader reads a set of keys that exist (acknowledged writes) through a

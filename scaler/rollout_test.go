@@ -108,13 +108,14 @@ func (e *env) waitRolledOut(app string, n int, rev string, timeout time.Duration
 	return m
 }
 
-// eventCount sums the counts of the group's events with this reason.
+// eventCount sums the counts of the groups' and clusters' events with
+// this reason.
 func (e *env) eventCount(reason string) int {
 	var list corev1.EventList
 	require.NoError(e.t, e.cl.List(e.ctx, &list, client.InNamespace(e.ns)))
 	n := 0
 	for _, ev := range list.Items {
-		if ev.Reason == reason && ev.InvolvedObject.Kind == "RedisReplicationGroup" {
+		if k := ev.InvolvedObject.Kind; ev.Reason == reason && (k == "RedisReplicationGroup" || k == "RedisCluster") {
 			n += int(max(ev.Count, 1))
 		}
 	}

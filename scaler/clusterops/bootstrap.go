@@ -2,11 +2,8 @@ package clusterops
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"maps"
 	"net"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +11,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/slots"
-	"github.com/redis-autoscaler/redis-autoscaler/scaler/topology/clusterplan"
 )
 
 // Member is a node to place: its client address and cluster bus port.
@@ -115,8 +111,6 @@ func Bootstrap(ctx context.Context, client func(addr string) *redis.Client, mast
 	return nil
 }
 
-// waitAll polls every member's CLUSTER NODES and CLUSTER INFO until ok
-// holds for all of them, or ctx ends.
 // Form starts a cluster of empty cluster-enabled nodes without waiting:
 // masters[i] gets the i-th even share of the slots (unless it owns slots
 // already), and every other master and every node of others is sent
@@ -149,6 +143,8 @@ func Form(ctx context.Context, client func(addr string) *redis.Client, masters, 
 	return nil
 }
 
+// waitAll polls every member's CLUSTER NODES and CLUSTER INFO until ok
+// holds for all of them, or ctx ends.
 func waitAll(ctx context.Context, client func(string) *redis.Client, all []Member, ok func([]Node, string) bool) error {
 	var last string
 	for {
@@ -203,133 +199,6 @@ func OpenSlots(ctx context.Context, c *redis.Client) (me Node, err error) {
 		return Node{}, fmt.Errorf("CLUSTER NODES has no myself line")
 	}
 	return me, nil
-}
-
-// Fix finishes every move a stopped resharding left open, whatever
-// happened to its two ends (clusterplan.ResolveOpen decides how): a slot
-// MIGRATING on its owner, IMPORTING on another master, or with keys on a
-// master that does not own it is moved to where its keys were going, or
-// closed when nothing is on its way. nodes are the cluster's reachable
-// nodes; those whose own CLUSTER NODES line says master take part, each
-// reporting its own open slots, slots and, for the open slots, its key
-// counts. The others' views are not trusted for who is master: an old
-// master back from a stall lists its promoted replica as a replica until
-// the bus tells it.
-func (m *Migrator) Fix(ctx context.Context, nodes []Node) (fixed int, err error) {
-	byID := map[string]Node{}
-	for _, n := range nodes {
-		byID[n.ID] = n
-	}
-	var mes []Node
-	open := map[int]*clusterplan.OpenSlot{}
-	at := func(slot int) *clusterplan.OpenSlot {
-		if open[slot] == nil {
-			open[slot] = &clusterplan.OpenSlot{Slot: slot, Migrating: map[string]string{}}
-		}
-		return open[slot]
-	}
-	for _, n := range nodes {
-		me, err := OpenSlots(ctx, m.Client(n.Addr))
-		if err != nil {
-			return fixed, fmt.Errorf("%s: %w", n.Addr, err)
-		}
-		if !me.Master() {
-			continue
-		}
-		mes = append(mes, me)
-		for slot, dst := range me.Migrating {
-			at(slot).Migrating[me.ID] = dst
-		}
-		for slot := range me.Importing {
-			o := at(slot)
-			o.Importing = append(o.Importing, me.ID)
-		}
-	}
-	if len(open) == 0 {
-		return 0, nil
-	}
-	var live []string
-	var masters []Node // as given: their addresses are the pods'
-	for _, me := range mes {
-		live = append(live, me.ID)
-		masters = append(masters, byID[me.ID])
-	}
-	// Who claims each open slot, and who holds its keys: one round trip
-	// per master.
-	for _, me := range mes {
-		n := byID[me.ID]
-		pipe := m.Client(n.Addr).Pipeline()
-		counts := map[int]*redis.IntCmd{}
-		for slot := range open {
-			counts[slot] = pipe.ClusterCountKeysInSlot(ctx, slot)
-		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			return fixed, fmt.Errorf("CLUSTER COUNTKEYSINSLOT on %s: %w", n.Addr, err)
-		}
-		for slot, o := range open {
-			o.Live = live
-			if slices.Contains(me.Slots, slot) {
-				o.Claims = append(o.Claims, me.ID)
-			}
-			if counts[slot].Val() > 0 {
-				o.Holders = append(o.Holders, me.ID)
-			}
-		}
-	}
-	resolved := map[int]clusterplan.Resolution{}
-	for slot, o := range open {
-		resolved[slot] = clusterplan.ResolveOpen(*o)
-	}
-	// A destination importing from a source that failed over counts the
-	// slot as served by a failed node (it ignores the slot's gossip while
-	// importing), so its cluster_state is fail and it refuses every key
-	// with CLUSTERDOWN: first tell each the owner of every slot it
-	// imports (SETSLOT NODE keeps the import open).
-	for _, me := range mes {
-		for slot, src := range me.Importing {
-			if res := resolved[slot]; res.Kind == clusterplan.MoveOpen && res.To == me.ID && res.From != src {
-				if err := m.Client(byID[me.ID].Addr).Do(ctx, "CLUSTER", "SETSLOT", slot, "NODE", res.From).Err(); err != nil {
-					return fixed, fmt.Errorf("slot %d: SETSLOT NODE %s (the owner) on %s: %w", slot, res.From, byID[me.ID].Addr, err)
-				}
-			}
-		}
-	}
-	var errs []error
-	for _, slot := range slices.Sorted(maps.Keys(open)) {
-		res := resolved[slot]
-		switch res.Kind {
-		case clusterplan.Unresolvable:
-			errs = append(errs, errors.New(res.Reason))
-			continue
-		case clusterplan.CloseOpen:
-			err = m.close(ctx, slot, byID[res.From], res.Others, byID)
-		case clusterplan.MoveOpen:
-			err = m.MoveSlot(ctx, slot, byID[res.From], byID[res.To], masters)
-		}
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		fixed++
-	}
-	return fixed, errors.Join(errs...)
-}
-
-// close ends an open slot nothing is moving out of: its owner keeps it
-// (SETSLOT STABLE), the other masters with it open are told the owner
-// (SETSLOT NODE clears their IMPORTING, and the MIGRATING of one that
-// holds no keys of it).
-func (m *Migrator) close(ctx context.Context, slot int, owner Node, others []string, byID map[string]Node) error {
-	if err := m.Client(owner.Addr).Do(ctx, "CLUSTER", "SETSLOT", slot, "STABLE").Err(); err != nil {
-		return fmt.Errorf("slot %d: SETSLOT STABLE on %s: %w", slot, owner.Addr, err)
-	}
-	for _, id := range others {
-		n := byID[id]
-		if err := m.Client(n.Addr).Do(ctx, "CLUSTER", "SETSLOT", slot, "NODE", owner.ID).Err(); err != nil {
-			return fmt.Errorf("slot %d: SETSLOT NODE %s on %s: %w", slot, owner.ID, n.Addr, err)
-		}
-	}
-	return nil
 }
 
 // Failover makes the replica c is connected to the master of its shard
