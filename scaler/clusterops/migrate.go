@@ -28,7 +28,7 @@ type Migrator struct {
 	Batch int
 	// Timeout of the wait for the destination's replicas after a batch.
 	// Default 5s. One MIGRATE's own timeout is derived from the cluster's
-	// node timeout (migrateTimeout).
+	// node timeout (limitsOf).
 	Timeout time.Duration
 	// Replicas: after each batch, this many of the destination's replicas
 	// must have the keys before the move goes on, so a destination that
@@ -57,10 +57,10 @@ func (m *Migrator) MoveSlot(ctx context.Context, slot int, src, dst Node, master
 	}
 	sc, dc := m.Client(src.Addr), m.Client(dst.Addr)
 	// dst's replicas, looked up once per slot. A move never leaves keys
-	// with fewer copies than they had: dst needs as many replicas as
-	// the source has, up to Replicas, before the slot is even opened
-	// (a destination with none would hold a batch alone, however the
-	// wait after it ended; an open slot is finished by the next Fix).
+	// with fewer copies than they had: dst needs as many replicas as the
+	// source has, up to Replicas, before the slot is even opened (a
+	// destination with none would hold each batch alone, however the
+	// wait after it ended).
 	var replicas []string
 	need := 0
 	if m.Replicas > 0 {
@@ -125,7 +125,6 @@ func (m *Migrator) MoveSlot(ctx context.Context, slot int, src, dst Node, master
 			m.OnKeys(n)
 		}
 	}
-
 	// Owner everywhere: the destination first (it stops needing ASK), then
 	// the source (it stops redirecting with ASK and answers MOVED), then
 	// every other master, so the new owner propagates without waiting for
