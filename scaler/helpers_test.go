@@ -51,12 +51,28 @@ type env struct {
 
 func newEnv(t testing.TB, prefix string) *env {
 	c := cluster.Shared(t)
+	crdOnce.Do(func() { applyCRDs(t, c) })
+	return envOn(t, c, prefix)
+}
+
+// newEnvOwnCluster is newEnv on a control plane of the test's own, for
+// faults that would disturb the others (an API outage).
+func newEnvOwnCluster(t testing.TB, prefix string) *env {
+	c := cluster.Start(t)
+	applyCRDs(t, c)
+	return envOn(t, c, prefix)
+}
+
+func applyCRDs(t testing.TB, c *cluster.Cluster) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, c.Apply(ctx, "../deploy/crd/redisautoscaler.io_redisreplicationgroups.yaml"))
+	require.NoError(t, c.Apply(ctx, "../deploy/crd/redisautoscaler.io_redisclusters.yaml"))
+}
+
+func envOn(t testing.TB, c *cluster.Cluster, prefix string) *env {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	crdOnce.Do(func() {
-		require.NoError(t, c.Apply(ctx, "../deploy/crd/redisautoscaler.io_redisreplicationgroups.yaml"))
-		require.NoError(t, c.Apply(ctx, "../deploy/crd/redisautoscaler.io_redisclusters.yaml"))
-	})
 	cl, err := client.New(c.Config, client.Options{Scheme: kube.Scheme()})
 	require.NoError(t, err)
 	e := &env{t: t, c: c, cl: cl, ns: c.Namespace(t, prefix), ctx: ctx}

@@ -24,7 +24,7 @@ func TestScaleDownKeepsAnInSyncReplica(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "scaledown-sync")
 	e.startScaler(nil)
-	e.createGroup("sd", 3)
+	e.createGroup("sd", 3, "--replicaof", "127.0.0.1", "1")
 	e.waitConverged("sd", 3, 60*time.Second)
 	e.makeMaster("sd", "sd-0", 3)
 	w := e.startWriter("sd", "w:")

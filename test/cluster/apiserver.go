@@ -121,8 +121,18 @@ func (c *Cluster) clientCertConfig(user string, groups ...string) (*rest.Config,
 	}, nil
 }
 
+// StopAPIServer stops kube-apiserver (SIGTERM, then SIGKILL after 5 s):
+// an API outage, for tests of what keeps working without it. Clients get
+// connection refused until StartAPIServer.
+func (c *Cluster) StopAPIServer() { c.apiserver.stop(5 * time.Second) }
+
+// StartAPIServer starts kube-apiserver again as it first ran (same port,
+// certificates, etcd) and waits for /readyz.
+func (c *Cluster) StartAPIServer(ctx context.Context) error { return c.restartAPIServer(ctx) }
+
 // startAPIServer runs kube-apiserver and waits for /readyz.
 func (c *Cluster) startAPIServer(ctx context.Context, etcdURL string, port int, f apiserverCerts) error {
+	c.restartAPIServer = func(ctx context.Context) error { return c.startAPIServer(ctx, etcdURL, port, f) }
 	bind := "127.0.0.1"
 	if c.node != nil {
 		// Pods reach it on the node IP (through the "kubernetes" Service).

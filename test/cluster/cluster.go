@@ -69,6 +69,8 @@ type Cluster struct {
 	log                                *slog.Logger
 	apiserverURL                       string
 	procs                              processSet
+	// restartAPIServer starts kube-apiserver as it first ran.
+	restartAPIServer func(context.Context) error
 	etcd, apiserver, controllerManager *process
 
 	stopOnce   sync.Once
