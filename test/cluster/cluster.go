@@ -63,14 +63,14 @@ type Cluster struct {
 	// node is the real node's state (nil on the pod runner).
 	node *realNode
 
-	opts                               Options
-	netBase                            int // 127.B.0.0/16 of pods and ClusterIPs
-	bins                               Binaries
-	log                                *slog.Logger
-	apiserverURL                       string
-	procs                              processSet
+	opts         Options
+	netBase      int // 127.B.0.0/16 of pods and ClusterIPs
+	bins         Binaries
+	log          *slog.Logger
+	apiserverURL string
+	procs        processSet
 	// restartAPIServer starts kube-apiserver as it first ran.
-	restartAPIServer func(context.Context) error
+	restartAPIServer                   func(context.Context) error
 	etcd, apiserver, controllerManager *process
 
 	stopOnce   sync.Once
