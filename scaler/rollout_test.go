@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
@@ -45,9 +47,16 @@ func TestRollingRestartLosesNoAcknowledgedWrite(t *testing.T) {
 				e.requireKeys(p.Status.PodIP, acked)
 			}
 			_ = m
+			guaranteed := meta.FindStatusCondition(e.group("cache").Status.Conditions, v1alpha1.ConditionGuaranteed)
+			require.NotNil(t, guaranteed)
 			if strategy == appsv1.OnDeleteStatefulSetStrategyType {
 				assert.LessOrEqual(t, switchovers, 3, "at most one switchover per rollout")
 				assert.Zero(t, failovers, "the master is never lost, only handed over")
+				assert.Equal(t, metav1.ConditionTrue, guaranteed.Status, "the example as shipped: %s", guaranteed.Message)
+			} else {
+				assert.Equal(t, metav1.ConditionFalse, guaranteed.Status)
+				assert.Contains(t, guaranteed.Message, "updateStrategy OnDelete")
+				assert.NotContains(t, guaranteed.Message, "placeholder")
 			}
 		})
 	}
@@ -120,6 +129,34 @@ func (e *env) eventCount(reason string) int {
 		}
 	}
 	return n
+}
+
+// Issue 25 case 10: a plain StatefulSet (RollingUpdate, no preStop, no
+// placeholder) is managed, but the group says the guarantee does not hold
+// and names each fix, in a condition and a Warning event.
+func TestPlainStatefulSetIsToldWhatItLacks(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, "plain-told")
+	e.startScaler(nil)
+	e.createGroup("plain", 1)
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		c := meta.FindStatusCondition(e.group("plain").Status.Conditions, v1alpha1.ConditionGuaranteed)
+		require.NotNil(ct, c)
+		require.Equal(ct, metav1.ConditionFalse, c.Status)
+		require.Equal(ct, "TemplateIncomplete", c.Reason)
+		for _, fix := range []string{"--replicaof 127.0.0.1 1", "preStop", "updateStrategy OnDelete"} {
+			require.Contains(ct, c.Message, fix)
+		}
+	}, 30*time.Second, 100*time.Millisecond)
+	t.Logf("event %s", e.requireEvent("TemplateIncomplete"))
+	// Told once (twice at most, when a reconcile reads the group from the
+	// cache before its status landed), not at every reconcile: scaling
+	// to 2 runs dozens.
+	told := e.eventCount("TemplateIncomplete")
+	assert.LessOrEqual(t, told, 2)
+	e.scale("plain", 2)
+	e.waitConverged("plain", 2, 60*time.Second)
+	assert.Equal(t, told, e.eventCount("TemplateIncomplete"), "one event per change, not one per reconcile")
 }
 
 // Issue 25 cases 10 and 12, as a user tried them: a plain 3-pod

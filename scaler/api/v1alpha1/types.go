@@ -155,6 +155,10 @@ const (
 	// ConditionDegraded: something needs attention (no master, a blocked
 	// scale-down, unreachable pods).
 	ConditionDegraded = "Degraded"
+	// ConditionGuaranteed: the StatefulSet has what the no-lost-writes
+	// guarantee needs (placeholder, preStop, OnDelete), as far as the
+	// scaler can read; False names what is missing.
+	ConditionGuaranteed = "Guaranteed"
 	// ConditionTopologyHeld: the scaler leaves the topology alone (no
 	// promotion, attach, scaling or switchover) because something else
 	// holds it, e.g. a restore (AnnotationHoldUntil).

@@ -82,6 +82,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if sts == nil {
 		return r.finish(ctx, &g, orig, out, nil)
 	}
+	r.checkTemplate(&g, sts)
 
 	// A hold (a restore in progress) freezes the topology: the holder
 	// makes the master a replica of its own for a while, which must not
