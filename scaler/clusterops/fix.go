@@ -63,9 +63,10 @@ func (m *Migrator) Fix(ctx context.Context, nodes []Node) (fixed int, err error)
 	return fixed, errors.Join(errs...)
 }
 
-// readOpen reads each node's own CLUSTER NODES line, and for the masters
-// among them (mes) which slots are open, who claims them and who holds
-// their keys (one round trip more per master).
+// readOpen reads each node's CLUSTER NODES, and for the masters among
+// them (mes, by their own line) which slots are open, who claims them, who
+// holds their keys (one round trip more per master) and which masters
+// they list are not live.
 func (m *Migrator) readOpen(ctx context.Context, nodes []Node) (mes []Node, open map[int]*clusterplan.OpenSlot, err error) {
 	var addrs []string // of mes, as given
 	open = map[int]*clusterplan.OpenSlot{}
@@ -75,13 +76,23 @@ func (m *Migrator) readOpen(ctx context.Context, nodes []Node) (mes []Node, open
 		}
 		return open[slot]
 	}
+	listed := map[string]bool{} // masters as the masters list them
 	for _, n := range nodes {
-		me, err := OpenSlots(ctx, m.Client(n.Addr))
+		view, err := Nodes(ctx, m.Client(n.Addr))
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", n.Addr, err)
 		}
+		me, ok := Myself(view)
+		if !ok {
+			return nil, nil, fmt.Errorf("%s: CLUSTER NODES has no myself line", n.Addr)
+		}
 		if !me.Master() {
 			continue
+		}
+		for _, p := range view {
+			if p.Master() {
+				listed[p.ID] = true
+			}
 		}
 		mes = append(mes, me)
 		addrs = append(addrs, n.Addr)
@@ -96,9 +107,14 @@ func (m *Migrator) readOpen(ctx context.Context, nodes []Node) (mes []Node, open
 	if len(open) == 0 {
 		return mes, nil, nil
 	}
-	var live []string
+	var live, down []string
 	for _, me := range mes {
 		live = append(live, me.ID)
+	}
+	for _, id := range slices.Sorted(maps.Keys(listed)) {
+		if !slices.Contains(live, id) {
+			down = append(down, id)
+		}
 	}
 	// Who claims each open slot, and who holds its keys: one round trip
 	// per master.
@@ -113,7 +129,7 @@ func (m *Migrator) readOpen(ctx context.Context, nodes []Node) (mes []Node, open
 			return nil, nil, fmt.Errorf("CLUSTER COUNTKEYSINSLOT on %s: %w", addr, err)
 		}
 		for slot, o := range open {
-			o.Live = live
+			o.Live, o.Down = live, down
 			if slices.Contains(me.Slots, slot) {
 				o.Claims = append(o.Claims, me.ID)
 			}

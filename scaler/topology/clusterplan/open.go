@@ -21,6 +21,9 @@ type OpenSlot struct {
 	Holders []string
 	// Live are the live masters' IDs.
 	Live []string
+	// Down are nodes the live masters list as masters that are not live
+	// (failed, or their pod does not answer).
+	Down []string
 }
 
 // OpenKind is what finishing an open slot takes.
@@ -90,6 +93,13 @@ func ResolveOpen(o OpenSlot) Resolution {
 	}
 	switch len(targets) {
 	case 0:
+		// A destination that is down may hold keys it took: a master
+		// that owned no slots is never failed over, and nothing else
+		// has them. Closing would leave them unreadable; wait for it, or
+		// for its identity to be forgotten once its pod is replaced.
+		if to := o.Migrating[owner]; slices.Contains(o.Down, to) {
+			return Resolution{Kind: Unresolvable, Reason: fmt.Sprintf("slot %d: owned by %s, migrating to %s, which is down: waiting for it to return or be forgotten", o.Slot, owner, to)}
+		}
 		var others []string
 		for id := range o.Migrating {
 			if id != owner {
