@@ -102,7 +102,7 @@ func (e *env) startScalerWith(parent context.Context, afterPromote func()) (stop
 
 // scalerOpts are the test hooks a scaler can run with.
 type scalerOpts struct {
-	afterPromote, afterSlotBatch func()
+	afterPromote, afterSlotBatch, beforeSwitchover func()
 }
 
 // startScalerOpts runs the scaler with hooks until ctx ends or stop is
@@ -124,6 +124,7 @@ func (e *env) startScalerOpts(parent context.Context, edit func(*scalerOpts)) (s
 		done <- scaler.Run(ctx, e.c.Config, scaler.Options{
 			MetricsBindAddress: "0", HealthProbeBindAddress: "0", Registry: reg,
 			Namespace: e.ns, Logger: log, AfterPromote: so.afterPromote, AfterSlotBatch: so.afterSlotBatch,
+			BeforeSwitchover: so.beforeSwitchover,
 		})
 	}()
 	var once sync.Once

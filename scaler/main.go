@@ -46,8 +46,9 @@ type Options struct {
 	Logger logr.Logger
 	// ResyncInterval of a settled group (default 10s).
 	ResyncInterval time.Duration
-	// AfterPromote is a test hook (see group.Reconciler).
-	AfterPromote func()
+	// AfterPromote and BeforeSwitchover are test hooks (see
+	// group.Reconciler).
+	AfterPromote, BeforeSwitchover func()
 	// AfterSlotBatch is a test hook (see cluster.Reconciler).
 	AfterSlotBatch func()
 	// Registry receives the scaler's own metrics (nil: a new one); a
@@ -174,12 +175,13 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	}
 	m := metrics.New(reg)
 	r := &group.Reconciler{
-		Client:         mgr.GetClient(),
-		APIReader:      mgr.GetAPIReader(),
-		Recorder:       mgr.GetEventRecorderFor("redis-autoscaler-scaler"),
-		Metrics:        m,
-		ResyncInterval: o.ResyncInterval,
-		AfterPromote:   o.AfterPromote,
+		Client:           mgr.GetClient(),
+		APIReader:        mgr.GetAPIReader(),
+		Recorder:         mgr.GetEventRecorderFor("redis-autoscaler-scaler"),
+		Metrics:          m,
+		ResyncInterval:   o.ResyncInterval,
+		AfterPromote:     o.AfterPromote,
+		BeforeSwitchover: o.BeforeSwitchover,
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("controller: %w", err)

@@ -2,7 +2,8 @@ package scaler_test
 
 import (
 	"context"
-	"sync"
+	"fmt"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -82,15 +83,33 @@ func TestAttachAndPromoteFailuresAreReported(t *testing.T) {
 	}, 30*time.Second, 50*time.Millisecond)
 }
 
-// A switchover whose target stalls (kept busy by DEBUG SLEEP: it cannot
-// catch up, or be promoted, within the write pause) is aborted: writes
-// resume on the old master, nothing acknowledged is lost, and a later
-// attempt succeeds.
+// A switchover whose target stalls (SIGSTOP, sent just before the old
+// master's writes are paused: it cannot catch up within the write pause)
+// is aborted: writes resume on the old master, nothing acknowledged is
+// lost, and a later attempt succeeds once the target runs again. (It used
+// DEBUG SLEEP 0.8 back to back: the target then answered within the
+// 100 ms pause about one switchover in eight, and the test failed so once
+// in a fresh clone's make test.)
 func TestSwitchoverToAStalledTargetAborts(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, "catchup")
-	e.startScaler(nil)
-	e.createGroup("cache", 2, "--enable-debug-command", "yes")
+	var stalled atomic.Bool // armed by Store(false) below, once set up
+	stalled.Store(true)
+	stalledErr := make(chan error, 1)
+	e.startScalerOpts(context.Background(), func(o *scalerOpts) {
+		o.beforeSwitchover = func() {
+			if stalled.Swap(true) {
+				return
+			}
+			pid, ok := e.c.Runner.ContainerPID(e.ns, "cache-0", "redis")
+			if !ok {
+				stalledErr <- fmt.Errorf("cache-0 has no running Redis")
+				return
+			}
+			stalledErr <- syscall.Kill(pid, syscall.SIGSTOP)
+		}
+	})
+	e.createGroup("cache", 2)
 	g := e.group("cache")
 	patch := client.MergeFrom(g.DeepCopy())
 	g.Spec.Switchover.WritePauseTimeout = &metav1.Duration{Duration: 100 * time.Millisecond}
@@ -100,27 +119,16 @@ func TestSwitchoverToAStalledTargetAborts(t *testing.T) {
 	w := e.startWriter("cache", "w-")
 	require.Eventually(t, func() bool { return w.Count() > 100 }, 20*time.Second, 10*time.Millisecond)
 
-	// Keep the target asleep most of the time: 0.8 s sleeps, back to back.
-	target := e.redis(e.pod("cache-0").Status.PodIP)
-	ctx, cancel := context.WithCancel(e.ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for ctx.Err() == nil {
-			_ = target.Do(ctx, "DEBUG", "SLEEP", "0.8").Err()
-		}
-	}()
-	// Scale only once the target is asleep (a PING does not answer).
-	require.Eventually(t, func() bool {
-		pctx, pcancel := context.WithTimeout(ctx, 100*time.Millisecond)
-		defer pcancel()
-		return e.redis(e.pod("cache-0").Status.PodIP).Ping(pctx).Err() != nil
-	}, 10*time.Second, 10*time.Millisecond)
+	stalled.Store(false) // the scale-down's switchover stalls its target
 	e.scale("cache", 1)
+	select {
+	case err := <-stalledErr:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("no switchover started")
+	}
 	t.Logf("event %s", e.requireEventWithin(30*time.Second, "SwitchoverFailed"))
-	cancel()
-	wg.Wait()
+	e.signal("cache-0", syscall.SIGCONT)
 	m := e.waitConverged("cache", 1, 60*time.Second)
 	require.Equal(t, "cache-0", m.Name)
 	acked := w.Finish()

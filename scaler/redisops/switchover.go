@@ -29,6 +29,9 @@ type SwitchoverOptions struct {
 	// AfterPromote, when set, runs right after the new master is promoted
 	// and before anything is re-pointed (tests interrupt a switchover here).
 	AfterPromote func()
+	// BeforePause, when set, runs right before the old master's writes
+	// are paused (tests stall the target there).
+	BeforePause func()
 }
 
 // SwitchoverResult reports what a switchover did.
@@ -90,6 +93,9 @@ func Switchover(ctx context.Context, old, target Node, targetHost string, target
 	// The deadline is taken before the pause is sent: the pause starts no
 	// earlier than that on the server, so every step below ends at least
 	// pauseMargin before Redis could lift it.
+	if o.BeforePause != nil {
+		o.BeforePause()
+	}
 	before := time.Now()
 	if err := old.Client.Do(ctx, "CLIENT", "PAUSE", expiry.Milliseconds(), "WRITE").Err(); err != nil {
 		return res, fmt.Errorf("CLIENT PAUSE on %s: %w", old.Name, err)

@@ -47,6 +47,9 @@ type Reconciler struct {
 	// AfterPromote, when set, runs inside a switchover right after the new
 	// master is promoted (tests interrupt the scaler there).
 	AfterPromote func()
+	// BeforeSwitchover, when set, runs inside a switchover right before
+	// the old master's writes are paused (tests stall the target there).
+	BeforeSwitchover func()
 
 	conns *controller.Conns
 	waits waits

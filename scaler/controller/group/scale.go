@@ -117,7 +117,7 @@ func (r *Reconciler) switchover(ctx context.Context, g *v1alpha1.RedisReplicatio
 		redisops.Node{Name: master.obs.Name, Client: master.client, Host: master.obs.Address, Port: master.obs.Port},
 		redisops.Node{Name: target.obs.Name, Client: target.client},
 		target.obs.Address, target.obs.Port, others,
-		redisops.SwitchoverOptions{PauseTimeout: g.Spec.PauseTimeout(), Auth: auth, AfterPromote: r.AfterPromote})
+		redisops.SwitchoverOptions{PauseTimeout: g.Spec.PauseTimeout(), Auth: auth, AfterPromote: r.AfterPromote, BeforePause: r.BeforeSwitchover})
 	r.Metrics.Commands.WithLabelValues("client_pause").Inc()
 	if res.WritePause > 0 {
 		r.Metrics.WritePauseSeconds.WithLabelValues(g.Namespace, g.Name).Observe(res.WritePause.Seconds())
