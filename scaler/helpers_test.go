@@ -3,6 +3,7 @@ package scaler_test
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"log/slog"
 	"os"
 	"sort"
@@ -313,8 +314,17 @@ func (e *env) logEvents() {
 // signal sends sig to the pod's Redis process (kill -9, SIGSTOP, SIGCONT)
 // and returns its PID.
 func (e *env) signal(pod string, sig syscall.Signal) int {
-	pid, ok := e.c.Runner.ContainerPID(e.ns, pod, "redis")
-	require.True(e.t, ok, "%s has no running Redis", pod)
-	require.NoError(e.t, syscall.Kill(pid, sig))
+	pid, err := e.trySignal(pod, sig)
+	require.NoError(e.t, err)
 	return pid
+}
+
+// trySignal is signal for code off the test's goroutine (a scaler hook):
+// it returns the error instead of failing the test.
+func (e *env) trySignal(pod string, sig syscall.Signal) (int, error) {
+	pid, ok := e.c.Runner.ContainerPID(e.ns, pod, "redis")
+	if !ok {
+		return 0, fmt.Errorf("%s has no running Redis", pod)
+	}
+	return pid, syscall.Kill(pid, sig)
 }

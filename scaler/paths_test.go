@@ -2,7 +2,6 @@ package scaler_test
 
 import (
 	"context"
-	"fmt"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -101,12 +100,8 @@ func TestSwitchoverToAStalledTargetAborts(t *testing.T) {
 			if stalled.Swap(true) {
 				return
 			}
-			pid, ok := e.c.Runner.ContainerPID(e.ns, "cache-0", "redis")
-			if !ok {
-				stalledErr <- fmt.Errorf("cache-0 has no running Redis")
-				return
-			}
-			stalledErr <- syscall.Kill(pid, syscall.SIGSTOP)
+			_, err := e.trySignal("cache-0", syscall.SIGSTOP)
+			stalledErr <- err
 		}
 	})
 	e.createGroup("cache", 2)

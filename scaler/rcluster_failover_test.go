@@ -124,11 +124,8 @@ func (e *env) stopOpenEnd(end string) (string, error) {
 			continue
 		}
 		if (end == "source" && len(me.Migrating) > 0) || (end == "destination" && len(me.Importing) > 0) {
-			pid, ok := e.c.Runner.ContainerPID(e.ns, p.Name, "redis")
-			if !ok {
-				return "", fmt.Errorf("%s has no running Redis", p.Name)
-			}
-			return p.Name, syscall.Kill(pid, syscall.SIGSTOP)
+			_, err := e.trySignal(p.Name, syscall.SIGSTOP)
+			return p.Name, err
 		}
 	}
 	return "", fmt.Errorf("no pod is the %s of an open slot", end)

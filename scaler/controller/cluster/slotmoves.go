@@ -15,8 +15,7 @@ import (
 )
 
 // liveMasters are the masters of the reference view that are not failed
-// and whose pod answers: the nodes told of each slot's new owner, and
-// those a fix reads.
+// and whose pod answers: the nodes told of each slot's new owner.
 func (s *clusterStep) liveMasters() []clusterops.Node {
 	live := map[string]bool{}
 	for _, n := range s.view.Nodes {
