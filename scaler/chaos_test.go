@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/anishathalye/porcupine"
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -24,7 +23,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
-	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/topology"
 )
 
@@ -87,25 +85,7 @@ func TestChaos(t *testing.T) {
 	}
 	w.finish()
 
-	// Settle: writes stopped, every replica at the master's offset.
-	m := e.waitConverged(c.app, c.n, 120*time.Second)
-	replicas := map[string]*redis.Client{}
-	for _, p := range e.pods(c.app) {
-		if p.Name != m.Name {
-			replicas[p.Name] = e.redis(p.Status.PodIP)
-		}
-	}
-	require.EventuallyWithT(t, func(ct *assert.CollectT) {
-		mo, err := redisops.Offset(ctx, e.redis(m.Status.PodIP))
-		require.NoError(ct, err)
-		for name, r := range replicas {
-			ro, err := redisops.Offset(ctx, r)
-			require.NoError(ct, err)
-			require.Equal(ct, mo, ro, name)
-		}
-	}, 30*time.Second, 50*time.Millisecond, "replicas reach the master's offset")
-	v, err := w.check(ctx, e.redis(m.Status.PodIP), replicas)
-	require.NoError(t, err)
+	v := e.settleAndCheck(w, c.app, c.n)
 
 	pauses := e.writePauses()
 	t.Logf("chaos seed %d: %d faults %v; %d keys, %d writes acknowledged, %d unknown, %d refused, %d reads; "+

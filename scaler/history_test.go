@@ -17,10 +17,13 @@ import (
 
 	"github.com/anishathalye/porcupine"
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
 )
 
 // The history checker: clients write unique and overwritten keys with
@@ -94,6 +97,8 @@ type workload struct {
 	app   string
 	start time.Time
 	ip    atomic.Pointer[string]
+	// pinned: ip never changes (startWorkloadOn).
+	pinned bool
 
 	mu      sync.Mutex
 	ops     []porcupine.Operation
@@ -110,9 +115,15 @@ type workload struct {
 }
 
 func (e *env) startWorkload(app string, workers int, seed uint64) *workload {
-	w := &workload{e: e, app: app, start: time.Now(), keys: map[string]*keyState{}, stop: make(chan struct{})}
-	empty := ""
-	w.ip.Store(&empty)
+	return e.startWorkloadOn(app, "", workers, seed)
+}
+
+// startWorkloadOn is startWorkload with every client kept on the pod at
+// pinned (a client holding its connection to an old master) instead of
+// following the master label; an empty pinned follows the label.
+func (e *env) startWorkloadOn(app, pinned string, workers int, seed uint64) *workload {
+	w := &workload{e: e, app: app, start: time.Now(), keys: map[string]*keyState{}, stop: make(chan struct{}), pinned: pinned != ""}
+	w.ip.Store(&pinned)
 	w.route()
 	w.wg.Add(1)
 	go func() {
@@ -139,6 +150,9 @@ func (e *env) startWorkload(app string, workers int, seed uint64) *workload {
 // route finds the pod labelled master, as a Service selecting
 // redisautoscaler.io/role=master would.
 func (w *workload) route() {
+	if w.pinned {
+		return
+	}
 	ip := ""
 	var list corev1.PodList
 	if err := w.e.cl.List(context.Background(), &list, client.InNamespace(w.e.ns),
@@ -388,4 +402,30 @@ func (w *workload) check(ctx context.Context, master *redis.Client, replicas map
 		}
 	}
 	return v, nil
+}
+
+// settleAndCheck waits for the group to settle after the workload
+// finished (n pods, every replica at the master's offset) and checks the
+// history against the master and every replica.
+func (e *env) settleAndCheck(w *workload, app string, n int) verdict {
+	t := e.t
+	m := e.waitConverged(app, n, 120*time.Second)
+	replicas := map[string]*redis.Client{}
+	for _, p := range e.pods(app) {
+		if p.Name != m.Name {
+			replicas[p.Name] = e.redis(p.Status.PodIP)
+		}
+	}
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		mo, err := redisops.Offset(e.ctx, e.redis(m.Status.PodIP))
+		require.NoError(ct, err)
+		for name, r := range replicas {
+			ro, err := redisops.Offset(e.ctx, r)
+			require.NoError(ct, err)
+			require.Equal(ct, mo, ro, name)
+		}
+	}, 30*time.Second, 50*time.Millisecond, "replicas reach the master's offset")
+	v, err := w.check(e.ctx, e.redis(m.Status.PodIP), replicas)
+	require.NoError(t, err)
+	return v
 }

@@ -89,8 +89,24 @@ func ordinal(sts *appsv1.StatefulSet, p *corev1.Pod) (int, bool) {
 // phase stays Running). A pod being deleted still counts while its
 // containers run: in its grace period it may still take writes, so it is
 // observed, and a master among them is switched over, not abandoned.
+// Until its grace period is over (plus StopSlack): by then the kubelet has
+// killed it, and a pod whose status still says running is on a node that
+// no longer reports (its last status would otherwise hold forever).
 func PodRunning(p *corev1.Pod) bool {
+	return podRunningAt(p, time.Now())
+}
+
+// StopSlack is how long past a pod's deletion deadline (its
+// deletionTimestamp: the request plus the grace period, when the kubelet
+// sends SIGKILL) its containers still count as running: the kubelet's
+// status report of the kill takes about a second.
+const StopSlack = 5 * time.Second
+
+func podRunningAt(p *corev1.Pod, now time.Time) bool {
 	if p.Status.Phase != corev1.PodRunning || p.Status.PodIP == "" {
+		return false
+	}
+	if d := p.DeletionTimestamp; d != nil && now.After(d.Add(StopSlack)) {
 		return false
 	}
 	if len(p.Status.ContainerStatuses) == 0 {

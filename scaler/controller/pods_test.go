@@ -53,6 +53,8 @@ func TestPodRunning(t *testing.T) {
 	deleting := pod("c-0", "c", corev1.PodRunning, true)
 	deleting.DeletionTimestamp = &metav1.Time{Time: time.Now()}
 	assert.True(t, PodRunning(deleting), "being deleted, still running: observed (and switched over if master)")
+	deleting.DeletionTimestamp = &metav1.Time{Time: time.Now().Add(-StopSlack - time.Second)}
+	assert.False(t, PodRunning(deleting), "past its grace period: killed, whatever the last status said")
 	noIP := pod("c-0", "c", corev1.PodRunning, true)
 	noIP.Status.PodIP = ""
 	assert.False(t, PodRunning(noIP))

@@ -33,6 +33,11 @@ func FromInfo(info *redisinfo.Info, p *topology.Pod) {
 	p.Role = info.Role()
 	p.RunID = f["run_id"]
 	p.ReplID = f["master_replid"]
+	// Without a previous history Redis reports 40 zeros and -1.
+	p.ReplID2, p.SecondOffset = "", 0
+	if v := intField(f, "second_repl_offset"); v > 0 {
+		p.ReplID2, p.SecondOffset = f["master_replid2"], v
+	}
 	p.Offset = intField(f, "master_repl_offset")
 	p.ConnectedReplicas = int(intField(f, "connected_slaves"))
 	p.Keys = 0

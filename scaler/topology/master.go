@@ -25,6 +25,7 @@ const (
 	ReasonMasterDown      = "MasterDown"
 	ReasonRestartedEmpty  = "MasterRestartedEmpty"
 	ReasonRestartedBehind = "MasterRestartedBehind"
+	ReasonPromotedBehind  = "MasterPromotedBehind"
 	ReasonNoCandidate     = "NoMasterCandidate"
 	ReasonWaitMasterComes = "MasterUnreachable"
 	ReasonWaitForPods     = "WaitingForPods"
@@ -61,14 +62,36 @@ type MasterDecision struct {
 //     spotahome/redis-operator#95, OT-CONTAINER-KIT/redis-operator#1158)
 //     or from an older RDB/AOF. Following it would make every replica
 //     resync down to its data, so the best replica is promoted.
-//   - The previous master's pod is down (not running, or being deleted and
-//     silent): promote the replica with the highest offset, once every
-//     running pod answered (or the controller waited its bound).
+//   - The previous master's pod is down (gone, or its container not
+//     running): promote the replica with the highest offset, once every
+//     running pod answered (or the controller waited its bound). A master
+//     that is running but silent is not down, even while its pod is being
+//     deleted: a process stalled in its preStop window (SIGSTOP, a long
+//     fork, a saturated node) may answer again and take writes, so a
+//     replica is promoted only once the process is gone (the kubelet
+//     reports the container stopped, or the grace period is over).
 //   - No master (or only new, empty ones): the pod with the most data
 //     (highest offset, then lowest ordinal), once every pod answered.
 //   - Several masters: keep the one with connected replicas and the highest
 //     offset; demote the others.
+//   - The master kept was promoted from a replica (master_replid2), has no
+//     replicas, and a pod holds more of the history it was promoted from
+//     than it took along: a switchover interrupted after the promotion,
+//     whose old master served on (its preStop window) with its replicas
+//     acknowledging. Following it would resync those replicas down to the
+//     promotion point; the pod ahead is promoted instead (promotedBehind).
 func ChooseMaster(pods []Pod, prev Previous) MasterDecision {
+	d := chooseMaster(pods, prev)
+	if d.Master == "" || d.Reason != ReasonKept && d.Reason != ReasonSplitBrain {
+		return d
+	}
+	if r, replace := promotedBehind(pods, d, prev); replace {
+		return r
+	}
+	return d
+}
+
+func chooseMaster(pods []Pod, prev Previous) MasterDecision {
 	// A new pod starts as a master with nothing in it: it is waiting to be
 	// attached, not competing. Only masters with data, replicas, or the
 	// previous master's name count.
@@ -89,7 +112,7 @@ func ChooseMaster(pods []Pod, prev Previous) MasterDecision {
 	// The previous master is gone: do not wait for it to come back empty;
 	// the replicas hold the data.
 	prevPod, known := Find(pods, prev.Name)
-	lost := prev.Name != "" && (!known || !prevPod.Running || prevPod.Terminating && !prevPod.Reachable)
+	lost := prev.Name != "" && (!known || !prevPod.Running)
 	if lost {
 		var others []Pod
 		for _, p := range masters {
@@ -110,9 +133,14 @@ func ChooseMaster(pods []Pod, prev Previous) MasterDecision {
 	}
 
 	// The previous master is running but did not answer this time (busy,
-	// stopped, a network blip): electing another would split the brain.
-	if known && prevPod.Running && !prevPod.Terminating && !prevPod.Reachable {
-		return MasterDecision{Reason: ReasonWaitMasterComes, Message: fmt.Sprintf("master %s is running but does not answer", prev.Name)}
+	// stopped, a network blip), whether or not its pod is being deleted:
+	// electing another would split the brain.
+	if known && prevPod.Running && !prevPod.Reachable {
+		what := "is running"
+		if prevPod.Terminating {
+			what = "is being deleted, its container still running,"
+		}
+		return MasterDecision{Reason: ReasonWaitMasterComes, Message: fmt.Sprintf("master %s %s but does not answer", prev.Name, what)}
 	}
 	// Electing (or picking among several masters) compares everyone's
 	// data: a pod that is starting may hold the most (a volume), so wait
@@ -195,6 +223,49 @@ func replaceRestarted(pods, reachable []Pod, m Pod, prev Previous) (MasterDecisi
 	return MasterDecision{Master: best.Name, Promote: !best.IsMaster(), Demote: []string{m.Name}, Reason: reason, Warning: true,
 		Message: fmt.Sprintf("master %s %s (run_id changed); promoting %s (offset %d) instead of following it%s",
 			m.Name, what, best.Name, best.Offset, waitedOut(prev))}, true
+}
+
+// promotedBehind checks the master d keeps against the history it was
+// promoted from. A replica promoted at offset X (REPLICAOF NO ONE) keeps
+// its old master's replication ID as master_replid2, valid up to
+// second_repl_offset = X+1. A pod still in that history at an offset
+// beyond X holds writes the master lacks, which its old master's replicas
+// may have acknowledged (WAIT 1). The master is replaced by the most
+// advanced such pod only while it has no replica of its own: with one, it
+// may have acknowledged writes too, and the histories diverged; then it is
+// kept (a promotion then would drop what its replicas hold instead).
+func promotedBehind(pods []Pod, d MasterDecision, prev Previous) (MasterDecision, bool) {
+	m, _ := Find(pods, d.Master)
+	if m.ReplID2 == "" || m.SecondOffset <= 0 {
+		return MasterDecision{}, false
+	}
+	var ahead []Pod
+	for _, p := range pods {
+		if p.Reachable && p.Name != m.Name && p.ReplID == m.ReplID2 && p.Offset >= m.SecondOffset {
+			ahead = append(ahead, p)
+		}
+	}
+	if len(ahead) == 0 {
+		return MasterDecision{}, false
+	}
+	if m.ConnectedReplicas > 0 {
+		// Diverged: replacing m would drop what its replicas hold.
+		return MasterDecision{}, false
+	}
+	best := bestOf(ahead)
+	if r, wait := waitForRunning(pods, Previous{Name: m.Name, WaitedOut: prev.WaitedOut}, "master "+m.Name+" is behind its previous history; electing"); wait {
+		return r, true
+	}
+	demote := []string{m.Name}
+	for _, n := range d.Demote {
+		if n != best.Name {
+			demote = append(demote, n)
+		}
+	}
+	return MasterDecision{Master: best.Name, Promote: !best.IsMaster(), Demote: demote, Reason: ReasonPromotedBehind, Warning: true,
+		Message: fmt.Sprintf("master %s was promoted at offset %d of history %s and has no replica; %s holds that history up to offset %d "+
+			"(writes acknowledged after the promotion, as when a switchover is interrupted after it): promoting %s instead of following %s%s",
+			m.Name, m.SecondOffset-1, m.ReplID2, best.Name, best.Offset, best.Name, m.Name, waitedOut(prev))}, true
 }
 
 // waitForRunning: an election after losing the master must include the

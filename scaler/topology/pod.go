@@ -38,6 +38,11 @@ type Pod struct {
 	// belongs to (on a replica, its master's). Offsets compare only within
 	// one history.
 	ReplID string
+	// ReplID2 and SecondOffset are master_replid2 and second_repl_offset:
+	// a pod promoted from a replica keeps the history it followed there,
+	// valid up to (not including) SecondOffset. Empty and 0 otherwise.
+	ReplID2      string
+	SecondOffset int64
 	// Offset is master_repl_offset: on a master the bytes of replication
 	// stream it produced, on a replica how far it has processed its
 	// master's stream.

@@ -31,6 +31,12 @@ func history(p Pod, replID string) Pod { p.ReplID = replID; return p }
 
 func terminating(p Pod) Pod { p.Terminating = true; return p }
 
+// promotedFrom: p was promoted at offset at of history replID.
+func promotedFrom(p Pod, replID string, at int64) Pod {
+	p.ReplID, p.ReplID2, p.SecondOffset = "new-"+p.Name, replID, at+1
+	return p
+}
+
 func TestChooseMaster(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -99,7 +105,11 @@ func TestChooseMaster(t *testing.T) {
 		// over while it answers.
 		{"master being deleted but answering: kept", []Pod{terminating(master(0, 100, 5, 2)), replica(1, 0, 100, 5, true), replica(2, 0, 100, 5, true)},
 			Previous{Name: "p0", RunID: "run0"}, "p0", false, nil, ReasonKept},
-		{"master being deleted and silent: down, best replica", []Pod{unreachable(terminating(master(0, 100, 5, 2))), replica(1, 0, 90, 5, false), replica(2, 0, 100, 5, false)},
+		// Issue 25 case 8: silent in its grace period is not gone; the
+		// process may be stalled and answer again with writes.
+		{"master being deleted, silent, container running: wait for it", []Pod{unreachable(terminating(master(0, 100, 5, 2))), replica(1, 0, 90, 5, false), replica(2, 0, 100, 5, false)},
+			Previous{Name: "p0", RunID: "run0"}, "", false, nil, ReasonWaitMasterComes},
+		{"master being deleted, container stopped: down, best replica", []Pod{down(terminating(master(0, 100, 5, 2))), replica(1, 0, 90, 5, false), replica(2, 0, 100, 5, false)},
 			Previous{Name: "p0", RunID: "run0"}, "p2", true, nil, ReasonMasterDown},
 		{"master down, the most advanced replica is being deleted: still the one", []Pod{down(master(0, 0, 0, 0)), replica(1, 0, 90, 5, false), terminating(replica(2, 0, 100, 5, false))},
 			Previous{Name: "p0", RunID: "run0"}, "p2", true, nil, ReasonMasterDown},
@@ -108,6 +118,28 @@ func TestChooseMaster(t *testing.T) {
 		// replica resync down to the older data.
 		{"master restarted from older data: promote the replica ahead", []Pod{withRunID(master(0, 80, 5, 0), "new"), replica(1, 0, 100, 6, false), replica(2, 0, 120, 7, false)},
 			Previous{Name: "p0", RunID: "run0"}, "p2", true, []string{"p0"}, ReasonRestartedBehind},
+		// Issue 25 case 7: a switchover promoted p1 at offset 100 and its
+		// scaler died; the old master p0 served on in its preStop window,
+		// p2 acknowledging up to 150, and is gone now. Keeping p1 would
+		// resync p2 down to 100.
+		{"promoted at 100, a replica of the old history at 150: the replica", []Pod{
+			down(master(0, 0, 0, 0)), promotedFrom(master(1, 100, 5, 0), "H", 100), history(replica(2, 0, 150, 7, false), "H")},
+			Previous{Name: "p0", RunID: "run0"}, "p2", true, []string{"p1"}, ReasonPromotedBehind},
+		{"promoted at 100, the replica of the old history at 100 too: kept", []Pod{
+			down(master(0, 0, 0, 0)), promotedFrom(master(1, 100, 5, 0), "H", 100), history(replica(2, 0, 100, 7, false), "H")},
+			Previous{Name: "p0", RunID: "run0"}, "p1", false, nil, ReasonKept},
+		{"promoted behind, but with a replica of its own: diverged, kept", []Pod{
+			down(master(0, 0, 0, 0)), promotedFrom(master(1, 120, 5, 1), "H", 100), history(replica(2, 0, 150, 7, false), "H"), history(replica(3, 1, 120, 5, true), "new-p1")},
+			Previous{Name: "p0", RunID: "run0"}, "p1", false, nil, ReasonKept},
+		{"promoted behind, a pod that may be further ahead does not answer: wait", []Pod{
+			down(master(0, 0, 0, 0)), promotedFrom(master(1, 100, 5, 0), "H", 100), history(replica(2, 0, 150, 7, false), "H"), unreachable(replica(3, 0, 0, 0, false))},
+			Previous{Name: "p0", RunID: "run0"}, "", false, nil, ReasonWaitForPods},
+		// Offsets of two histories do not compare: p1's 160 includes 60
+		// bytes of its own, unacknowledged (no replica); p0 is back with
+		// 150 of H, which p2 acknowledged.
+		{"the old master back as a second master, fewer bytes but ahead in the history: it wins", []Pod{
+			history(master(0, 150, 7, 0), "H"), promotedFrom(master(1, 160, 5, 0), "H", 100), history(replica(2, 0, 150, 7, false), "H")},
+			Previous{Name: "p1", RunID: "run1"}, "p0", false, []string{"p1"}, ReasonPromotedBehind},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -183,6 +183,12 @@ func (r *Reconciler) ensureMaster(ctx context.Context, g *v1alpha1.RedisReplicat
 			}
 			out.Soon(controller.RequeueSyncing)
 		}
+		if d.Reason == topology.ReasonWaitMasterComes {
+			// A stalled master that answers again (SIGCONT, a fork
+			// done) sends no event: look often, to hand it over (or
+			// keep it) as soon as it does.
+			out.Soon(controller.RequeueSyncing)
+		}
 		out.Degrade(d.Reason, d.Message)
 		return nil, nil, nil
 	}
