@@ -30,10 +30,13 @@ type Migrator struct {
 	// Default 5s. One MIGRATE's own timeout is derived from the cluster's
 	// node timeout (limitsOf).
 	Timeout time.Duration
-	// Replicas: after each batch, this many of the destination's replicas
-	// must have the keys before the move goes on, so a destination that
-	// dies right after a batch does not take the only copy with it (the
-	// window left is one batch). 0: no wait.
+	// Replicas: this many of the destination's replicas must have each
+	// batch before the next one moves, and before the slot changes
+	// owner. MIGRATE deletes a batch at the source before the
+	// destination's replica has it: a destination that dies in that
+	// window (well under a millisecond on a healthy link; as long as a
+	// replica stalls) takes that one batch with it, and never more, since
+	// no batch moves while a replica is behind. 0: no wait.
 	Replicas int
 	// OnKeys, when set, is told each batch's key count.
 	OnKeys func(n int)
@@ -104,6 +107,17 @@ func (m *Migrator) MoveSlot(ctx context.Context, slot int, src, dst Node, master
 		return fmt.Errorf("slot %d: SETSLOT MIGRATING on %s: %w", slot, src.Addr, err)
 	}
 	for {
+		// Before every batch, the last one (this call's, or one an
+		// earlier, failed call moved) is on the destination's replicas:
+		// MIGRATE deletes the keys at the source before they are, so a
+		// replica that stops acknowledging holds the move at one batch
+		// on a single copy, however often the move is retried. The wait
+		// before the batch that finds no key covers the last one.
+		if need > 0 {
+			if err := m.waitReplicas(ctx, dc, dst, replicas, need, timeout); err != nil {
+				return fmt.Errorf("slot %d: %w", slot, err)
+			}
+		}
 		// A source silent for the node timeout is being failed over: a
 		// batch does not wait on it longer (the reconcile goes on to
 		// finish the move on its replica once promoted).
@@ -115,11 +129,6 @@ func (m *Migrator) MoveSlot(ctx context.Context, slot int, src, dst Node, master
 		}
 		if n == 0 {
 			break
-		}
-		if need > 0 {
-			if err := m.waitReplicas(ctx, dc, dst, replicas, need, timeout); err != nil {
-				return fmt.Errorf("slot %d: %w", slot, err)
-			}
 		}
 		if m.OnKeys != nil {
 			m.OnKeys(n)
@@ -264,11 +273,15 @@ func (m *Migrator) waitReplicas(ctx context.Context, dc *redis.Client, dst Node,
 	pause := 200 * time.Microsecond
 	for {
 		done := 0
+		// A stalled replica's INFO would wait out the client's read
+		// timeout: bound it by the wait's own deadline.
+		ictx, cancel := context.WithDeadline(ctx, deadline)
 		for _, addr := range replicas {
-			if off, err := replOffset(ctx, m.Client(addr), "slave_repl_offset"); err == nil && off >= target {
+			if off, err := replOffset(ictx, m.Client(addr), "slave_repl_offset"); err == nil && off >= target {
 				done++
 			}
 		}
+		cancel()
 		if done >= need {
 			return nil
 		}
