@@ -6,7 +6,9 @@ import "strings"
 // the no-lost-writes guarantee needs (scaler/README.md, "What is
 // guaranteed").
 type Template struct {
-	// OnDelete: updateStrategy OnDelete (the scaler runs rollouts).
+	// OnDelete: updateStrategy OnDelete (the scaler deletes the pods of
+	// a rollout). With RollingUpdate it paces the StatefulSet controller
+	// through the partition instead: either is safe.
 	OnDelete bool
 	// PreStop: the Redis container has a preStop hook.
 	PreStop bool
@@ -58,10 +60,6 @@ func (t Template) Gaps() []string {
 	if !t.PreStop {
 		gaps = append(gaps, "a preStop sleep of a few seconds (terminationGracePeriodSeconds above it): "+
 			"a master being deleted exits before the scaler hands it over")
-	}
-	if !t.OnDelete {
-		gaps = append(gaps, "updateStrategy OnDelete: with RollingUpdate the StatefulSet controller deletes "+
-			"pods while the replicas are still in their first sync")
 	}
 	return gaps
 }

@@ -19,9 +19,10 @@ func TestTemplateGaps(t *testing.T) {
 		{"everything in the args", Template{OnDelete: true, PreStop: true, Args: []string{"redis-server", "--replicaof", "127.0.0.1", "1"}}, nil, PlaceholderSet},
 		{"placeholder in one token", Template{OnDelete: true, PreStop: true, Args: []string{"--replicaof 127.0.0.1 1"}}, nil, PlaceholderSet},
 		{"the old name", Template{OnDelete: true, PreStop: true, Args: []string{"--slaveof", "127.0.0.1", "1"}}, nil, PlaceholderSet},
-		{"a plain StatefulSet", Template{Args: []string{"--appendonly", "yes"}}, []string{placeholder, preStop, onDelete}, PlaceholderMissing},
+		{"a plain StatefulSet", Template{Args: []string{"--appendonly", "yes"}}, []string{placeholder, preStop}, PlaceholderMissing},
 		{"a real master is no placeholder", Template{OnDelete: true, PreStop: true, Args: []string{"--replicaof", "10.0.0.1", "6379"}}, []string{placeholder}, PlaceholderMissing},
-		{"RollingUpdate only", Template{PreStop: true, Args: []string{"--replicaof", "127.0.0.1", "1"}}, []string{onDelete}, PlaceholderSet},
+		// The scaler paces RollingUpdate through the partition.
+		{"RollingUpdate", Template{PreStop: true, Args: []string{"--replicaof", "127.0.0.1", "1"}}, nil, PlaceholderSet},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

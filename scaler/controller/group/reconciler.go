@@ -28,7 +28,7 @@ import (
 
 // +kubebuilder:rbac:groups=redisautoscaler.io,resources=redisreplicationgroups,verbs=get;list;watch
 // +kubebuilder:rbac:groups=redisautoscaler.io,resources=redisreplicationgroups/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=apps,resources=statefulsets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=apps,resources=statefulsets,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=apps,resources=statefulsets/scale,verbs=get;update
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;patch;delete
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get
@@ -150,6 +150,13 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			log.Error(err, "rolling update")
 			out.Degrade("RolloutFailed", err.Error())
 		}
+	}
+	// A RollingUpdate StatefulSet's partition is held whatever the
+	// group's state (a template change must not start the StatefulSet
+	// controller while it scales), and lowered only once settled.
+	if err := r.pacePartition(ctx, &g, sts, members, master, auth, out, settled && len(attached) == 0 && err == nil); err != nil {
+		log.Error(err, "rolling update")
+		out.Degrade("RolloutFailed", err.Error())
 	}
 	return r.finish(ctx, &g, orig, out, nil)
 }

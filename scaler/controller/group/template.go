@@ -14,13 +14,13 @@ import (
 
 // checkTemplate sets the Guaranteed condition from the StatefulSet and,
 // when it turns False or names other gaps, records a Warning event with
-// the fixes: without the placeholder, preStop and OnDelete a plain
-// StatefulSet lost acknowledged writes on rollouts and restarts in place,
+// the fixes: without the placeholder a restart in place wipes the group,
+// without preStop a deleted master is failed over instead of handed over,
 // and the user could not tell from the group.
 func (r *Reconciler) checkTemplate(g *v1alpha1.RedisReplicationGroup, sts *appsv1.StatefulSet) {
 	gaps := templateOf(sts, g.Spec.RedisPort()).Gaps()
 	c := metav1.Condition{Type: v1alpha1.ConditionGuaranteed, Status: metav1.ConditionTrue, Reason: "AsRequired",
-		Message: "placeholder, preStop and OnDelete as the guarantee needs", ObservedGeneration: g.Generation}
+		Message: "placeholder and preStop as the guarantee needs", ObservedGeneration: g.Generation}
 	if len(gaps) > 0 {
 		c.Status, c.Reason = metav1.ConditionFalse, "TemplateIncomplete"
 		c.Message = "acknowledged writes can be lost; statefulset " + sts.Name + " needs: " + strings.Join(gaps, "; ")

@@ -1,0 +1,87 @@
+package group
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/redisops"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/topology"
+)
+
+// pacePartition paces a rolling update of a StatefulSet with
+// updateStrategy RollingUpdate through its partition (see
+// topology.PlanPartition): the StatefulSet controller still replaces the
+// pods, one at a time when the scaler lowers the partition, and only from
+// a settled group. mayStep: the group is settled and no scale is due, so
+// the partition may go down or the master move; otherwise it may only be
+// held.
+func (r *Reconciler) pacePartition(ctx context.Context, g *v1alpha1.RedisReplicationGroup, sts *appsv1.StatefulSet, members []*member, master *member, auth redisops.Auth, out *outcome, mayStep bool) error {
+	if sts.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType || sts.Status.UpdateRevision == "" {
+		return nil
+	}
+	cur := int32(0)
+	if ru := sts.Spec.UpdateStrategy.RollingUpdate; ru != nil && ru.Partition != nil {
+		cur = *ru.Partition
+	}
+	want := 1
+	if sts.Spec.Replicas != nil {
+		want = int(*sts.Spec.Replicas)
+	}
+	plan := topology.PlanPartition(observations(members), want, master.obs.Name, master.obs.Address, master.obs.Port, g.Spec.LagLimit(), cur)
+	if !mayStep && (plan.Partition < cur || plan.SwitchoverTo != "") {
+		plan = topology.PartitionPlan{Partition: cur, Reason: "waiting for the group to settle"}
+	}
+	if !plan.Done {
+		out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "RollingUpdate",
+			Message: fmt.Sprintf("revision %s, partition %d", sts.Status.UpdateRevision, plan.Partition)}
+		out.Soon(controller.RequeueScaling)
+	}
+	if plan.Partition != cur {
+		if err := r.setPartition(ctx, sts, plan.Partition); err != nil {
+			return err
+		}
+		switch {
+		case plan.Partition < cur:
+			next := members[0]
+			for _, m := range members {
+				if m.obs.Ordinal == int(plan.Partition) {
+					next = m
+				}
+			}
+			r.Recorder.Eventf(g, corev1.EventTypeNormal, "RollingUpdate", "partition %d: the StatefulSet controller updates %s (%s) to revision %s",
+				plan.Partition, next.obs.Name, roleOf(next, master), sts.Status.UpdateRevision)
+		case plan.Done && cur != 0:
+			r.Recorder.Eventf(g, corev1.EventTypeNormal, "RollingUpdate", "every pod runs revision %s; partition held at %d until the next update",
+				sts.Status.UpdateRevision, plan.Partition)
+		}
+	}
+	switch {
+	case plan.SwitchoverTo != "":
+		out.scaling.Message = fmt.Sprintf("switching the master over to %s before its pod is updated", plan.SwitchoverTo)
+		out.Soon(controller.RequeueSyncing)
+		return r.handOver(ctx, g, members, master, find(members, plan.SwitchoverTo), int32(len(members)), auth, "rolling update")
+	case plan.Reason != "":
+		out.scaling.Message += ": " + plan.Reason
+	}
+	return nil
+}
+
+// setPartition patches the StatefulSet's RollingUpdate partition, the one
+// field of it the scaler writes (RBAC: patch on statefulsets).
+func (r *Reconciler) setPartition(ctx context.Context, sts *appsv1.StatefulSet, n int32) error {
+	patch := fmt.Appendf(nil, `{"spec":{"updateStrategy":{"rollingUpdate":{"partition":%d}}}}`, n)
+	if err := r.Client.Patch(ctx, sts, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		r.Metrics.Errors.WithLabelValues("rollout").Inc()
+		return fmt.Errorf("set statefulset %s partition to %d: %w", sts.Name, n, err)
+	}
+	r.Metrics.Commands.WithLabelValues("set_partition").Inc()
+	return nil
+}
