@@ -163,7 +163,7 @@ func keysOf(prefix string, n int) []string {
 func finishWriter(t *testing.T, w *redistest.ClusterWriter, outage bool) []string {
 	moved, asked, refused := w.Redirections()
 	acked, nacked, errs := w.Finish()
-	t.Logf("writer: %d acknowledged, %d not acknowledged by a replica in time, %d MOVED and %d ASK followed, %d refused by a gone node and retried, %d errors",
+	t.Logf("writer: %d acknowledged, %d not acknowledged by a replica in time, %d MOVED and %d ASK followed, %d refused by a gone node or CLUSTERDOWN and retried, %d errors",
 		len(acked), nacked, moved, asked, refused, len(errs))
 	if !outage {
 		require.Empty(t, errs, "the client saw errors other than redirections")

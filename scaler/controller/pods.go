@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/metrics"
@@ -118,6 +119,35 @@ func podRunningAt(p *corev1.Pod, now time.Time) bool {
 		}
 	}
 	return true
+}
+
+// Outdated: the pod was created from an older revision of the
+// StatefulSet's template than its update revision.
+func Outdated(sts *appsv1.StatefulSet, p *corev1.Pod) bool {
+	rev := sts.Status.UpdateRevision
+	return rev != "" && p.Labels[appsv1.ControllerRevisionHashLabelKey] != rev
+}
+
+// Partition is a StatefulSet's RollingUpdate partition (0 when unset).
+func Partition(sts *appsv1.StatefulSet) int32 {
+	if ru := sts.Spec.UpdateStrategy.RollingUpdate; ru != nil && ru.Partition != nil {
+		return *ru.Partition
+	}
+	return 0
+}
+
+// SetPartition patches a StatefulSet's RollingUpdate partition, the one
+// field of a StatefulSet the scaler writes (RBAC: patch on statefulsets):
+// it paces rolling updates through it. A failure is counted as a
+// "rollout" error.
+func SetPartition(ctx context.Context, c client.Client, m *metrics.Metrics, sts *appsv1.StatefulSet, n int32) error {
+	patch := fmt.Appendf(nil, `{"spec":{"updateStrategy":{"rollingUpdate":{"partition":%d}}}}`, n)
+	if err := c.Patch(ctx, sts, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		m.Errors.WithLabelValues("rollout").Inc()
+		return fmt.Errorf("set statefulset %s partition to %d: %w", sts.Name, n, err)
+	}
+	m.Commands.WithLabelValues("set_partition").Inc()
+	return nil
 }
 
 // SetReplicas writes a StatefulSet's replica count through its scale

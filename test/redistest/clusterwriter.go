@@ -36,6 +36,8 @@ type ClusterWriter struct {
 	asked   int
 	refused int
 	lat     []time.Duration
+	lastAck time.Time
+	maxGap  time.Duration
 	clients map[string]*redis.Client
 	opts    *redis.ClusterOptions
 	stop    chan struct{}
@@ -74,6 +76,10 @@ func (w *ClusterWriter) run() {
 		case acked:
 			w.acked = append(w.acked, key)
 			w.lat = append(w.lat, d)
+			if now := time.Now(); !w.lastAck.IsZero() && now.Sub(w.lastAck) > w.maxGap {
+				w.maxGap = now.Sub(w.lastAck)
+			}
+			w.lastAck = time.Now()
 		default:
 			w.nacked++
 		}
@@ -102,6 +108,7 @@ func (w *ClusterWriter) write(ctx context.Context, key string) (acked bool, _ er
 		return false, err
 	}
 	asking := false
+	var last error
 	for range 10 {
 		var set *redis.StatusCmd
 		var wait *redis.Cmd
@@ -114,6 +121,7 @@ func (w *ClusterWriter) write(ctx context.Context, key string) (acked bool, _ er
 			return nil
 		})
 		err := set.Err()
+		last = err
 		if isRefused(err) || isTimeout(err) {
 			// A node gone since the slot map was loaded: nothing was
 			// sent, so retrying is safe; go-redis's own loop does the same.
@@ -132,6 +140,12 @@ func (w *ClusterWriter) write(ctx context.Context, key string) (acked bool, _ er
 		}
 		if err == nil {
 			n, werr := wait.Int()
+			if werr != nil && strings.HasPrefix(werr.Error(), "UNBLOCKED") {
+				// The master became a replica (a CLUSTER FAILOVER) while
+				// WAIT waited: the SET happened, its acknowledgement is
+				// unknown, as for a WAIT that timed out.
+				return false, nil
+			}
 			return werr == nil && n >= 1, werr
 		}
 		msg := err.Error()
@@ -146,11 +160,23 @@ func (w *ClusterWriter) write(ctx context.Context, key string) (acked bool, _ er
 			node, asking = w.client(f[2]), true
 		case strings.HasPrefix(msg, "TRYAGAIN"):
 			time.Sleep(5 * time.Millisecond)
+		case strings.HasPrefix(msg, "CLUSTERDOWN"):
+			// Not executed; go-redis retries it too. A node that lost
+			// its shard's master (or a new, empty node at an address a
+			// stale slot map still names) says so until the slot is
+			// served again: a gap, which the caller measures.
+			w.count(&w.refused)
+			w.cc.ReloadState(ctx)
+			if node, err = w.cc.MasterForKey(ctx, key); err != nil {
+				return false, err
+			}
+			asking = false
+			time.Sleep(10 * time.Millisecond)
 		default:
 			return false, err
 		}
 	}
-	return false, errors.New("too many redirections")
+	return false, fmt.Errorf("10 tries, the last: %w", last)
 }
 
 func (w *ClusterWriter) count(n *int) { w.mu.Lock(); *n++; w.mu.Unlock() }
@@ -178,6 +204,10 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || (errors.As(err, &ne) && ne.Timeout())
 }
+
+// MaxGap is the longest time between two acknowledged writes: one writer
+// goes round every shard, so a shard that takes no write stalls it.
+func (w *ClusterWriter) MaxGap() time.Duration { w.mu.Lock(); defer w.mu.Unlock(); return w.maxGap }
 
 // Count is how many writes were acknowledged so far.
 func (w *ClusterWriter) Count() int { w.mu.Lock(); defer w.mu.Unlock(); return len(w.acked) }

@@ -31,6 +31,8 @@ type cnode struct {
 	keys  int64
 	// Replica: link up and no sync running.
 	inSync bool
+	// outdated: runs an older template revision than the update one.
+	outdated bool
 }
 
 func (n *cnode) name() string { return n.pod.Name }
@@ -53,7 +55,7 @@ func (r *Reconciler) observeCluster(ctx context.Context, rc *v1alpha1.RedisClust
 	var nodes []*cnode
 	for _, op := range pods {
 		p, ord := op.Pod, op.Ord
-		n := &cnode{pod: p, ord: ord, running: controller.PodRunning(p) && p.DeletionTimestamp == nil}
+		n := &cnode{pod: p, ord: ord, running: controller.PodRunning(p) && p.DeletionTimestamp == nil, outdated: controller.Outdated(sts, p)}
 		if n.running {
 			n.client = r.conns.Get(p.Status.PodIP, port, creds.auth, creds.tls)
 		} else {

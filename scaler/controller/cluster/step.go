@@ -77,11 +77,23 @@ func (s *clusterStep) run(ctx context.Context) {
 
 	s.view = clusterplan.Cluster{StatefulSet: s.sts.Name, Replicas: s.cur, Shards: s.want, PodsPerShard: s.per,
 		Formed: len(s.rc.Status.ShardStatuses) > 0, Resharding: s.rc.Status.Migrations.Pending > 0,
-		ReplicaWait: spec.ReplicaWait()}
+		ReplicaWait: spec.ReplicaWait(),
+		Rolling:     s.sts.Spec.UpdateStrategy.Type != appsv1.OnDeleteStatefulSetStrategyType && s.sts.Status.UpdateRevision != "",
+		Partition:   controller.Partition(s.sts)}
 	s.byName = map[string]*cnode{}
 	for _, n := range s.nodes {
 		s.view.Nodes = append(s.view.Nodes, planNode(n))
 		s.byName[n.name()] = n
+	}
+	if p, ok := s.view.Hold(); ok {
+		// Before anything else: the StatefulSet controller must not
+		// roll several pods in a row meanwhile.
+		if err := controller.SetPartition(ctx, s.r.Client, s.r.Metrics, s.sts, p); err != nil {
+			s.warn("RolloutFailed", "%v", err)
+			return
+		}
+		s.event("RollingUpdate", "holding the update of statefulset %s at partition %d: the scaler paces it", s.sts.Name, p)
+		s.view.Partition = p
 	}
 	plan := clusterplan.Decide(s.view)
 	s.ref = s.byName[plan.Ref]
@@ -105,7 +117,8 @@ func (s *clusterStep) run(ctx context.Context) {
 func planNode(n *cnode) clusterplan.Node {
 	pn := clusterplan.Node{Name: n.name(), Ordinal: n.ord, Reachable: n.reachable(),
 		ID: n.me.ID, Master: n.me.Master(), MasterID: n.me.MasterID, Slots: n.me.Slots,
-		Open: len(n.me.Migrating) > 0 || len(n.me.Importing) > 0, Keys: n.keys, InSync: n.inSync}
+		Open: len(n.me.Migrating) > 0 || len(n.me.Importing) > 0, Keys: n.keys, InSync: n.inSync,
+		Outdated: n.outdated, Terminating: n.pod.DeletionTimestamp != nil}
 	if n.err != nil {
 		pn.Err = n.err.Error()
 	}
@@ -124,7 +137,10 @@ func (s *clusterStep) carryOut(ctx context.Context, st clusterplan.Step) bool {
 		s.grow(ctx, st)
 	case clusterplan.WaitForPods:
 		s.out.NotReady = st.Waiting
-		if st.Joining {
+		if s.view.Rolling && s.view.Partition != clusterplan.PartitionHold {
+			s.resharding("RollingUpdate", "partition %d: waiting for pods: %s", s.view.Partition, controller.JoinMax(st.Waiting, 5))
+			s.out.Soon(controller.RequeueSyncing)
+		} else if st.Joining {
 			s.resharding("WaitingForPods", "waiting for pods: %s", controller.JoinMax(st.Waiting, 5))
 		} else {
 			s.out.Degrade("PodUnreachable", controller.JoinMax(st.Waiting, 5))
@@ -172,8 +188,49 @@ func (s *clusterStep) carryOut(ctx context.Context, st clusterplan.Step) bool {
 		s.reshard(ctx, st)
 	case clusterplan.Shrink:
 		s.shrink(ctx, st)
+	case clusterplan.Partition:
+		s.partition(ctx, st)
+	case clusterplan.Handover:
+		s.handover(ctx, st)
+	case clusterplan.RolloutWaits:
+		s.resharding("RollingUpdate", "%s", st.Message)
+		s.out.Soon(controller.RequeueScaling)
 	}
 	return false
+}
+
+// partition lets the StatefulSet controller update the next pod (or
+// holds the partition once every pod is updated).
+func (s *clusterStep) partition(ctx context.Context, st clusterplan.Step) {
+	if err := controller.SetPartition(ctx, s.r.Client, s.r.Metrics, s.sts, int32(st.Pods)); err != nil {
+		s.warn("RolloutFailed", "%v", err)
+		return
+	}
+	if st.Node == "" {
+		s.event("RollingUpdate", "every pod runs revision %s; partition held at %d until the next update", s.sts.Status.UpdateRevision, st.Pods)
+		return
+	}
+	s.event("RollingUpdate", "partition %d: the StatefulSet controller updates %s to revision %s", st.Pods, st.Node, s.sts.Status.UpdateRevision)
+	s.resharding("RollingUpdate", "updating %s to revision %s", st.Node, s.sts.Status.UpdateRevision)
+	s.out.Soon(controller.RequeueScaling)
+}
+
+// handover moves a master's slots to its in-sync replica with a CLUSTER
+// FAILOVER (the master pauses its clients until the replica has every
+// write) before the master's pod is updated.
+func (s *clusterStep) handover(ctx context.Context, st clusterplan.Step) {
+	n := s.byName[st.Node]
+	s.r.Metrics.Commands.WithLabelValues("CLUSTER FAILOVER").Inc()
+	fctx, cancel := context.WithTimeout(ctx, clusterOpTimeout)
+	err := clusterops.Failover(fctx, n.client)
+	cancel()
+	if err != nil {
+		s.warn("FailoverFailed", "%s taking over from %s before its update: %v", st.Node, st.From, err)
+		return
+	}
+	s.event("FailedOver", "%s took over %d slots from %s, whose pod is updated next", st.Node, st.Slots, st.From)
+	s.resharding("RollingUpdate", "%s took over from %s before its update", st.Node, st.From)
+	s.out.Soon(controller.RequeueSyncing)
 }
 
 func (s *clusterStep) grow(ctx context.Context, st clusterplan.Step) {

@@ -39,7 +39,7 @@ func (r *Reconciler) observe(ctx context.Context, g *v1alpha1.RedisReplicationGr
 		p, ord := op.Pod, op.Ord
 		m := &member{pod: p, obs: topology.Pod{
 			Name: p.Name, Ordinal: ord, Port: port, Running: controller.PodRunning(p),
-			Terminating: p.DeletionTimestamp != nil, Outdated: outdated(sts, p),
+			Terminating: p.DeletionTimestamp != nil, Outdated: controller.Outdated(sts, p),
 			Address: address(g, sts, p),
 		}}
 		if m.obs.Running {
@@ -55,13 +55,6 @@ func (r *Reconciler) observe(ctx context.Context, g *v1alpha1.RedisReplicationGr
 		}
 	})
 	return members, nil
-}
-
-// outdated: the pod was created from an older revision of the
-// StatefulSet's template than its update revision.
-func outdated(sts *appsv1.StatefulSet, p *corev1.Pod) bool {
-	rev := sts.Status.UpdateRevision
-	return rev != "" && p.Labels[appsv1.ControllerRevisionHashLabelKey] != rev
 }
 
 // containerStarted is when the pod's (latest) containers started.

@@ -7,8 +7,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
@@ -27,10 +25,7 @@ func (r *Reconciler) pacePartition(ctx context.Context, g *v1alpha1.RedisReplica
 	if sts.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType || sts.Status.UpdateRevision == "" {
 		return nil
 	}
-	cur := int32(0)
-	if ru := sts.Spec.UpdateStrategy.RollingUpdate; ru != nil && ru.Partition != nil {
-		cur = *ru.Partition
-	}
+	cur := controller.Partition(sts)
 	want := 1
 	if sts.Spec.Replicas != nil {
 		want = int(*sts.Spec.Replicas)
@@ -45,7 +40,7 @@ func (r *Reconciler) pacePartition(ctx context.Context, g *v1alpha1.RedisReplica
 		out.Soon(controller.RequeueScaling)
 	}
 	if plan.Partition != cur {
-		if err := r.setPartition(ctx, sts, plan.Partition); err != nil {
+		if err := controller.SetPartition(ctx, r.Client, r.Metrics, sts, plan.Partition); err != nil {
 			return err
 		}
 		switch {
@@ -71,17 +66,5 @@ func (r *Reconciler) pacePartition(ctx context.Context, g *v1alpha1.RedisReplica
 	case plan.Reason != "":
 		out.scaling.Message += ": " + plan.Reason
 	}
-	return nil
-}
-
-// setPartition patches the StatefulSet's RollingUpdate partition, the one
-// field of it the scaler writes (RBAC: patch on statefulsets).
-func (r *Reconciler) setPartition(ctx context.Context, sts *appsv1.StatefulSet, n int32) error {
-	patch := fmt.Appendf(nil, `{"spec":{"updateStrategy":{"rollingUpdate":{"partition":%d}}}}`, n)
-	if err := r.Client.Patch(ctx, sts, client.RawPatch(types.MergePatchType, patch)); err != nil {
-		r.Metrics.Errors.WithLabelValues("rollout").Inc()
-		return fmt.Errorf("set statefulset %s partition to %d: %w", sts.Name, n, err)
-	}
-	r.Metrics.Commands.WithLabelValues("set_partition").Inc()
 	return nil
 }

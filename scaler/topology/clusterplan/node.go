@@ -37,6 +37,9 @@ type Node struct {
 	Keys int64
 	// InSync: a replica whose link is up and no sync running.
 	InSync bool
+	// Outdated: the pod runs an older revision of the StatefulSet's
+	// template than its update revision; Terminating: it is being deleted.
+	Outdated, Terminating bool
 	// View is its whole CLUSTER NODES.
 	View []Peer
 }
@@ -62,6 +65,10 @@ type Cluster struct {
 	ReplicaWait int
 	// Nodes are the StatefulSet's pods, by ordinal.
 	Nodes []Node
+	// Rolling: the StatefulSet's updateStrategy is RollingUpdate, whose
+	// Partition the scaler paces (see Rollout).
+	Rolling   bool
+	Partition int32
 }
 
 // Pods is how many pods the wanted shards take.

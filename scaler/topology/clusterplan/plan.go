@@ -29,7 +29,8 @@ type Plan struct {
 //  7. finish a migration an earlier scaler left open (as redis-cli --cluster fix);
 //  8. choose each shard's master, attach the shard's other pods as its replicas;
 //  9. move slots to an even share over the wanted shards' masters;
-//  10. shrink: forget the emptied pods, then lower the StatefulSet.
+//  10. shrink: forget the emptied pods, then lower the StatefulSet;
+//  11. roll the next pod of a RollingUpdate (rollout.go).
 func Decide(c Cluster) Plan {
 	d := &decision{c: &c}
 	d.decide()
@@ -87,7 +88,10 @@ func (d *decision) decide() {
 	if d.reshard(masters) { // 9
 		return
 	}
-	d.shrink() // 10
+	if d.shrink() { // 10
+		return
+	}
+	d.rollout() // 11
 }
 
 // reference is the slot owner that knows the most nodes: its view
@@ -366,10 +370,10 @@ func (d *decision) withReplicas(moves []slots.Move) (ready []slots.Move, held []
 // answering clients with correct redirections (a reset node answers
 // CLUSTERDOWN, and a client that loads its slot map there loses its
 // way). A scaler stopped in between forgets them again.
-func (d *decision) shrink() {
+func (d *decision) shrink() bool {
 	c := d.c
 	if int(c.Replicas) <= c.Pods() {
-		return
+		return false
 	}
 	var forget []string
 	for i := range c.Nodes {
@@ -378,11 +382,11 @@ func (d *decision) shrink() {
 			continue
 		}
 		if n.Owner() {
-			return // its slots move first
+			return true // its slots move first
 		}
 		if n.Reachable {
 			forget = append(forget, n.Name)
 		}
 	}
-	d.add(Step{Kind: Shrink, Forget: forget, Pods: c.Pods()})
+	return d.add(Step{Kind: Shrink, Forget: forget, Pods: c.Pods()})
 }

@@ -116,6 +116,12 @@ func describe(s Step) string {
 		return "resharded"
 	case Shrink:
 		return fmt.Sprintf("shrink: forget %v, %d pods", s.Forget, s.Pods)
+	case Partition:
+		return fmt.Sprintf("partition %d (%s next)", s.Pods, s.Node)
+	case Handover:
+		return fmt.Sprintf("%s takes over %d slots from %s before its update", s.Node, s.Slots, s.From)
+	case RolloutWaits:
+		return "rollout waits: " + s.Message
 	}
 	return "?"
 }

@@ -55,6 +55,16 @@ const (
 	// Shrink: Forget the pods beyond the wanted shards (they own no
 	// slots), then lower the StatefulSet to Pods.
 	Shrink
+	// Partition: set the StatefulSet's RollingUpdate partition to Pods,
+	// so that the StatefulSet controller updates Node next (none: every
+	// pod is updated, the partition is held for the next update).
+	Partition
+	// Handover: Node, an in-sync replica of From, takes From's slots
+	// over with a CLUSTER FAILOVER before From's pod is updated.
+	Handover
+	// RolloutWaits: the next pod to update is a master with no in-sync
+	// replica to hand its slots to (Message).
+	RolloutWaits
 )
 
 // Step is one thing to do; the fields a Kind uses are named in its doc.
