@@ -33,6 +33,9 @@ type cnode struct {
 	inSync bool
 	// outdated: runs an older template revision than the update one.
 	outdated bool
+	// appendonly and appendfsync are the node's CONFIG values ("" when
+	// they could not be read).
+	appendonly, appendfsync string
 }
 
 func (n *cnode) name() string { return n.pod.Name }
@@ -78,9 +81,14 @@ func observeNode(ctx context.Context, n *cnode) error {
 	infoCmd := pipe.ClusterInfo(ctx)
 	replCmd := pipe.Info(ctx, "replication")
 	sizeCmd := pipe.DBSize(ctx)
-	if _, err := pipe.Exec(ctx); err != nil {
+	// What a restart within the node timeout keeps (persistence.go).
+	// Its own reply: a CONFIG renamed away must not fail the observation.
+	confCmd := pipe.ConfigGet(ctx, "append*")
+	_, _ = pipe.Exec(ctx) // each reply's error is read below
+	if err := firstErr(nodesCmd.Err(), infoCmd.Err(), replCmd.Err(), sizeCmd.Err()); err != nil {
 		return err
 	}
+	n.appendonly, n.appendfsync = confCmd.Val()["appendonly"], confCmd.Val()["appendfsync"]
 	var err error
 	if n.nodes, err = clusterops.ParseNodes(nodesCmd.Val()); err != nil {
 		return err
@@ -97,5 +105,14 @@ func observeNode(ctx context.Context, n *cnode) error {
 		return err
 	}
 	n.inSync = info.Fields["master_link_status"] == "up" && info.Fields["master_sync_in_progress"] == "0"
+	return nil
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -107,6 +107,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	s := &clusterStep{r: r, rc: &rc, sts: sts, nodes: nodes, creds: creds, out: out}
 	s.run(ctx)
+	s.checkPersistence()
 	s.label(ctx)
 	return r.finish(ctx, &rc, orig, out, nil)
 }
