@@ -219,18 +219,9 @@ func (s *clusterStep) partition(ctx context.Context, st clusterplan.Step) {
 // FAILOVER (the master pauses its clients until the replica has every
 // write) before the master's pod is updated.
 func (s *clusterStep) handover(ctx context.Context, st clusterplan.Step) {
-	n := s.byName[st.Node]
-	s.r.Metrics.Commands.WithLabelValues("CLUSTER FAILOVER").Inc()
-	fctx, cancel := context.WithTimeout(ctx, clusterOpTimeout)
-	err := clusterops.Failover(fctx, n.client)
-	cancel()
-	if err != nil {
-		s.warn("FailoverFailed", "%s taking over from %s before its update: %v", st.Node, st.From, err)
-		return
+	if s.takeOver(ctx, st, "whose pod is updated next") {
+		s.resharding("RollingUpdate", "%s took over from %s before its update", st.Node, st.From)
 	}
-	s.event("FailedOver", "%s took over %d slots from %s, whose pod is updated next", st.Node, st.Slots, st.From)
-	s.resharding("RollingUpdate", "%s took over from %s before its update", st.Node, st.From)
-	s.out.Soon(controller.RequeueSyncing)
 }
 
 func (s *clusterStep) grow(ctx context.Context, st clusterplan.Step) {
@@ -354,17 +345,24 @@ func (s *clusterStep) forget(ctx context.Context, id string, among []*cnode) err
 
 // failover has a replica of an owner about to be removed take its slots.
 func (s *clusterStep) failover(ctx context.Context, st clusterplan.Step) {
+	s.takeOver(ctx, st, "which is to be removed")
+}
+
+// takeOver has st.Node take st.From's slots over with a CLUSTER FAILOVER
+// (no acknowledged write lost); why ends the event. True when it did.
+func (s *clusterStep) takeOver(ctx context.Context, st clusterplan.Step, why string) bool {
 	n := s.byName[st.Node]
 	s.r.Metrics.Commands.WithLabelValues("CLUSTER FAILOVER").Inc()
 	fctx, cancel := context.WithTimeout(ctx, clusterOpTimeout)
 	err := clusterops.Failover(fctx, n.client)
 	cancel()
 	if err != nil {
-		s.warn("FailoverFailed", "%s taking over from %s: %v", st.Node, st.From, err)
-		return
+		s.warn("FailoverFailed", "%s taking over from %s (%s): %v", st.Node, st.From, why, err)
+		return false
 	}
-	s.event("FailedOver", "%s took over %d slots from %s, which is to be removed", st.Node, st.Slots, st.From)
+	s.event("FailedOver", "%s took over %d slots from %s, %s", st.Node, st.Slots, st.From, why)
 	s.out.Soon(controller.RequeueSyncing)
+	return true
 }
 
 // reset makes a pod that replicates another shard an empty master again.
