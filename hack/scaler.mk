@@ -26,12 +26,13 @@ generate: controller-gen ## Regenerate zz_generated.deepcopy.go of the scaler's 
 test-scaler: ## Run the scaler's tests (decisions, Redis operations, control plane; about a minute)
 	go test -race -count=1 ./scaler/...
 
-# The randomized fault test: `make chaos DURATION=10m SEED=…` (SEED empty:
+# The randomized fault tests: `make chaos DURATION=10m SEED=…` (SEED empty:
 # a new one, printed in the output; the same SEED replays the schedule).
+# make test runs them bounded (45 s and 40 s of faults).
 DURATION ?= 10m
 SEED ?=
 CHAOS_TIMEOUT ?= 3h
 
 .PHONY: chaos
-chaos: deps k8s-binaries ## Randomized fault test of the scaler (kill -9, SIGSTOP, deletes, scaler restarts, scaling) for DURATION (10m), SEED to replay
-	CHAOS_DURATION=$(DURATION) CHAOS_SEED=$(SEED) go test -race -count=1 -timeout $(CHAOS_TIMEOUT) -run '^TestChaos$$' -v ./scaler/
+chaos: deps k8s-binaries ## Randomized fault tests of the scaler, a group's (TestChaos) and a Redis Cluster's (TestClusterChaos), for DURATION each (10m), SEED to replay
+	CHAOS_DURATION=$(DURATION) CLUSTER_CHAOS_DURATION=$(DURATION) CHAOS_SEED=$(SEED) go test -race -count=1 -timeout $(CHAOS_TIMEOUT) -run '^(TestChaos|TestClusterChaos)$$' -v ./scaler/

@@ -324,6 +324,32 @@ type verdict struct {
 // check reads every key from the master and the replicas (after the
 // group settled and writes stopped) and checks the history.
 func (w *workload) check(ctx context.Context, master *redis.Client, replicas map[string]*redis.Client) (verdict, error) {
+	mget := func(c *redis.Client) func([]string) (map[string]kvOutput, error) {
+		return func(names []string) (map[string]kvOutput, error) {
+			out := map[string]kvOutput{}
+			for chunk := range slices.Chunk(names, 500) {
+				vals, err := c.MGet(ctx, chunk...).Result()
+				if err != nil {
+					return nil, err
+				}
+				for i, val := range vals {
+					s, ok := val.(string)
+					out[chunk[i]] = kvOutput{Value: s, Exists: ok}
+				}
+			}
+			return out, nil
+		}
+	}
+	others := map[string]func([]string) (map[string]kvOutput, error){}
+	for name, c := range replicas {
+		others[name] = mget(c)
+	}
+	return w.checkWith(ctx, mget(master), others)
+}
+
+// checkWith checks the history against the final values read by final
+// (where clients read), and that each of replicas holds the same.
+func (w *workload) checkWith(_ context.Context, final func([]string) (map[string]kvOutput, error), replicas map[string]func([]string) (map[string]kvOutput, error)) (verdict, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	v := verdict{keys: len(w.keys), acked: w.acked, unknown: w.unknown, refused: w.refused, reads: w.reads, maxGap: w.maxGap}
@@ -332,21 +358,7 @@ func (w *workload) check(ctx context.Context, master *redis.Client, replicas map
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	final := func(c *redis.Client) (map[string]kvOutput, error) {
-		out := map[string]kvOutput{}
-		for chunk := range slices.Chunk(names, 500) {
-			vals, err := c.MGet(ctx, chunk...).Result()
-			if err != nil {
-				return nil, err
-			}
-			for i, val := range vals {
-				s, ok := val.(string)
-				out[chunk[i]] = kvOutput{Value: s, Exists: ok}
-			}
-		}
-		return out, nil
-	}
-	onMaster, err := final(master)
+	onMaster, err := final(names)
 	if err != nil {
 		return v, fmt.Errorf("read master: %w", err)
 	}
@@ -359,8 +371,8 @@ func (w *workload) check(ctx context.Context, master *redis.Client, replicas map
 			v.lost = append(v.lost, fmt.Sprintf("%s: acknowledged %s, master has %+v", k, s.acked, got))
 		}
 	}
-	for name, c := range replicas {
-		on, err := final(c)
+	for name, read := range replicas {
+		on, err := read(names)
 		if err != nil {
 			return v, fmt.Errorf("read replica %s: %w", name, err)
 		}

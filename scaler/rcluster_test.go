@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -35,9 +36,17 @@ var clusterArgs = []string{"--cluster-enabled", "yes", "--cluster-node-timeout",
 	"--cluster-announce-ip", "$(POD_IP)"}
 
 func (e *env) createCluster(name string, shards, perShard int32) {
+	e.createClusterWith(name, shards, perShard, nil)
+}
+
+// createClusterWith is createCluster with the StatefulSet edited first.
+func (e *env) createClusterWith(name string, shards, perShard int32, edit func(*appsv1.StatefulSet)) {
 	sts := cluster.RedisStatefulSet(name, shards*(1+perShard), clusterArgs...)
 	sts.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "POD_IP",
 		ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}}}
+	if edit != nil {
+		edit(sts)
+	}
 	sts.Namespace = e.ns
 	require.NoError(e.t, e.cl.Create(e.ctx, sts))
 	require.NoError(e.t, e.cl.Create(e.ctx, &v1alpha1.RedisCluster{
