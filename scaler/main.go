@@ -7,10 +7,13 @@ package scaler
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -28,6 +31,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller/cluster"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller/group"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/kube"
@@ -174,7 +178,9 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		}
 	}
 	m := metrics.New(reg)
+	fence := &controller.Fence{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Identity: identity()}
 	r := &group.Reconciler{
+		Fence:            fence,
 		Client:           mgr.GetClient(),
 		APIReader:        mgr.GetAPIReader(),
 		Recorder:         mgr.GetEventRecorderFor("redis-autoscaler-scaler"),
@@ -186,18 +192,33 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if err := r.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("controller: %w", err)
 	}
-	if err := setupClusters(mgr, o, m, reg); err != nil {
+	if err := setupClusters(mgr, o, m, reg, fence); err != nil {
 		return err
 	}
 	reg.MustRegister(metrics.NewGroupCollector(r.GroupStates))
-	return mgr.Start(ctx)
+	err = mgr.Start(ctx)
+	// A clean stop hands the objects over at once; after a crash the
+	// successor waits the Leases out.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	fence.ReleaseAll(rctx)
+	return err
+}
+
+// identity names this scaler in the per-object Leases: the host (the
+// pod's name) and a random suffix, so a restarted process is a new holder.
+func identity() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return host + "_" + hex.EncodeToString(b)
 }
 
 // setupClusters adds the RedisCluster reconciler when the API serves
 // RedisClusters. An older install with only the RedisReplicationGroup CRD
 // keeps working; the reconciler starts with the next scaler start after
 // the CRD is installed.
-func setupClusters(mgr ctrl.Manager, o Options, m *metrics.Metrics, reg prometheus.Registerer) error {
+func setupClusters(mgr ctrl.Manager, o Options, m *metrics.Metrics, reg prometheus.Registerer, fence *controller.Fence) error {
 	gk := schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: "RedisCluster"}
 	if _, err := mgr.GetRESTMapper().RESTMapping(gk, v1alpha1.GroupVersion.Version); err != nil {
 		if meta.IsNoMatchError(err) {
@@ -214,6 +235,7 @@ func setupClusters(mgr ctrl.Manager, o Options, m *metrics.Metrics, reg promethe
 		Cluster:        metrics.NewCluster(reg),
 		ResyncInterval: o.ResyncInterval,
 		AfterBatch:     o.AfterSlotBatch,
+		Fence:          fence,
 	}
 	if err := cr.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("cluster controller: %w", err)

@@ -32,6 +32,13 @@ type SwitchoverOptions struct {
 	// BeforePause, when set, runs right before the old master's writes
 	// are paused (tests stall the target there).
 	BeforePause func()
+	// Proceed, when set, runs before each step that changes a role (the
+	// pause, the promotion, each re-pointing): an error stops the
+	// switchover there, sending nothing more (the scaler no longer holds
+	// the object's Lease: another one manages it now). Before the
+	// promotion the pause is lifted; after it, nothing is undone either,
+	// and the pause lapses by itself.
+	Proceed func(context.Context) error
 }
 
 // SwitchoverResult reports what a switchover did.
@@ -96,6 +103,15 @@ func Switchover(ctx context.Context, old, target Node, targetHost string, target
 	if o.BeforePause != nil {
 		o.BeforePause()
 	}
+	proceed := func() error {
+		if o.Proceed == nil {
+			return nil
+		}
+		return o.Proceed(ctx)
+	}
+	if err := proceed(); err != nil {
+		return res, err
+	}
 	before := time.Now()
 	if err := old.Client.Do(ctx, "CLIENT", "PAUSE", expiry.Milliseconds(), "WRITE").Err(); err != nil {
 		return res, fmt.Errorf("CLIENT PAUSE on %s: %w", old.Name, err)
@@ -128,6 +144,9 @@ func Switchover(ctx context.Context, old, target Node, targetHost string, target
 		return res, errors.Join(err, unpause())
 	}
 	res.Offset = offset
+	if err := proceed(); err != nil {
+		return res, errors.Join(err, unpause())
+	}
 	sctx, cancel := context.WithDeadline(ctx, stepsDeadline)
 	defer cancel()
 	if err := Promote(sctx, target.Client); err != nil {
@@ -135,6 +154,9 @@ func Switchover(ctx context.Context, old, target Node, targetHost string, target
 	}
 	if o.AfterPromote != nil {
 		o.AfterPromote()
+	}
+	if err := proceed(); err != nil {
+		return res, fmt.Errorf("after promoting %s: %w", target.Name, err)
 	}
 	if time.Now().After(stepsDeadline) {
 		return res, errors.Join(fmt.Errorf("%w: %s promoted %s after the pause began", ErrPauseExpiring, target.Name,
@@ -150,6 +172,9 @@ func Switchover(ctx context.Context, old, target Node, targetHost string, target
 			err = fmt.Errorf("%w: %w", ErrPauseExpiring, err)
 		}
 		return res, errors.Join(fmt.Errorf("re-point old master %s: %w", old.Name, err), unpause(), undo())
+	}
+	if err := proceed(); err != nil {
+		return res, fmt.Errorf("after re-pointing %s: %w", old.Name, err)
 	}
 	rctx, rcancel := context.WithTimeout(ctx, 2*time.Second)
 	defer rcancel()

@@ -8,6 +8,7 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -17,6 +18,7 @@ import (
 	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
@@ -48,6 +50,9 @@ type Reconciler struct {
 	// AfterBatch, when set, runs after each batch of keys a slot move
 	// migrated, the slot still half-moved (tests stop the scaler there).
 	AfterBatch func()
+	// Fence is the per-cluster Lease: a cluster whose Lease another
+	// scaler holds is left to it (nil: no fencing, for unit tests).
+	Fence *controller.Fence
 
 	conns *controller.Conns
 	joins joins
@@ -83,6 +88,16 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		r.joins.joined(req.Namespace, req.Name, nil)
 	}); !ok {
 		return ctrl.Result{}, err
+	}
+	if r.Fence != nil {
+		held, wait, err := r.Fence.Hold(ctx, leaseKey(&rc))
+		if err != nil {
+			return ctrl.Result{}, fmt.Errorf("cluster Lease: %w", err)
+		}
+		if !held {
+			logf.FromContext(ctx).V(1).Info("another scaler holds the cluster's Lease", "left", wait)
+			return ctrl.Result{RequeueAfter: wait + 100*time.Millisecond}, nil
+		}
 	}
 	r.Cluster.Init(rc.Namespace, rc.Name)
 	orig := rc.DeepCopy()

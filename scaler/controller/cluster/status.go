@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -19,6 +20,9 @@ import (
 // shard; replica) and whether it is in sync, as for groups, so Services
 // and the adapter's per-master aggregation can select them.
 func (s *clusterStep) label(ctx context.Context) {
+	if err := s.r.check(ctx, s.rc); err != nil {
+		return // the labels route clients: the holder's to set
+	}
 	lead := map[*cnode]bool{}
 	for _, m := range s.masters {
 		lead[m] = true
@@ -78,6 +82,9 @@ func (r *Reconciler) finish(ctx context.Context, rc, orig *v1alpha1.RedisCluster
 	}
 	meta.SetStatusCondition(&st.Conditions, ready)
 
+	if err := r.check(ctx, rc); err != nil {
+		return ctrl.Result{RequeueAfter: time.Second}, nil // deposed: the status is the holder's
+	}
 	return controller.Finish(ctx, r.Client, r.Metrics, rc, orig, !equality.Semantic.DeepEqual(&orig.Status, st), &out.Outcome,
 		controller.Resync(r.ResyncInterval), reconcileErr)
 }

@@ -88,6 +88,10 @@ func (s *clusterStep) run(ctx context.Context) {
 	if p, ok := s.view.Hold(); ok {
 		// Before anything else: the StatefulSet controller must not
 		// roll several pods in a row meanwhile.
+		if err := s.r.check(ctx, s.rc); err != nil {
+			s.out.Degrade("LeaseLost", err.Error())
+			return
+		}
 		if err := controller.SetPartition(ctx, s.r.Client, s.r.Metrics, s.sts, p); err != nil {
 			s.warn("RolloutFailed", "%v", err)
 			return
@@ -132,6 +136,12 @@ func planNode(n *cnode) clusterplan.Node {
 // carryOut does one step; true when its result ends the reconcile (a
 // node was met).
 func (s *clusterStep) carryOut(ctx context.Context, st clusterplan.Step) bool {
+	if changes(st.Kind) {
+		if err := s.r.check(ctx, s.rc); err != nil {
+			s.out.Degrade("LeaseLost", err.Error())
+			return true
+		}
+	}
 	switch st.Kind {
 	case clusterplan.Grow:
 		s.grow(ctx, st)

@@ -57,6 +57,9 @@ func (r *Reconciler) rollout(ctx context.Context, g *v1alpha1.RedisReplicationGr
 		out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "RollingUpdate",
 			Message: fmt.Sprintf("replacing %s with revision %s", m.obs.Name, sts.Status.UpdateRevision)}
 		out.Soon(controller.RequeueScaling)
+		if err := r.check(ctx, g); err != nil {
+			return err
+		}
 		uid := m.pod.UID
 		err := r.Client.Delete(ctx, m.pod, client.Preconditions{UID: &uid})
 		if err != nil && !apierrors.IsNotFound(err) {

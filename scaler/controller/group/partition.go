@@ -40,6 +40,9 @@ func (r *Reconciler) pacePartition(ctx context.Context, g *v1alpha1.RedisReplica
 		out.Soon(controller.RequeueScaling)
 	}
 	if plan.Partition != cur {
+		if err := r.check(ctx, g); err != nil {
+			return err
+		}
 		if err := controller.SetPartition(ctx, r.Client, r.Metrics, sts, plan.Partition); err != nil {
 			return err
 		}

@@ -50,6 +50,9 @@ type Reconciler struct {
 	// BeforeSwitchover, when set, runs inside a switchover right before
 	// the old master's writes are paused (tests stall the target there).
 	BeforeSwitchover func()
+	// Fence is the per-group Lease: a group whose Lease another scaler
+	// holds is left to it (nil: no fencing, for unit tests).
+	Fence *controller.Fence
 
 	conns *controller.Conns
 	waits waits
@@ -73,6 +76,16 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	var g v1alpha1.RedisReplicationGroup
 	if ok, err := controller.Get(ctx, r.Client, req.NamespacedName, &g, func() { r.Metrics.ForgetGroup(req.Namespace, req.Name) }); !ok {
 		return ctrl.Result{}, err
+	}
+	if r.Fence != nil {
+		held, wait, err := r.Fence.Hold(ctx, leaseKey(&g))
+		if err != nil {
+			return ctrl.Result{}, fmt.Errorf("group Lease: %w", err)
+		}
+		if !held {
+			log.V(1).Info("another scaler holds the group's Lease", "left", wait)
+			return ctrl.Result{RequeueAfter: wait + 100*time.Millisecond}, nil
+		}
 	}
 	r.Metrics.InitGroup(g.Namespace, g.Name)
 	orig := g.DeepCopy()
@@ -206,6 +219,9 @@ func (r *Reconciler) ensureMaster(ctx context.Context, g *v1alpha1.RedisReplicat
 		r.Recorder.Event(g, corev1.EventTypeWarning, d.Reason, d.Message)
 	}
 	if d.Promote {
+		if err := r.check(ctx, g); err != nil {
+			return nil, nil, err
+		}
 		if err := redisops.Promote(ctx, m.client); err != nil {
 			r.Metrics.Errors.WithLabelValues("promote").Inc()
 			r.Recorder.Eventf(g, corev1.EventTypeWarning, "PromoteFailed", "REPLICAOF NO ONE on %s: %v", m.obs.Name, err)
@@ -249,6 +265,10 @@ func (r *Reconciler) attach(ctx context.Context, g *v1alpha1.RedisReplicationGro
 	if len(plan.Attach) == 0 {
 		return nil
 	}
+	if err := r.check(ctx, g); err != nil {
+		out.Degrade("LeaseLost", err.Error())
+		return nil
+	}
 	r.startSyncsPromptly(ctx, g, master, "master")
 	attached := map[string]bool{}
 	for _, name := range plan.Attach {
@@ -273,6 +293,11 @@ func (r *Reconciler) attach(ctx context.Context, g *v1alpha1.RedisReplicationGro
 
 // label sets role and synced labels; it counts ready pods on the way.
 func (r *Reconciler) label(ctx context.Context, g *v1alpha1.RedisReplicationGroup, members []*member, master *member, attached map[string]bool, out *outcome) {
+	// The labels route clients (the -master Service).
+	if err := r.check(ctx, g); err != nil {
+		out.Degrade("LeaseLost", err.Error())
+		return
+	}
 	host, port := master.obs.Address, master.obs.Port
 	for _, m := range members {
 		role, synced := "", ""

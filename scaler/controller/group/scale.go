@@ -87,6 +87,9 @@ func (r *Reconciler) handOver(ctx context.Context, g *v1alpha1.RedisReplicationG
 
 // setReplicas sizes the group's StatefulSet and counts the scale event.
 func (r *Reconciler) setReplicas(ctx context.Context, g *v1alpha1.RedisReplicationGroup, sts *appsv1.StatefulSet, from, n int32) error {
+	if err := r.check(ctx, g); err != nil {
+		return err
+	}
 	if err := controller.SetReplicas(ctx, r.Client, r.Metrics, sts, n); err != nil {
 		return err
 	}
@@ -117,7 +120,8 @@ func (r *Reconciler) switchover(ctx context.Context, g *v1alpha1.RedisReplicatio
 		redisops.Node{Name: master.obs.Name, Client: master.client, Host: master.obs.Address, Port: master.obs.Port},
 		redisops.Node{Name: target.obs.Name, Client: target.client},
 		target.obs.Address, target.obs.Port, others,
-		redisops.SwitchoverOptions{PauseTimeout: g.Spec.PauseTimeout(), Auth: auth, AfterPromote: r.AfterPromote, BeforePause: r.BeforeSwitchover})
+		redisops.SwitchoverOptions{PauseTimeout: g.Spec.PauseTimeout(), Auth: auth, AfterPromote: r.AfterPromote, BeforePause: r.BeforeSwitchover,
+			Proceed: func(ctx context.Context) error { return r.check(ctx, g) }})
 	r.Metrics.Commands.WithLabelValues("client_pause").Inc()
 	if res.WritePause > 0 {
 		r.Metrics.WritePauseSeconds.WithLabelValues(g.Namespace, g.Name).Observe(res.WritePause.Seconds())

@@ -1,6 +1,8 @@
 package group
 
 import (
+	"time"
+
 	"context"
 	"fmt"
 
@@ -47,7 +49,11 @@ func (r *Reconciler) finish(ctx context.Context, g, orig *v1alpha1.RedisReplicat
 		out.Soon(controller.RequeueScaling)
 	}
 	meta.SetStatusCondition(&g.Status.Conditions, ready)
-
+	if err := r.check(ctx, g); err != nil {
+		// Deposed meanwhile: the status (its master above all) is the
+		// holder's to write.
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
 	return controller.Finish(ctx, r.Client, r.Metrics, g, orig, !equalStatus(&orig.Status, &g.Status), &out.Outcome,
 		controller.Resync(r.ResyncInterval), reconcileErr)
 }

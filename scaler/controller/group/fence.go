@@ -1,0 +1,27 @@
+package group
+
+import (
+	"context"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
+	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
+)
+
+// leaseKey is the group's Lease (controller.Fence).
+func leaseKey(g *v1alpha1.RedisReplicationGroup) client.ObjectKey {
+	return controller.LeaseKey("RedisReplicationGroup", client.ObjectKeyFromObject(g))
+}
+
+// check proves this scaler still holds the group's Lease; run it right
+// before each step that changes roles (promotion, REPLICAOF, a
+// switchover's steps, the StatefulSet's size or partition, pod deletion,
+// role labels). Without a Fence (reconcilers built by unit tests) it
+// passes.
+func (r *Reconciler) check(ctx context.Context, g *v1alpha1.RedisReplicationGroup) error {
+	if r.Fence == nil {
+		return nil
+	}
+	return r.Fence.Check(ctx, leaseKey(g))
+}
