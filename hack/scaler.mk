@@ -23,8 +23,8 @@ generate: controller-gen ## Regenerate zz_generated.deepcopy.go of the scaler's 
 	$(CONTROLLER_GEN) object paths=./scaler/api/...
 
 .PHONY: test-scaler
-test-scaler: ## Run the scaler's tests (decisions, Redis operations, control plane; about a minute)
-	go test -race -count=1 ./scaler/...
+test-scaler: ## Run the scaler's tests (decisions, Redis operations, control plane, the bounded fault tests; about ten minutes)
+	go test -race -count=1 -timeout 25m ./scaler/...
 
 # The randomized fault tests: `make chaos DURATION=10m SEED=…` (SEED empty:
 # a new one, printed in the output; the same SEED replays the schedule).

@@ -403,6 +403,11 @@ func (w *clusterWorkload) checkCluster(ctx context.Context, addrs []string) (ver
 		}
 		for i, c := range cmds {
 			v, err := c.(*redis.StringCmd).Result()
+			if err != nil && !errors.Is(err, redis.Nil) {
+				// Pipelined reports the first error only: one that is
+				// not "no such key" must not read as a lost write.
+				return nil, fmt.Errorf("GET %s: %w", names[i], err)
+			}
 			out[names[i]] = kvOutput{Value: v, Exists: err == nil}
 		}
 		return out, nil

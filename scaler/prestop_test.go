@@ -35,7 +35,7 @@ func TestDeletedMasterStalledInPreStopIsNotReplaced(t *testing.T) {
 	e.startScaler(nil)
 	e.createExample(3, func(sts *appsv1.StatefulSet, _ *v1alpha1.RedisReplicationGroup) {
 		// Room for the switchover after the 3 s stall.
-		sts.Spec.Template.Spec.Containers[0].Lifecycle.PreStop.Sleep.Seconds = 8
+		sts.Spec.Template.Spec.Containers[0].Lifecycle.PreStop.Sleep.Seconds = 12
 	})
 	m := e.waitConverged("cache", 3, 60*time.Second)
 	w := e.startWorkloadOn("cache", m.Status.PodIP, 4, uint64(time.Now().UnixNano()))
@@ -50,7 +50,7 @@ func TestDeletedMasterStalledInPreStopIsNotReplaced(t *testing.T) {
 		c := meta.FindStatusCondition(e.group("cache").Status.Conditions, v1alpha1.ConditionDegraded)
 		require.NotNil(ct, c)
 		require.Contains(ct, c.Message, "master "+m.Name+" is being deleted, its container still running, but does not answer")
-	}, 3*time.Second, 20*time.Millisecond, "the group says it waits for the stalled master")
+	}, 6*time.Second, 20*time.Millisecond, "the group says it waits for the stalled master")
 	time.Sleep(3*time.Second - time.Since(stopped))
 	assert.Len(t, e.eventsWith("Promoted"), promotions, "nothing promoted while the old master's process lives")
 	acked := w.ackedCount()

@@ -58,6 +58,12 @@ func PlanPartition(pods []Pod, want int, master, host string, port int, maxLag i
 	}
 	at := int32(next.Ordinal)
 	switch {
+	case cur == at && next.Name == master && next.Running && !next.Terminating && len(pods) > 1:
+		// It became the master after it was opened to the controller
+		// (an election after a crash): hand it over first.
+		plan.Partition = at + 1
+		plan.Reason = fmt.Sprintf("%s became the master; holding its update for a switchover", next.Name)
+		return plan
 	case cur == at:
 		plan.Reason = fmt.Sprintf("the StatefulSet controller is replacing %s", next.Name)
 		return plan
@@ -94,6 +100,26 @@ func PlanPartition(pods []Pod, want int, master, host string, port int, maxLag i
 	}
 	plan.Partition = at
 	return plan
+}
+
+// HoldPartition is PlanPartition's first rule alone, for a group with no
+// master to plan around (none elected, or its pod going): when the
+// partition is below the next pod to update, the partition that lets the
+// StatefulSet controller finish the pod it may be replacing and no more.
+func HoldPartition(pods []Pod, cur int32) (int32, bool) {
+	var next *Pod
+	for i := range pods {
+		if p := &pods[i]; p.Outdated && (next == nil || p.Ordinal > next.Ordinal) {
+			next = p
+		}
+	}
+	if next == nil || cur >= int32(next.Ordinal) {
+		return 0, false
+	}
+	if next.Terminating || !next.Running {
+		return int32(next.Ordinal), true
+	}
+	return int32(next.Ordinal) + 1, true
 }
 
 // unsettled names why the group is not settled, or returns "".

@@ -39,6 +39,8 @@ func TestPlanPartition(t *testing.T) {
 			PartitionPlan{Partition: 2, Reason: "holding the update to pace it"}, 0},
 		{"a partition not set by the scaler, nothing being replaced: hold all", []Pod{outdated(m(0)), outdated(r(1)), outdated(r(2))}, 0,
 			PartitionPlan{Partition: 3, Reason: "holding the update to pace it"}, 0},
+		{"opened to the controller, then elected master: held again", []Pod{outdated(r(0)), outdated(master(1, 100, 10, 1))}, 1,
+			PartitionPlan{Partition: 2, Reason: "p1 became the master; holding its update for a switchover"}, 2},
 		{"a group of one: replaced in place", []Pod{outdated(master(0, 100, 10, 0))}, hold, PartitionPlan{Partition: 0}, 1},
 	}
 	for _, tt := range tests {

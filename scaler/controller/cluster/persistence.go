@@ -28,6 +28,18 @@ func (s *clusterStep) checkPersistence() {
 	}
 	c := metav1.Condition{Type: v1alpha1.ConditionGuaranteed, Status: metav1.ConditionTrue, Reason: "AsRequired",
 		Message: "every master fsyncs its AOF before it answers a write (appendonly yes, appendfsync always)", ObservedGeneration: s.rc.Generation}
+	var unread []string
+	for _, m := range masters {
+		if m.AppendOnly == "" {
+			unread = append(unread, m.Node)
+		}
+	}
+	if len(unread) > 0 {
+		// No evidence is no guarantee (CONFIG renamed away, or denied by
+		// an ACL): say so rather than True.
+		c.Status, c.Reason = metav1.ConditionUnknown, "ConfigUnreadable"
+		c.Message = "CONFIG GET append* fails on " + strings.Join(unread, ", ") + ": what a restart of those masters keeps is unknown"
+	}
 	if gaps := clusterplan.RestartGaps(masters); len(gaps) > 0 {
 		c.Status, c.Reason = metav1.ConditionFalse, "RestartLosesWrites"
 		c.Message = "a master killed and restarted within cluster-node-timeout keeps its slots, and its replica resyncs " +

@@ -147,9 +147,11 @@ func (s *clusterStep) carryOut(ctx context.Context, st clusterplan.Step) bool {
 		s.grow(ctx, st)
 	case clusterplan.WaitForPods:
 		s.out.NotReady = st.Waiting
-		if s.view.Rolling && s.view.Partition != clusterplan.PartitionHold {
+		if s.view.Pending() && s.view.Partition != clusterplan.PartitionHold {
+			// A pod the StatefulSet controller is replacing: the
+			// rollout's own wait, not a fault.
 			s.resharding("RollingUpdate", "partition %d: waiting for pods: %s", s.view.Partition, controller.JoinMax(st.Waiting, 5))
-			s.out.Soon(controller.RequeueSyncing)
+			s.out.Soon(controller.RequeueScaling)
 		} else if st.Joining {
 			s.resharding("WaitingForPods", "waiting for pods: %s", controller.JoinMax(st.Waiting, 5))
 		} else {

@@ -14,6 +14,29 @@ import (
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/topology"
 )
 
+// holdPartition raises a RollingUpdate partition that would let the
+// StatefulSet controller update several pods in a row, before anything
+// else: also while no master is elected or its pod is going.
+func (r *Reconciler) holdPartition(ctx context.Context, g *v1alpha1.RedisReplicationGroup, sts *appsv1.StatefulSet, members []*member, out *outcome) {
+	if sts.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType || sts.Status.UpdateRevision == "" {
+		return
+	}
+	cur := controller.Partition(sts)
+	p, ok := topology.HoldPartition(observations(members), cur)
+	if !ok {
+		return
+	}
+	if err := r.check(ctx, g); err != nil {
+		out.Degrade("LeaseLost", err.Error())
+		return
+	}
+	if err := controller.SetPartition(ctx, r.Client, r.Metrics, sts, p); err != nil {
+		out.Degrade("RolloutFailed", err.Error())
+		return
+	}
+	r.Recorder.Eventf(g, corev1.EventTypeNormal, "RollingUpdate", "holding the update of statefulset %s at partition %d: the scaler paces it", sts.Name, p)
+}
+
 // pacePartition paces a rolling update of a StatefulSet with
 // updateStrategy RollingUpdate through its partition (see
 // topology.PlanPartition): the StatefulSet controller still replaces the
@@ -34,9 +57,17 @@ func (r *Reconciler) pacePartition(ctx context.Context, g *v1alpha1.RedisReplica
 	if !mayStep && (plan.Partition < cur || plan.SwitchoverTo != "") {
 		plan = topology.PartitionPlan{Partition: cur, Reason: "waiting for the group to settle"}
 	}
-	if !plan.Done {
+	rolling := false
+	for _, m := range members {
+		rolling = rolling || m.obs.Outdated
+	}
+	// The Scaling condition says where a rollout is, unless a scale or
+	// switchover already said more.
+	if rolling && out.scaling.Reason == "" {
 		out.scaling = metav1.Condition{Status: metav1.ConditionTrue, Reason: "RollingUpdate",
 			Message: fmt.Sprintf("revision %s, partition %d", sts.Status.UpdateRevision, plan.Partition)}
+	}
+	if !plan.Done {
 		out.Soon(controller.RequeueScaling)
 	}
 	if plan.Partition != cur {
@@ -66,7 +97,7 @@ func (r *Reconciler) pacePartition(ctx context.Context, g *v1alpha1.RedisReplica
 		out.scaling.Message = fmt.Sprintf("switching the master over to %s before its pod is updated", plan.SwitchoverTo)
 		out.Soon(controller.RequeueSyncing)
 		return r.handOver(ctx, g, members, master, find(members, plan.SwitchoverTo), int32(len(members)), auth, "rolling update")
-	case plan.Reason != "":
+	case plan.Reason != "" && out.scaling.Reason == "RollingUpdate":
 		out.scaling.Message += ": " + plan.Reason
 	}
 	return nil

@@ -136,6 +136,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 	}
 
+	r.holdPartition(ctx, &g, sts, members, out)
 	master, demote, err := r.ensureMaster(ctx, &g, members, out)
 	if err != nil || master == nil {
 		return r.finish(ctx, &g, orig, out, err)

@@ -34,16 +34,29 @@ func (c *Cluster) next() *Node {
 	return next
 }
 
-// Hold is the partition to set before anything else is decided: a
-// rollout is pending and the partition (not set by the scaler, or edited
-// by hand) would let the StatefulSet controller update several pods in a
-// row. The pod it may be replacing already finishes; the rest wait.
+// Pending: a RollingUpdate with pods still to update.
+func (c *Cluster) Pending() bool { return c.Rolling && c.next() != nil }
+
+// Hold is the partition to set before anything else is decided, when the
+// partition would let the StatefulSet controller do more than the scaler
+// allowed: it is below the next pod to update (not set by the scaler, or
+// edited by hand), so the controller may update several pods in a row
+// (the pod it may be replacing already finishes; the rest wait); or it is
+// at that pod and the pod became a master since (a failover), which must
+// be handed over before its pod goes.
 func (c *Cluster) Hold() (int32, bool) {
 	next := c.next()
-	if !c.Rolling || next == nil || c.Partition >= int32(next.Ordinal) {
+	if !c.Rolling || next == nil || c.Partition > int32(next.Ordinal) {
 		return 0, false
 	}
-	if next.Terminating {
+	replacing := next.Terminating || !next.Reachable
+	if c.Partition == int32(next.Ordinal) {
+		if next.Master && len(next.Slots) > 0 && !replacing && c.PodsPerShard > 1 {
+			return int32(next.Ordinal) + 1, true
+		}
+		return 0, false
+	}
+	if replacing {
 		return int32(next.Ordinal), true
 	}
 	return int32(next.Ordinal) + 1, true
@@ -73,6 +86,12 @@ func (d *decision) rollout() {
 			if n.Reachable && !n.Terminating && n.InSync && n.MasterID == next.ID && (to == nil || to.Outdated && !n.Outdated) {
 				to = n
 			}
+		}
+		if to == nil && c.PodsPerShard == 1 {
+			// No replicas at all: the master is replaced in place (its
+			// slots are unavailable meanwhile; its data on its volume).
+			d.add(Step{Kind: Partition, Node: next.Name, Pods: next.Ordinal})
+			return
 		}
 		if to == nil {
 			d.add(Step{Kind: RolloutWaits, Node: next.Name,

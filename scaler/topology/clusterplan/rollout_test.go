@@ -37,6 +37,12 @@ func TestRollout(t *testing.T) {
 			return c
 		}(), Step{Kind: Attach, Masters: []string{"rc-0", "rc-2"}, Actions: []Action{{Kind: Syncing, Node: "rc-3", Master: "rc-2", Shard: 1}}}},
 		{"the controller is replacing the next pod: nothing to do", rolling(3, 0, 1, 2, 3), Step{Kind: Attach, Masters: []string{"rc-0", "rc-2"}}},
+		{"no replicas at all: a master is replaced in place", func() Cluster {
+			c := formed(2, 1)
+			c.Rolling, c.Partition = true, PartitionHold
+			c.Nodes[1].Outdated = true
+			return c
+		}(), Step{Kind: Partition, Node: "rc-1", Pods: 1}},
 		{"OnDelete: the scaler does not touch the partition", func() Cluster { c := rolling(0, 3); c.Rolling = false; return c }(), Step{Kind: Attach, Masters: []string{"rc-0", "rc-2"}}},
 	}
 	for _, tt := range tests {
@@ -62,6 +68,14 @@ func TestHold(t *testing.T) {
 	p, _ = c.Hold()
 	assert.EqualValues(t, 3, p, "rc-3 being replaced: let it finish")
 	c.Partition = 3
+	_, ok = c.Hold()
+	assert.False(t, ok, "rc-3 is the one being replaced")
+	c.Nodes[3].Terminating, c.Nodes[3].Outdated = false, false
+	c.Partition = 2
+	p, ok = c.Hold()
+	assert.True(t, ok)
+	assert.EqualValues(t, 3, p, "rc-2, opened to the controller, is a master (again): hold it for a handover")
+	c.Partition = 4
 	_, ok = c.Hold()
 	assert.False(t, ok, "held already")
 }
