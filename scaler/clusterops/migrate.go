@@ -87,6 +87,9 @@ func (m *Migrator) MoveSlot(ctx context.Context, slot int, src, dst Node, master
 	importing := pipe.Do(ctx, "CLUSTER", "SETSLOT", slot, "IMPORTING", src.ID)
 	info := pipe.ClusterInfo(ctx)
 	nodeTimeout := pipe.ConfigGet(ctx, "cluster-node-timeout")
+	// Keys of the slot already on the destination: an earlier, failed
+	// call moved a batch its replicas may not have yet.
+	already := pipe.ClusterCountKeysInSlot(ctx, slot)
 	_, _ = pipe.Exec(ctx) // each reply's error is read below
 	limits := limitsOf(nodeTimeout)
 	if err := importing.Err(); err != nil {
@@ -106,17 +109,22 @@ func (m *Migrator) MoveSlot(ctx context.Context, slot int, src, dst Node, master
 	if err != nil && !strings.Contains(err.Error(), "not the owner") {
 		return fmt.Errorf("slot %d: SETSLOT MIGRATING on %s: %w", slot, src.Addr, err)
 	}
+	// unconfirmed: a batch is on the destination that its replicas have
+	// not been seen to hold.
+	unconfirmed := already.Err() != nil || already.Val() > 0
 	for {
 		// Before every batch, the last one (this call's, or one an
 		// earlier, failed call moved) is on the destination's replicas:
 		// MIGRATE deletes the keys at the source before they are, so a
 		// replica that stops acknowledging holds the move at one batch
 		// on a single copy, however often the move is retried. The wait
-		// before the batch that finds no key covers the last one.
-		if need > 0 {
+		// before the batch that finds no key covers the last one; a slot
+		// with no keys waits for nothing.
+		if need > 0 && unconfirmed {
 			if err := m.waitReplicas(ctx, dc, dst, replicas, need, timeout); err != nil {
 				return fmt.Errorf("slot %d: %w", slot, err)
 			}
+			unconfirmed = false
 		}
 		// A source silent for the node timeout is being failed over: a
 		// batch does not wait on it longer (the reconcile goes on to
@@ -130,6 +138,7 @@ func (m *Migrator) MoveSlot(ctx context.Context, slot int, src, dst Node, master
 		if n == 0 {
 			break
 		}
+		unconfirmed = true
 		if m.OnKeys != nil {
 			m.OnKeys(n)
 		}
