@@ -108,7 +108,9 @@ type workload struct {
 	refused int
 	reads   int
 	lastAck time.Time
-	maxGap  time.Duration
+	// winGap is the longest gap since the last window() call.
+	winGap time.Duration
+	maxGap time.Duration
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -236,11 +238,7 @@ func (w *workload) write(c *redis.Client, k *liveKey) bool {
 		w.record(porcupine.Operation{ClientId: 0, Input: in, Call: call, Output: kvOutput{}, Return: ret}, func(s *keyState) {
 			s.acked, s.hasAck, s.maybe = value, true, nil
 			w.acked++
-			now := time.Now()
-			if !w.lastAck.IsZero() && now.Sub(w.lastAck) > w.maxGap {
-				w.maxGap = now.Sub(w.lastAck)
-			}
-			w.lastAck = now
+			w.ackedNow()
 		})
 		k.value, k.exists = value, true
 		return true
@@ -302,6 +300,27 @@ func (w *workload) record(op porcupine.Operation, update func(*keyState)) {
 		w.keys[k] = s
 	}
 	update(s)
+}
+
+// ackedNow records an acknowledgement's time and the gap before it (held
+// w.mu).
+func (w *workload) ackedNow() {
+	now := time.Now()
+	if !w.lastAck.IsZero() {
+		gap := now.Sub(w.lastAck)
+		w.maxGap, w.winGap = max(w.maxGap, gap), max(w.winGap, gap)
+	}
+	w.lastAck = now
+}
+
+// window returns the longest gap between acknowledged writes since the
+// last call (a fault's), and starts a new window.
+func (w *workload) window() time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	g := w.winGap
+	w.winGap = 0
+	return g
 }
 
 func (w *workload) ackedCount() int { w.mu.Lock(); defer w.mu.Unlock(); return w.acked }
