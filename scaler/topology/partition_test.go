@@ -67,3 +67,27 @@ func TestPlanPartition(t *testing.T) {
 		})
 	}
 }
+
+func TestHoldPartition(t *testing.T) {
+	outdated := func(p Pod) Pod { p.Outdated = true; return p }
+	tests := []struct {
+		name string
+		pods []Pod
+		cur  int32
+		want int32
+		ok   bool
+	}{
+		{"nothing to update", []Pod{master(0, 1, 1, 1), replica(1, 0, 1, 1, true)}, 0, 0, false},
+		{"held above the next pod", []Pod{outdated(master(0, 1, 1, 1)), outdated(replica(1, 0, 1, 1, true))}, PartitionHold, 0, false},
+		{"below it, nothing replaced yet: hold every pod", []Pod{outdated(master(0, 1, 1, 1)), outdated(replica(1, 0, 1, 1, true))}, 0, 2, true},
+		{"below it, the next being replaced: let it finish", []Pod{outdated(master(0, 1, 1, 1)), terminating(outdated(replica(1, 0, 1, 1, true)))}, 0, 1, true},
+		{"at it: the controller's turn", []Pod{outdated(master(0, 1, 1, 1)), outdated(replica(1, 0, 1, 1, true))}, 1, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := HoldPartition(tt.pods, tt.cur)
+			assert.Equal(t, tt.ok, ok)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
