@@ -40,6 +40,7 @@ func TestRollingRestartLosesNoAcknowledgedWrite(t *testing.T) {
 			e.waitConverged("cache", 3, 60*time.Second)
 			w, acked := e.rolloutsUnderWrites("cache", 3)
 			m := e.waitConverged("cache", 3, 60*time.Second)
+			e.waitCaughtUp("cache", m)
 			switchovers := e.eventCount("Switchover")
 			failovers := e.eventCount("MasterDown")
 			t.Logf("%s: %d writes acknowledged, %d not; %d switchovers, %d failovers; longest gap between acknowledged writes %v",
@@ -183,6 +184,7 @@ func TestRollingRestartPlainStatefulSetGap(t *testing.T) {
 	e.waitConverged("plain", 3, 60*time.Second)
 	w, acked := e.rolloutsUnderWrites("plain", 3)
 	m := e.waitConverged("plain", 3, 60*time.Second)
+	e.waitCaughtUp("plain", m)
 	for _, p := range e.pods("plain") {
 		n, _ := e.redis(p.Status.PodIP).DBSize(e.ctx).Result()
 		t.Logf("%s %s (master %v): %d keys", p.Name, p.Status.PodIP, p.Name == m.Name, n)

@@ -47,6 +47,8 @@ type Fence struct {
 	Duration time.Duration
 
 	mu sync.Mutex
+	// failed: when the API last failed a renewal (not a refusal).
+	failed time.Time
 	// renewed: when the last successful renewal of each Lease this scaler
 	// holds was sent (local clock, taken before the request).
 	renewed map[client.ObjectKey]time.Time
@@ -133,6 +135,9 @@ func (f *Fence) renew(ctx context.Context, key client.ObjectKey) (bool, time.Dur
 	}
 	if err != nil {
 		f.forget(key)
+		f.mu.Lock()
+		f.failed = time.Now()
+		f.mu.Unlock()
 		return false, 0, err
 	}
 	f.mu.Lock()
@@ -148,6 +153,21 @@ func (f *Fence) forget(key client.ObjectKey) {
 	f.mu.Lock()
 	delete(f.renewed, key)
 	f.mu.Unlock()
+}
+
+// Recovering reports whether the API failed a renewal within window. The
+// manager's caches are stale for a while after an API outage (its
+// informers reconnect with back-off, up to half a minute): a reconcile
+// that acts then must read what it compares its writes with uncached, or
+// it takes its own fresh writes for done (a label patched during the
+// outage's recovery read back as its value from before the outage).
+func (f *Fence) Recovering(window time.Duration) bool {
+	if f == nil {
+		return false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return !f.failed.IsZero() && time.Since(f.failed) < window
 }
 
 // ReleaseAll gives up every Lease this scaler holds, so that a successor

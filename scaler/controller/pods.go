@@ -53,7 +53,7 @@ type OrdinalPod struct {
 
 // StatefulSetPods lists the pods the StatefulSet controls (by its
 // selector and owner), with their ordinals.
-func StatefulSetPods(ctx context.Context, c client.Client, sts *appsv1.StatefulSet) ([]OrdinalPod, error) {
+func StatefulSetPods(ctx context.Context, c client.Reader, sts *appsv1.StatefulSet) ([]OrdinalPod, error) {
 	sel, err := metav1.LabelSelectorAsSelector(sts.Spec.Selector)
 	if err != nil {
 		return nil, fmt.Errorf("statefulset %s selector: %w", sts.Name, err)
@@ -169,7 +169,7 @@ func SetReplicas(ctx context.Context, c client.Client, m *metrics.Metrics, sts *
 // selector (for the HPA, through /scale) and pod count to *selector and
 // *replicas, the status of the object that names it. A missing
 // StatefulSet is no error: it returns nil and records it in out.
-func StatefulSet(ctx context.Context, c client.Client, ns, name string, selector *string, replicas *int32, out *Outcome) (*appsv1.StatefulSet, error) {
+func StatefulSet(ctx context.Context, c client.Reader, ns, name string, selector *string, replicas *int32, out *Outcome) (*appsv1.StatefulSet, error) {
 	var sts appsv1.StatefulSet
 	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &sts); err != nil {
 		if !apierrors.IsNotFound(err) {

@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/redis-autoscaler/redis-autoscaler/exporter/redisinfo"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
@@ -49,8 +50,8 @@ func (n *cnode) owner() bool { return n.reachable() && n.me.Master() && len(n.me
 // observeCluster lists the StatefulSet's pods and reads each running one's
 // CLUSTER NODES, CLUSTER INFO, INFO replication and DBSIZE in one round
 // trip, concurrently.
-func (r *Reconciler) observeCluster(ctx context.Context, rc *v1alpha1.RedisCluster, sts *appsv1.StatefulSet, creds clusterCreds) ([]*cnode, error) {
-	pods, err := controller.StatefulSetPods(ctx, r.Client, sts)
+func (r *Reconciler) observeCluster(ctx context.Context, reader client.Reader, rc *v1alpha1.RedisCluster, sts *appsv1.StatefulSet, creds clusterCreds) ([]*cnode, error) {
+	pods, err := controller.StatefulSetPods(ctx, reader, sts)
 	if err != nil {
 		return nil, err
 	}

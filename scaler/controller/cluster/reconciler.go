@@ -102,7 +102,12 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	r.Cluster.Init(rc.Namespace, rc.Name)
 	orig := rc.DeepCopy()
 
-	sts, err := controller.StatefulSet(ctx, r.Client, rc.Namespace, rc.Spec.StatefulSetName, &rc.Status.Selector, &rc.Status.Replicas, &out.Outcome)
+	// Uncached for a while after the API failed (Fence.Recovering).
+	reader := client.Reader(r.Client)
+	if r.Fence.Recovering(2 * time.Minute) {
+		reader = r.APIReader
+	}
+	sts, err := controller.StatefulSet(ctx, reader, rc.Namespace, rc.Spec.StatefulSetName, &rc.Status.Selector, &rc.Status.Replicas, &out.Outcome)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -116,7 +121,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return r.finish(ctx, &rc, orig, out, err)
 	}
 	creds := clusterCreds{auth: auth, tls: tc}
-	nodes, err := r.observeCluster(ctx, &rc, sts, creds)
+	nodes, err := r.observeCluster(ctx, reader, &rc, sts, creds)
 	if err != nil {
 		return ctrl.Result{}, err
 	}

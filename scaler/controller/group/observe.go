@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/api/v1alpha1"
 	"github.com/redis-autoscaler/redis-autoscaler/scaler/controller"
@@ -28,8 +29,8 @@ type member struct {
 
 // observe lists the StatefulSet's pods and reads INFO from every running
 // one, concurrently.
-func (r *Reconciler) observe(ctx context.Context, g *v1alpha1.RedisReplicationGroup, sts *appsv1.StatefulSet, auth redisops.Auth, tc credentials.TLS) ([]*member, error) {
-	pods, err := controller.StatefulSetPods(ctx, r.Client, sts)
+func (r *Reconciler) observe(ctx context.Context, reader client.Reader, g *v1alpha1.RedisReplicationGroup, sts *appsv1.StatefulSet, auth redisops.Auth, tc credentials.TLS) ([]*member, error) {
+	pods, err := controller.StatefulSetPods(ctx, reader, sts)
 	if err != nil {
 		return nil, err
 	}

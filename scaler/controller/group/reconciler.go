@@ -74,7 +74,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
 	var g v1alpha1.RedisReplicationGroup
-	if ok, err := controller.Get(ctx, r.Client, req.NamespacedName, &g, func() { r.Metrics.ForgetGroup(req.Namespace, req.Name) }); !ok {
+	// Uncached for a while after the API failed (Fence.Recovering).
+	reader := client.Reader(r.Client)
+	if r.Fence.Recovering(recoveryWindow) {
+		reader = r.APIReader
+	}
+	if ok, err := controller.Get(ctx, reader, req.NamespacedName, &g, func() { r.Metrics.ForgetGroup(req.Namespace, req.Name) }); !ok {
 		return ctrl.Result{}, err
 	}
 	if r.Fence != nil {
@@ -91,7 +96,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	orig := g.DeepCopy()
 	out := &outcome{}
 
-	sts, err := controller.StatefulSet(ctx, r.Client, g.Namespace, g.Spec.StatefulSetName, &g.Status.Selector, &g.Status.Replicas, &out.Outcome)
+	sts, err := controller.StatefulSet(ctx, reader, g.Namespace, g.Spec.StatefulSetName, &g.Status.Selector, &g.Status.Replicas, &out.Outcome)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -121,7 +126,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		out.Degrade("CredentialsUnavailable", err.Error())
 		return r.finish(ctx, &g, orig, out, err)
 	}
-	members, err := r.observe(ctx, &g, sts, auth, tc)
+	members, err := r.observe(ctx, reader, &g, sts, auth, tc)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
