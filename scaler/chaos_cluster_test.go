@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -45,20 +43,7 @@ import (
 // replays one; `make chaos` runs it longer.
 func TestClusterChaos(t *testing.T) {
 	t.Parallel()
-	duration := 40 * time.Second
-	if d, err := time.ParseDuration(os.Getenv("CLUSTER_CHAOS_DURATION")); err == nil {
-		duration = d
-	}
-	seed := uint64(time.Now().UnixNano())
-	if s, err := strconv.ParseUint(os.Getenv("CHAOS_SEED"), 10, 64); err == nil {
-		seed = s
-	}
-	t.Logf("cluster chaos seed %d, duration %v (replay: make chaos SEED=%d DURATION=%v)", seed, duration, seed, duration)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("FAILED with cluster chaos seed %d", seed)
-		}
-	})
+	duration, seed := schedule(t, "cluster chaos", "CLUSTER_CHAOS_DURATION", 40*time.Second)
 	e := newEnv(t, "cchaos")
 	ctx, cancel := context.WithTimeout(context.Background(), duration+6*time.Minute)
 	t.Cleanup(cancel)

@@ -42,20 +42,7 @@ import (
 // one; `make chaos DURATION=10m SEED=…` runs it longer.
 func TestChaos(t *testing.T) {
 	t.Parallel()
-	duration := 45 * time.Second
-	if d, err := time.ParseDuration(os.Getenv("CHAOS_DURATION")); err == nil {
-		duration = d
-	}
-	seed := uint64(time.Now().UnixNano())
-	if s, err := strconv.ParseUint(os.Getenv("CHAOS_SEED"), 10, 64); err == nil {
-		seed = s
-	}
-	t.Logf("chaos seed %d, duration %v (replay: make chaos SEED=%d DURATION=%v)", seed, duration, seed, duration)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("FAILED with chaos seed %d", seed)
-		}
-	})
+	duration, seed := schedule(t, "chaos", "CHAOS_DURATION", 45*time.Second)
 
 	e := newEnv(t, "chaos")
 	ctx, cancel := context.WithTimeout(context.Background(), duration+5*time.Minute)
@@ -96,6 +83,26 @@ func TestChaos(t *testing.T) {
 	assert.Empty(t, v.replicaDiffs, "synced replicas differ from the master")
 	assert.Equal(t, porcupine.Ok, v.linearizable, "history not linearizable per key:\n%s", strings.Join(v.illegal, "\n"))
 	assert.Positive(t, v.acked)
+}
+
+// schedule reads a fault schedule's length (env, else def) and seed
+// (CHAOS_SEED, else a new one), and logs both so a failure can be replayed.
+func schedule(t *testing.T, what, env string, def time.Duration) (time.Duration, uint64) {
+	duration := def
+	if d, err := time.ParseDuration(os.Getenv(env)); err == nil {
+		duration = d
+	}
+	seed := uint64(time.Now().UnixNano())
+	if s, err := strconv.ParseUint(os.Getenv("CHAOS_SEED"), 10, 64); err == nil {
+		seed = s
+	}
+	t.Logf("%s seed %d, duration %v (replay: make chaos SEED=%d DURATION=%v)", what, seed, duration, seed, duration)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("FAILED with %s seed %d", what, seed)
+		}
+	})
+	return duration, seed
 }
 
 // chaos is the fault schedule's state.
