@@ -128,6 +128,14 @@ func Outdated(sts *appsv1.StatefulSet, p *corev1.Pod) bool {
 	return rev != "" && p.Labels[appsv1.ControllerRevisionHashLabelKey] != rev
 }
 
+// PartitionPaced: the scaler paces the StatefulSet's rolling updates
+// through its partition (updateStrategy RollingUpdate, the default, once
+// the controller has computed an update revision). With OnDelete it
+// deletes the pods itself.
+func PartitionPaced(sts *appsv1.StatefulSet) bool {
+	return sts.Spec.UpdateStrategy.Type != appsv1.OnDeleteStatefulSetStrategyType && sts.Status.UpdateRevision != ""
+}
+
 // Partition is a StatefulSet's RollingUpdate partition (0 when unset).
 func Partition(sts *appsv1.StatefulSet) int32 {
 	if ru := sts.Spec.UpdateStrategy.RollingUpdate; ru != nil && ru.Partition != nil {

@@ -42,12 +42,7 @@ type PartitionPlan struct {
 // turn comes.
 func PlanPartition(pods []Pod, want int, master, host string, port int, maxLag int64, cur int32) PartitionPlan {
 	plan := PartitionPlan{Partition: cur}
-	var next *Pod // the highest ordinal not updated
-	for i := range pods {
-		if p := &pods[i]; p.Outdated && (next == nil || p.Ordinal > next.Ordinal) {
-			next = p
-		}
-	}
+	next := nextOutdated(pods)
 	if next == nil {
 		if len(pods) < want {
 			plan.Reason = "waiting for every pod to exist"
@@ -69,14 +64,8 @@ func PlanPartition(pods []Pod, want int, master, host string, port int, maxLag i
 		return plan
 	case cur < at:
 		// Not set by the scaler (a StatefulSet it just started to
-		// manage, or edited by hand): the controller may update every
-		// pod at or above cur in a row. Let it finish the one it may be
-		// replacing and hold the rest.
-		if next.Terminating || !next.Running {
-			plan.Partition = at
-		} else {
-			plan.Partition = at + 1
-		}
+		// manage, or edited by hand): HoldPartition's rule.
+		plan.Partition, _ = HoldPartition(pods, cur)
 		plan.Reason = "holding the update to pace it"
 		return plan
 	}
@@ -107,12 +96,7 @@ func PlanPartition(pods []Pod, want int, master, host string, port int, maxLag i
 // partition is below the next pod to update, the partition that lets the
 // StatefulSet controller finish the pod it may be replacing and no more.
 func HoldPartition(pods []Pod, cur int32) (int32, bool) {
-	var next *Pod
-	for i := range pods {
-		if p := &pods[i]; p.Outdated && (next == nil || p.Ordinal > next.Ordinal) {
-			next = p
-		}
-	}
+	next := nextOutdated(pods)
 	if next == nil || cur >= int32(next.Ordinal) {
 		return 0, false
 	}
@@ -120,6 +104,18 @@ func HoldPartition(pods []Pod, cur int32) (int32, bool) {
 		return int32(next.Ordinal), true
 	}
 	return int32(next.Ordinal) + 1, true
+}
+
+// nextOutdated is the pod with the highest ordinal not updated (the
+// StatefulSet controller's next), nil when none.
+func nextOutdated(pods []Pod) *Pod {
+	var next *Pod
+	for i := range pods {
+		if p := &pods[i]; p.Outdated && (next == nil || p.Ordinal > next.Ordinal) {
+			next = p
+		}
+	}
+	return next
 }
 
 // unsettled names why the group is not settled, or returns "".

@@ -78,7 +78,7 @@ func (s *clusterStep) run(ctx context.Context) {
 	s.view = clusterplan.Cluster{StatefulSet: s.sts.Name, Replicas: s.cur, Shards: s.want, PodsPerShard: s.per,
 		Formed: len(s.rc.Status.ShardStatuses) > 0, Resharding: s.rc.Status.Migrations.Pending > 0,
 		ReplicaWait: spec.ReplicaWait(),
-		Rolling:     s.sts.Spec.UpdateStrategy.Type != appsv1.OnDeleteStatefulSetStrategyType && s.sts.Status.UpdateRevision != "",
+		Rolling:     controller.PartitionPaced(s.sts),
 		Partition:   controller.Partition(s.sts)}
 	s.byName = map[string]*cnode{}
 	for _, n := range s.nodes {

@@ -18,7 +18,7 @@ import (
 // StatefulSet controller update several pods in a row, before anything
 // else: also while no master is elected or its pod is going.
 func (r *Reconciler) holdPartition(ctx context.Context, g *v1alpha1.RedisReplicationGroup, sts *appsv1.StatefulSet, members []*member, out *outcome) {
-	if sts.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType || sts.Status.UpdateRevision == "" {
+	if !controller.PartitionPaced(sts) {
 		return
 	}
 	cur := controller.Partition(sts)
@@ -45,7 +45,7 @@ func (r *Reconciler) holdPartition(ctx context.Context, g *v1alpha1.RedisReplica
 // the partition may go down or the master move; otherwise it may only be
 // held.
 func (r *Reconciler) pacePartition(ctx context.Context, g *v1alpha1.RedisReplicationGroup, sts *appsv1.StatefulSet, members []*member, master *member, auth redisops.Auth, out *outcome, mayStep bool) error {
-	if sts.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType || sts.Status.UpdateRevision == "" {
+	if !controller.PartitionPaced(sts) {
 		return nil
 	}
 	cur := controller.Partition(sts)
