@@ -143,23 +143,10 @@ type fault2 struct {
 }
 
 func (c *clusterChaos) pick() fault2 {
-	total := 0
-	for _, f := range clusterFaults {
-		total += f.weight
-	}
-	n := c.rng.IntN(total)
-	for _, f := range clusterFaults {
-		if n < f.weight {
-			return f
-		}
-		n -= f.weight
-	}
-	panic("unreachable")
+	return pickWeighted(c.rng, clusterFaults, func(f fault2) int { return f.weight })
 }
 
-func (c *clusterChaos) between(loMS, hiMS int) time.Duration {
-	return time.Duration(loMS+c.rng.IntN(hiMS-loMS+1)) * time.Millisecond
-}
+func (c *clusterChaos) between(loMS, hiMS int) time.Duration { return between(c.rng, loMS, hiMS) }
 
 // pod picks a random master (or replica) of the cluster, by its labels.
 func (c *clusterChaos) pod(master bool) string {

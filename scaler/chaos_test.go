@@ -147,22 +147,31 @@ var faults = []fault{
 }
 
 func (c *chaos) pick() fault {
+	return pickWeighted(c.rng, faults, func(f fault) int { return f.weight })
+}
+
+func (c *chaos) between(loMS, hiMS int) time.Duration { return between(c.rng, loMS, hiMS) }
+
+// pickWeighted draws one of items, each as likely as its weight (the
+// fault schedules of a group and of a cluster).
+func pickWeighted[T any](rng *rand.Rand, items []T, weight func(T) int) T {
 	total := 0
-	for _, f := range faults {
-		total += f.weight
+	for _, it := range items {
+		total += weight(it)
 	}
-	r := c.rng.IntN(total)
-	for _, f := range faults {
-		if r < f.weight {
-			return f
+	r := rng.IntN(total)
+	for _, it := range items {
+		if r < weight(it) {
+			return it
 		}
-		r -= f.weight
+		r -= weight(it)
 	}
 	panic("unreachable")
 }
 
-func (c *chaos) between(loMS, hiMS int) time.Duration {
-	return time.Duration(loMS+c.rng.IntN(hiMS-loMS+1)) * time.Millisecond
+// between draws a duration from loMS to hiMS milliseconds.
+func between(rng *rand.Rand, loMS, hiMS int) time.Duration {
+	return time.Duration(loMS+rng.IntN(hiMS-loMS+1)) * time.Millisecond
 }
 
 func (c *chaos) master() string { return c.e.group(c.app).Status.Master }
